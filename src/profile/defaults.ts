@@ -1,0 +1,32 @@
+// The one place that holds default values. Versions are pinned to exact releases (no "latest").
+import type { NetworkSettings, Versions } from './types.js';
+
+export const DEFAULT_VERSIONS: Versions = {
+  kubernetes: '1.35.2',
+  etcd: '3.6.14',
+  flannel: '0.28.9',
+  flannelCniPlugin: '1.9.0-flannel1',
+  containerd: '2.2.1',
+  runc: '1.4.0',
+  cniPlugins: '1.9.0',
+};
+
+/** Kubernetes minors kubeup knows the flags of (see test/fixtures/k8s-flags). */
+export const SUPPORTED_KUBERNETES_MINORS = ['1.34', '1.35'] as const;
+/** Oldest etcd and flannel that today's Kubernetes works with through kubeup's units. */
+export const MIN_ETCD = '3.5.0';
+export const MIN_FLANNEL = '0.22.0';
+
+export const DEFAULT_NETWORK: NetworkSettings = {
+  serviceCidr: '10.96.0.0/12',
+  podCidr: '10.244.0.0/16',
+  clusterDns: '10.96.0.10',
+  dnsDomain: 'cluster.local',
+  nodePortRange: '30000-32767',
+  flannelBackend: 'vxlan',
+  apiServerPort: 6443,
+};
+
+export const DEFAULT_SSH_PORT = 22;
+export const DEFAULT_SSH_USER = 'root';
+export const DEFAULT_KNOWN_HOSTS = '~/.ssh/known_hosts';

@@ -1,0 +1,195 @@
+// Rules between fields of a profile whose shape is already right. Each rule is small and named, and reports the
+// field path and how to fix it.
+import ipaddr from 'ipaddr.js';
+import semver from 'semver';
+import type { ProfileIssue } from '../errors.js';
+import { MIN_ETCD, MIN_FLANNEL, SUPPORTED_KUBERNETES_MINORS } from './defaults.js';
+import { COMPONENTS, hasRole, type Profile } from './types.js';
+
+type Cidr = [ipaddr.IPv4 | ipaddr.IPv6, number];
+type Report = (path: string, message: string, hint?: string) => void;
+
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+const NODE_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+const SSH_USER = /^[a-z_][a-z0-9_.-]{0,31}\$?$/i;
+const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
+
+export function isIp(s: string): boolean {
+  return ipaddr.isValid(s) && (ipaddr.IPv4.isValidFourPartDecimal(s) || (s.includes(':') && ipaddr.IPv6.isValid(s)));
+}
+
+export function addressProblem(address: string): string | undefined {
+  if (address === '') return 'is empty';
+  if (/^[\d.]+$/.test(address)) return ipaddr.IPv4.isValidFourPartDecimal(address) ? undefined : `"${address}" is not a valid IPv4 address`;
+  if (address.includes(':')) return ipaddr.IPv6.isValid(address) ? undefined : `"${address}" is not a valid IPv6 address`;
+  return HOSTNAME.test(address) ? undefined : `"${address}" is not a valid host name or IP address`;
+}
+
+/** Parses `a.b.c.d/n`; returns a message when it is not a network address. */
+export function parseCidr(s: string): Cidr | string {
+  let cidr: Cidr;
+  try {
+    cidr = ipaddr.parseCIDR(s);
+  } catch {
+    return `"${s}" is not a CIDR such as 10.96.0.0/12`;
+  }
+  const [addr, bits] = cidr;
+  const network =
+    addr.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(s) : ipaddr.IPv6.networkAddressFromCIDR(s);
+  if (network.toString() !== addr.toString()) return `"${s}" has host bits set; the network is ${network.toString()}/${bits}`;
+  return cidr;
+}
+
+function contains(cidr: Cidr, ip: string): boolean {
+  const a = ipaddr.parse(ip);
+  return a.kind() === cidr[0].kind() && a.match(cidr);
+}
+
+function overlaps(a: Cidr, b: Cidr): boolean {
+  if (a[0].kind() !== b[0].kind()) return false;
+  return a[0].match(b) || b[0].match(a);
+}
+
+/** The address right after the network address: Kubernetes gives it to the `kubernetes` API service. */
+export function firstServiceIp(cidr: Cidr): string {
+  const bytes = cidr[0].toByteArray();
+  for (let i = bytes.length - 1; i >= 0; i--) {
+    bytes[i] = (bytes[i]! + 1) & 0xff;
+    if (bytes[i] !== 0) break;
+  }
+  return ipaddr.fromByteArray(bytes).toString();
+}
+
+function checkHosts(p: Profile, report: Report): void {
+  if (p.hosts.length === 0) {
+    report('hosts', 'has no hosts', 'add at least one host with the master role and one with the worker role');
+    return;
+  }
+  const seen = new Map<string, number>();
+  const nodeNames = new Map<string, number>();
+  p.hosts.forEach((h, i) => {
+    const problem = addressProblem(h.address);
+    if (problem) report(`hosts[${i}].address`, problem, 'use an IPv4 or IPv6 address, or a host name');
+    if (!SSH_USER.test(h.user)) report(`hosts[${i}].user`, `"${h.user}" is not a valid user name`, 'use a Linux login name such as root or ubuntu');
+    const key = `${h.address.toLowerCase()}:${h.port}`;
+    const first = seen.get(key);
+    if (first !== undefined) {
+      report(`hosts[${i}]`, `duplicates hosts[${first}] (same address ${h.address} and port ${h.port})`, 'remove one of them');
+    } else seen.set(key, i);
+    if (h.nodeName !== undefined) {
+      if (!NODE_NAME.test(h.nodeName)) {
+        report(`hosts[${i}].nodeName`, `"${h.nodeName}" is not a valid node name`, 'use lower-case letters, digits, "-" and "."');
+      }
+      const other = nodeNames.get(h.nodeName);
+      if (other !== undefined) report(`hosts[${i}].nodeName`, `"${h.nodeName}" is already the node name of hosts[${other}]`, 'give each host its own node name');
+      else nodeNames.set(h.nodeName, i);
+    }
+    if (h.hostKey !== undefined && !FINGERPRINT.test(h.hostKey)) {
+      report(`hosts[${i}].hostKey`, `"${h.hostKey}" is not a SHA256 host-key fingerprint`, 'copy it from `ssh-keygen -lf` or from kubeup\'s preflight message: SHA256:<43 characters>');
+    }
+  });
+  const masters = p.hosts.filter(hasRole('master')).length;
+  if (masters === 0) report('hosts', 'no host has the master (control plane) role', 'give one host the roles [master] or [master, worker] (kube-up: a or ai)');
+  if (masters > 1) {
+    report('hosts', `${masters} hosts have the master role; a highly available control plane is not supported yet`, 'keep the master role on exactly one host');
+  }
+  if (!p.hosts.some(hasRole('worker'))) report('hosts', 'no host has the worker role', 'give at least one host the role worker (kube-up: i or ai)');
+}
+
+function checkNetwork(p: Profile, report: Report): void {
+  const n = p.network;
+  const service = parseCidr(n.serviceCidr);
+  const pods = parseCidr(n.podCidr);
+  if (typeof service === 'string') report('network.serviceCidr', service, 'use a private range such as 10.96.0.0/12');
+  if (typeof pods === 'string') report('network.podCidr', pods, 'use a private range such as 10.244.0.0/16');
+  if (typeof service !== 'string' && typeof pods !== 'string') {
+    if (overlaps(service, pods)) {
+      report('network.podCidr', `${n.podCidr} overlaps the service CIDR ${n.serviceCidr}`, 'choose two ranges that do not overlap');
+    }
+    if (typeof pods !== 'string' && pods[0].kind() === 'ipv4' && pods[1] > 24) {
+      report('network.podCidr', `${n.podCidr} is too small: each node gets a /24 from it`, 'use a /16 or at most a /24 per node you plan');
+    }
+  }
+  p.hosts.forEach((h, i) => {
+    if (!isIp(h.address)) return;
+    for (const [field, cidr] of [['serviceCidr', service], ['podCidr', pods]] as const) {
+      if (typeof cidr !== 'string' && contains(cidr, h.address)) {
+        report(`network.${field}`, `${n[field]} contains the address of hosts[${i}] (${h.address})`, 'choose a range that none of your hosts are in');
+      }
+    }
+  });
+  if (!isIp(n.clusterDns)) {
+    report('network.clusterDns', `"${n.clusterDns}" is not an IP address`, 'use an address inside the service CIDR, e.g. its tenth address');
+  } else if (typeof service !== 'string') {
+    if (!contains(service, n.clusterDns)) {
+      report('network.clusterDns', `${n.clusterDns} is outside the service CIDR ${n.serviceCidr}`, 'pick an address inside the service CIDR');
+    } else if (ipaddr.parse(n.clusterDns).toString() === firstServiceIp(service)) {
+      report('network.clusterDns', `${n.clusterDns} is the first address of ${n.serviceCidr}, which the kubernetes API service takes`, 'use another address, e.g. the tenth');
+    } else if (ipaddr.parse(n.clusterDns).toString() === service[0].toString()) {
+      report('network.clusterDns', `${n.clusterDns} is the network address of ${n.serviceCidr}`, 'use another address, e.g. the tenth');
+    }
+  }
+  if (!HOSTNAME.test(n.dnsDomain)) report('network.dnsDomain', `"${n.dnsDomain}" is not a valid DNS domain`, 'use e.g. cluster.local');
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(n.nodePortRange.trim());
+  const lo = m ? Number(m[1]) : NaN;
+  const hi = m ? Number(m[2]) : NaN;
+  if (!m || lo < 1 || hi > 65535 || lo >= hi) {
+    report('network.nodePortRange', `"${n.nodePortRange}" is not a port range`, 'write it as LOW-HIGH with 1 <= LOW < HIGH <= 65535, e.g. 30000-32767');
+  } else if (n.apiServerPort >= lo && n.apiServerPort <= hi) {
+    report('network.apiServerPort', `${n.apiServerPort} lies inside the node port range ${n.nodePortRange}`, 'move one of them');
+  }
+}
+
+function checkVersions(p: Profile, report: Report): void {
+  for (const c of COMPONENTS) {
+    if (!semver.valid(p.versions[c])) report(`versions.${c}`, `"${p.versions[c]}" is not a version such as 1.2.3`, 'write an exact release, e.g. 1.35.2');
+  }
+  const k = p.versions.kubernetes;
+  if (semver.valid(k)) {
+    const minor = `${semver.major(k)}.${semver.minor(k)}`;
+    if (!(SUPPORTED_KUBERNETES_MINORS as readonly string[]).includes(minor)) {
+      report('versions.kubernetes', `Kubernetes ${k} is not supported`, `use a ${SUPPORTED_KUBERNETES_MINORS.join(' or ')} release`);
+    }
+  }
+  if (semver.valid(p.versions.etcd) && semver.lt(p.versions.etcd, MIN_ETCD)) {
+    report('versions.etcd', `etcd ${p.versions.etcd} is too old`, `use ${MIN_ETCD} or newer`);
+  }
+  if (semver.valid(p.versions.flannel) && semver.lt(p.versions.flannel, MIN_FLANNEL)) {
+    report('versions.flannel', `flannel ${p.versions.flannel} is too old`, `use ${MIN_FLANNEL} or newer`);
+  }
+}
+
+function checkSsh(p: Profile, report: Report): void {
+  if (p.ssh.jumpHost !== undefined && !parseJumpHost(p.ssh.jumpHost)) {
+    report('ssh.jumpHost', `"${p.ssh.jumpHost}" is not of the form user@host:port`, 'e.g. admin@bastion.example.com:22');
+  }
+  if (p.ssh.jumpHostKey !== undefined && !FINGERPRINT.test(p.ssh.jumpHostKey)) {
+    report('ssh.jumpHostKey', `"${p.ssh.jumpHostKey}" is not a SHA256 host-key fingerprint`, 'SHA256:<43 characters>');
+  }
+  if (!p.ssh.agent && !p.ssh.password && !p.ssh.identityFile && p.hosts.some((h) => !h.identityFile)) {
+    report('ssh', 'no way to log in: agent, password and identity file are all off', 'turn on ssh.agent, set ssh.identityFile, or set ssh.password to true');
+  }
+}
+
+export function parseJumpHost(s: string): { user?: string; host: string; port: number } | undefined {
+  const m = /^(?:([^@\s]+)@)?(\[[0-9a-fA-F:]+\]|[^:@\s[\]]+)(?::(\d{1,5}))?$/.exec(s);
+  if (!m) return undefined;
+  const host = m[2]!.replace(/^\[|\]$/g, '');
+  const port = m[3] ? Number(m[3]) : 22;
+  if (addressProblem(host) || port < 1 || port > 65535) return undefined;
+  return { ...(m[1] && { user: m[1] }), host, port };
+}
+
+export function checkRules(p: Profile): { issues: ProfileIssue[]; warnings: ProfileIssue[] } {
+  const issues: ProfileIssue[] = [];
+  const report: Report = (path, message, hint) => issues.push({ path, message, ...(hint && { hint }) });
+  if (!PROFILE_NAME.test(p.name)) {
+    report('name', `"${p.name}" is not safe as a file name`, 'use letters, digits, "-" and "_" (at most 63), starting with a letter or digit');
+  }
+  checkHosts(p, report);
+  checkNetwork(p, report);
+  checkVersions(p, report);
+  checkSsh(p, report);
+  return { issues, warnings: [] };
+}

@@ -1,0 +1,75 @@
+// The profile as kubeup uses it after validation: every field present, defaults applied.
+// ProfileInput (schema.ts) is what a user wrote; Profile is what the rest of the engine reads.
+
+export type Role = 'master' | 'worker';
+export const ROLES: readonly Role[] = ['master', 'worker'];
+
+export interface HostSpec {
+  address: string;
+  user: string;
+  port: number;
+  roles: Role[];
+  /** Identity file for this host only; overrides ssh.identityFile. */
+  identityFile?: string;
+  /** Kubernetes node name; defaults to the host's own name as the host reports it. */
+  nodeName?: string;
+  /** Pinned host key, `SHA256:<base64>` as OpenSSH prints it. */
+  hostKey?: string;
+}
+
+export interface SshSettings {
+  /** Offer the keys of the agent at $SSH_AUTH_SOCK. */
+  agent: boolean;
+  identityFile?: string;
+  /** Ask for an SSH password at run time (it is never stored). */
+  password: boolean;
+  /** Ask for a sudo password at run time when sudo needs one (never stored). */
+  sudoPassword: boolean;
+  /** `user@host:port` of a bastion to jump through. */
+  jumpHost?: string;
+  jumpHostKey?: string;
+  knownHosts: string;
+}
+
+export interface Versions {
+  kubernetes: string;
+  etcd: string;
+  flannel: string;
+  flannelCniPlugin: string;
+  containerd: string;
+  runc: string;
+  cniPlugins: string;
+}
+export const COMPONENTS = ['kubernetes', 'etcd', 'flannel', 'flannelCniPlugin', 'containerd', 'runc', 'cniPlugins'] as const;
+export type Component = (typeof COMPONENTS)[number];
+
+export interface NetworkSettings {
+  serviceCidr: string;
+  podCidr: string;
+  clusterDns: string;
+  dnsDomain: string;
+  /** `low-high`, e.g. 30000-32767 */
+  nodePortRange: string;
+  flannelBackend: 'vxlan' | 'host-gw';
+  apiServerPort: number;
+}
+
+export interface DownloadSettings {
+  /** Base URL per component, replacing the upstream one; the mirror serves the upstream paths below it. */
+  mirrors: Partial<Record<Component, string>>;
+  cacheDir?: string;
+  proxy?: string;
+}
+
+export interface Profile {
+  name: string;
+  hosts: HostSpec[];
+  ssh: SshSettings;
+  versions: Versions;
+  network: NetworkSettings;
+  download: DownloadSettings;
+}
+
+export const hasRole = (role: Role) => (h: HostSpec) => h.roles.includes(role);
+export const hostId = (h: Pick<HostSpec, 'address' | 'port'>) =>
+  h.port === 22 ? h.address : h.address.includes(':') ? `[${h.address}]:${h.port}` : `${h.address}:${h.port}`;

@@ -1,0 +1,95 @@
+// validateProfile: shape (schema.ts) -> defaults -> rules (rules.ts). Returns issues instead of throwing,
+// so the wizard can show them at the field and the CLI can list them all at once.
+import { z } from 'zod';
+import { ProfileError, type ProfileIssue } from '../errors.js';
+import {
+  DEFAULT_KNOWN_HOSTS,
+  DEFAULT_NETWORK,
+  DEFAULT_SSH_PORT,
+  DEFAULT_SSH_USER,
+  DEFAULT_VERSIONS,
+} from './defaults.js';
+import { profileInputSchema, type ParsedProfileInput } from './schema.js';
+import { checkRules } from './rules.js';
+import type { Profile } from './types.js';
+
+export interface ValidationResult {
+  profile?: Profile;
+  issues: ProfileIssue[];
+  warnings: ProfileIssue[];
+}
+
+export function formatPath(path: readonly (string | number)[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${p}` : p;
+  return out;
+}
+
+function zodIssues(error: z.ZodError): ProfileIssue[] {
+  return error.issues.map((i) => {
+    const hint = i.code === 'custom' ? (i.params?.hint as string | undefined) : undefined;
+    let message = i.message;
+    if (i.code === 'unrecognized_keys') message = `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}`;
+    if (i.code === 'invalid_type' && i.received === 'undefined') message = 'is required';
+    else if (i.code === 'invalid_type') message = `must be ${i.expected}, not ${i.received}`;
+    return {
+      path: formatPath(i.path),
+      message,
+      hint: hint ?? (i.code === 'unrecognized_keys' ? 'remove it, or check its spelling' : undefined),
+    };
+  });
+}
+
+export function applyDefaults(input: ParsedProfileInput): Profile {
+  return {
+    name: input.name,
+    hosts: input.hosts.map((h) => ({
+      address: h.address,
+      user: h.user ?? DEFAULT_SSH_USER,
+      port: h.port ?? DEFAULT_SSH_PORT,
+      roles: h.roles,
+      ...(h.identityFile !== undefined && { identityFile: h.identityFile }),
+      ...(h.nodeName !== undefined && { nodeName: h.nodeName }),
+      ...(h.hostKey !== undefined && { hostKey: h.hostKey }),
+    })),
+    ssh: {
+      agent: input.ssh?.agent ?? true,
+      password: input.ssh?.password ?? false,
+      sudoPassword: input.ssh?.sudoPassword ?? false,
+      knownHosts: input.ssh?.knownHosts ?? DEFAULT_KNOWN_HOSTS,
+      ...(input.ssh?.identityFile !== undefined && { identityFile: input.ssh.identityFile }),
+      ...(input.ssh?.jumpHost !== undefined && { jumpHost: input.ssh.jumpHost }),
+      ...(input.ssh?.jumpHostKey !== undefined && { jumpHostKey: input.ssh.jumpHostKey }),
+    },
+    versions: { ...DEFAULT_VERSIONS, ...stripUndefined(input.versions ?? {}) },
+    network: { ...DEFAULT_NETWORK, ...stripUndefined(input.network ?? {}) },
+    download: {
+      mirrors: stripUndefined(input.download?.mirrors ?? {}),
+      ...(input.download?.cacheDir !== undefined && { cacheDir: input.download.cacheDir }),
+      ...(input.download?.proxy !== undefined && { proxy: input.download.proxy }),
+    },
+  };
+}
+
+function stripUndefined<T extends object>(o: T): { [K in keyof T]-?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as never;
+}
+
+export function validateProfile(input: unknown): ValidationResult {
+  const parsed = profileInputSchema.safeParse(input);
+  if (!parsed.success) return { issues: zodIssues(parsed.error), warnings: [] };
+  const profile = applyDefaults(parsed.data);
+  const { issues, warnings } = checkRules(profile);
+  return issues.length ? { issues, warnings } : { profile, issues, warnings };
+}
+
+/** validateProfile for callers that want a Profile or an error naming every issue. */
+export function requireValidProfile(input: unknown, source: string): Profile {
+  const result = validateProfile(input);
+  if (!result.profile) {
+    throw new ProfileError(`profile ${source} is not valid`, result.issues, {
+      hint: 'fix the fields listed, then run the command again',
+    });
+  }
+  return result.profile;
+}

@@ -1,0 +1,51 @@
+// The one interface the engine uses to act on a host. One ssh2 implementation (client.ts) and
+// strict fakes in tests. Commands are argv arrays, quoted in one place (quote.ts).
+
+export interface ExecOptions {
+  /** Run through sudo (non-root users). The password, when one is needed, comes from the session's options. */
+  sudo?: boolean;
+  /** Bytes for the command's stdin. */
+  stdin?: string | Buffer;
+  /** Called with each complete line of stdout/stderr as it arrives. */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Give up after this many ms (the remote command is signalled). */
+  timeoutMs?: number;
+  /** Do not throw on a non-zero exit: return the result. */
+  allowFailure?: boolean;
+}
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface UploadOptions {
+  /** Octal file mode, e.g. 0o600. */
+  mode: number;
+  /** `user:group`; default root:root. */
+  owner?: string;
+  /** Content is secret: never logged, written 0600 before it holds the bytes. */
+  sensitive?: boolean;
+  onProgress?: (sentBytes: number, totalBytes: number) => void;
+}
+
+export interface UploadResult {
+  /** False when the file was already there with the same sha256, mode and owner. */
+  changed: boolean;
+  bytes: number;
+}
+
+export interface HostSession {
+  /** `user@address:port`, for messages. */
+  readonly target: string;
+  exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
+  /**
+   * Atomic, idempotent write: compares sha256/mode/owner on the host first; when different, uploads to a temporary
+   * name in the same directory, sets mode and owner, then renames over the target.
+   */
+  upload(remotePath: string, content: Buffer | { localPath: string }, opts: UploadOptions): Promise<UploadResult>;
+  /** Reads a remote file; undefined when it does not exist. */
+  read(remotePath: string): Promise<Buffer | undefined>;
+  close(): Promise<void>;
+}
