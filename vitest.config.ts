@@ -2,10 +2,28 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
-    // e2e suites share the test hosts and the release mirror: keep files sequential where they say so.
-    testTimeout: 30_000,
-    hookTimeout: 300_000,
     pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts', 'test/ui/**/*.test.tsx', 'test/ui/**/*.test.ts'],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        // Suites that use test hosts, the release mirror, real etcd or a terminal: one file at a time, since they
+        // share the bridge, the host addresses and the machine's two cores.
+        extends: true,
+        test: {
+          name: 'system',
+          include: ['test/harness/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/terminal/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 180_000,
+          hookTimeout: 600_000,
+        },
+      },
+    ],
   },
 });
