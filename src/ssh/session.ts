@@ -1,6 +1,10 @@
 // The one interface the engine uses to act on a host. One ssh2 implementation (client.ts) and
 // strict fakes in tests. Commands are argv arrays, quoted in one place (quote.ts).
 
+import type { CommandArg } from './quote.js';
+
+export type { CommandArg } from './quote.js';
+
 export interface ExecOptions {
   /** Run through sudo (non-root users). The password, when one is needed, comes from the session's options. */
   sudo?: boolean;
@@ -39,7 +43,7 @@ export interface UploadResult {
 export interface HostSession {
   /** `user@address:port`, for messages. */
   readonly target: string;
-  exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
+  exec(argv: readonly CommandArg[], opts?: ExecOptions): Promise<ExecResult>;
   /**
    * Atomic, idempotent write: compares sha256/mode/owner on the host first; when different, uploads to a temporary
    * name in the same directory, sets mode and owner, then renames over the target.
