@@ -1,3 +1,128 @@
 #!/usr/bin/env node
-// Entry point. Parses argv first; imports the UI (Ink, React) lazily, only when a terminal wizard or view is needed.
-console.log('kubeup: under construction');
+// Entry point. Parses argv first and imports the UI (Ink, React) lazily, only when the wizard or the live view is
+// needed, so `kubeup --help` and headless runs start fast. The one top-level catch maps error classes to exit codes.
+import { parseArgs } from 'node:util';
+import { EXIT, KubeupError, UsageError } from './errors.js';
+import { processIo, type CliIo } from './cli/io.js';
+import { HELP, VERSION } from './cli/help.js';
+import { profilesCommand } from './cli/profiles.js';
+import { ProfileStore } from './profile/store.js';
+
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+  profile: { type: 'string', short: 'p' },
+  file: { type: 'string', short: 'f' },
+  name: { type: 'string' },
+  yes: { type: 'boolean', short: 'y' },
+  force: { type: 'boolean' },
+  'env-file': { type: 'string' },
+  'upgrade-versions': { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  out: { type: 'string' },
+  concurrency: { type: 'string' },
+  'accept-new-host-keys': { type: 'boolean' },
+  purge: { type: 'boolean' },
+  plain: { type: 'boolean' },
+} as const;
+
+type Values = ReturnType<typeof parse>['values'];
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/^TypeError[^:]*: /, ''), { hint: 'see `kubeup --help`' });
+  }
+}
+
+async function openWizard(store: ProfileStore, io: CliIo, initial?: unknown): Promise<number> {
+  if (!io.isTTY) {
+    io.err('kubeup: the setup wizard needs a terminal, and this is not one.');
+    io.err('To deploy without a terminal, run a saved profile headless:  kubeup up --profile NAME --yes');
+    io.err('or a profile file:                                          kubeup up --file profile.yaml --yes');
+    io.err('Saved profiles: kubeup profiles list');
+    return EXIT.usage;
+  }
+  const { runWizard } = await import('../components/wizard/index.js');
+  const result = await runWizard({
+    ...(initial !== undefined && { initial: initial as never }),
+    existingNames: store.names(),
+    save: async (profile) => store.save(profile),
+  });
+  if ('cancelled' in result) {
+    io.out('Cancelled; nothing saved.');
+    return EXIT.ok;
+  }
+  if (result.deployNow) {
+    const { describeDeploy } = await import('./cli/deploy.js');
+    return describeDeploy(result.profile, io);
+  }
+  io.out(`Saved. Deploy it later with:  kubeup up --profile ${result.profile.name}`);
+  return EXIT.ok;
+}
+
+async function run(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(argv);
+  if (values.version) {
+    io.out(VERSION);
+    return EXIT.ok;
+  }
+  const [command, ...rest] = positionals;
+  if (values.help || command === 'help') {
+    io.out(HELP);
+    return EXIT.ok;
+  }
+  const store = new ProfileStore();
+  switch (command) {
+    case undefined:
+      return openWizard(store, io);
+    case 'profiles':
+      if (rest[0] === 'edit') {
+        const name = rest[1];
+        if (!name) throw new UsageError('missing argument: kubeup profiles edit NAME');
+        store.get(name); // a clear error for an unknown or broken profile before the wizard opens
+        return openWizard(store, io, store.getRaw(name));
+      }
+      return profilesCommand(profilesArgs(rest, values), store, io);
+    case 'plan':
+    case 'up':
+    case 'down':
+    case 'render': {
+      const { deployCommand } = await import('./cli/deploy.js');
+      return deployCommand(command, rest, values, store, io);
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"`, { hint: 'see `kubeup --help`' });
+  }
+}
+
+function profilesArgs(positionals: string[], v: Values) {
+  return {
+    positionals,
+    ...(v.name !== undefined && { name: v.name }),
+    ...(v['env-file'] !== undefined && { envFile: v['env-file'] }),
+    yes: v.yes === true,
+    force: v.force === true,
+    upgradeVersions: v['upgrade-versions'] === true,
+  };
+}
+
+export type CliValues = Values;
+
+const io = processIo();
+run(process.argv.slice(2), io).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof KubeupError) {
+      io.err(`kubeup: ${e.describe()}`);
+      process.exitCode = e.exitCode;
+    } else {
+      io.err(`kubeup: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      io.err('This is a bug in kubeup: please report it with the lines above.');
+      process.exitCode = EXIT.internal;
+    }
+  },
+);

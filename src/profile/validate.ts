@@ -32,12 +32,26 @@ function zodIssues(error: z.ZodError): ProfileIssue[] {
     if (i.code === 'unrecognized_keys') message = `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}`;
     if (i.code === 'invalid_type' && i.received === 'undefined') message = 'is required';
     else if (i.code === 'invalid_type') message = `must be ${i.expected}, not ${i.received}`;
-    return {
-      path: formatPath(i.path),
-      message,
-      hint: hint ?? (i.code === 'unrecognized_keys' ? 'remove it, or check its spelling' : undefined),
-    };
+    return { path: formatPath(i.path), message, hint: hint ?? schemaHint(i) };
   });
+}
+
+function schemaHint(i: z.ZodIssue): string {
+  switch (i.code) {
+    case 'unrecognized_keys':
+      return 'remove it, or check its spelling';
+    case 'invalid_type':
+      return i.received === 'undefined' ? 'add this field' : `write a ${i.expected} here`;
+    case 'invalid_enum_value':
+      return `use one of: ${i.options.join(', ')}`;
+    case 'invalid_string':
+      return i.validation === 'url' ? 'write a full URL such as http://mirror.example.com/path' : 'fix the text of this field';
+    case 'too_small':
+    case 'too_big':
+      return typeof i.path.at(-1) === 'string' && /port/i.test(String(i.path.at(-1))) ? 'use a port number from 1 to 65535' : 'change the value to fit the limit';
+    default:
+      return 'see the profile format in the README';
+  }
 }
 
 export function applyDefaults(input: ParsedProfileInput): Profile {

@@ -1,0 +1,39 @@
+// The command reference printed by `kubeup --help` (the README repeats it).
+import pkg from '../../package.json' with { type: 'json' };
+
+export const VERSION = `kubeup ${pkg.version}`;
+
+export const HELP = `kubeup: bring up a Kubernetes cluster on plain Linux hosts over SSH.
+
+Usage:
+  kubeup                                   open the setup wizard (needs a terminal)
+  kubeup up   --profile NAME [--yes]       deploy a saved profile (or --file profile.yaml)
+  kubeup up   --profile NAME --dry-run     print the plan and every rendered file; connect nowhere
+  kubeup plan --profile NAME               same as up --dry-run
+  kubeup render --profile NAME --out DIR   write every rendered remote file under DIR/<host>/
+  kubeup down --profile NAME [--yes] [--purge]
+                                           remove everything kubeup installed; --purge also drops the local CA
+  kubeup profiles list                     saved profiles, one per line
+  kubeup profiles show NAME                a profile as YAML
+  kubeup profiles edit NAME                open the wizard on a saved profile
+  kubeup profiles rm NAME [--yes]          remove a saved profile
+  kubeup profiles export NAME [FILE]       write a profile as YAML (stdout without FILE)
+  kubeup profiles import FILE [--name N] [--force]
+                                           save a YAML profile (validated) under its name or N
+  kubeup profiles import-env [--name N] [--env-file FILE] [--upgrade-versions] [--force]
+                                           a profile from kube-up's variables (nodes, roles, NUM_NODES, KUBE_VERSION,
+                                           ETCD_VERSION, FLANNEL_VERSION, SERVICE_CLUSTER_IP_RANGE, FLANNEL_NET,
+                                           DNS_SERVER_IP, DNS_DOMAIN, SERVICE_NODE_PORT_RANGE), read from the
+                                           environment or from FILE (e.g. cluster/ubuntu/config-default.sh)
+
+Options:
+  -p, --profile NAME        a saved profile          -f, --file FILE        a profile file (YAML)
+  -y, --yes                 no questions (headless)  --dry-run              plan only, connect nowhere
+  --concurrency N           hosts at once (10)       --accept-new-host-keys pin unknown host keys (like accept-new)
+  --plain                   plain line output        -h, --help / -v, --version
+
+Exit codes: 0 ok, 1 internal error, 2 usage (or no terminal for a question), 3 invalid profile, 4 preflight failed,
+5 deploy failed, 6 cluster validation failed, 130 cancelled.
+
+Files: profiles in $KUBEUP_CONFIG_DIR or ~/.config/kubeup/profiles.json; cluster state (CA, certificates, run logs)
+in $KUBEUP_STATE_DIR or ~/.local/state/kubeup/clusters/<profile>/.`;

@@ -1,0 +1,150 @@
+// A profile from kube-up's environment variables (cluster/ubuntu/config-default.sh). Values that kube-up allowed but
+// today's Kubernetes cannot use (etcd 2, flannel 0.5, Kubernetes 1.2) are reported; they are replaced by supported
+// versions only with the user's consent, never silently.
+import semver from 'semver';
+import { ProfileError, type ProfileIssue } from '../errors.js';
+import { DEFAULT_VERSIONS, MIN_ETCD, MIN_FLANNEL, SUPPORTED_KUBERNETES_MINORS } from './defaults.js';
+import { parseRoles } from './schema.js';
+import type { Versions } from './types.js';
+
+export const KUBE_UP_VARIABLES = [
+  'nodes',
+  'roles',
+  'role',
+  'NUM_NODES',
+  'KUBE_VERSION',
+  'ETCD_VERSION',
+  'FLANNEL_VERSION',
+  'SERVICE_CLUSTER_IP_RANGE',
+  'FLANNEL_NET',
+  'DNS_SERVER_IP',
+  'DNS_DOMAIN',
+  'SERVICE_NODE_PORT_RANGE',
+] as const;
+
+export interface OutdatedVersion {
+  variable: string;
+  field: `versions.${keyof Versions}`;
+  found: string;
+  replacement: string;
+  reason: string;
+}
+
+export interface KubeUpImport {
+  /** A profile input (not yet validated: the caller runs validateProfile on it). */
+  input: Record<string, unknown>;
+  outdated: OutdatedVersion[];
+}
+
+/** Parses `export KEY=value` / `KEY="value"` lines of a kube-up config file; anything else is ignored. */
+export function parseEnvFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"]*)"|'([^']*)'|([^\s#]*))/.exec(line);
+    if (m) out[m[1]!] = m[2] ?? m[3] ?? m[4] ?? '';
+  }
+  return out;
+}
+
+function outdated(variable: string, field: keyof Versions, found: string): OutdatedVersion | undefined {
+  const v = semver.coerce(found)?.version;
+  if (!v) return undefined; // malformed: left for the validator to report at the field
+  const to = DEFAULT_VERSIONS[field];
+  if (field === 'kubernetes') {
+    const minor = `${semver.major(v)}.${semver.minor(v)}`;
+    if ((SUPPORTED_KUBERNETES_MINORS as readonly string[]).includes(minor)) return undefined;
+    return { variable, field: `versions.${field}`, found, replacement: to, reason: `kubeup supports Kubernetes ${SUPPORTED_KUBERNETES_MINORS.join(' and ')}` };
+  }
+  const min = field === 'etcd' ? MIN_ETCD : MIN_FLANNEL;
+  if (semver.gte(v, min)) return undefined;
+  return {
+    variable,
+    field: `versions.${field}`,
+    found,
+    replacement: to,
+    reason: field === 'etcd' ? 'etcd 2 cannot serve a current Kubernetes (it needs the etcd v3 API)' : 'flannel before 0.22 lacks the Kubernetes subnet manager kubeup uses',
+  };
+}
+
+export function importKubeUpEnv(env: Record<string, string | undefined>, name: string): KubeUpImport {
+  const issues: ProfileIssue[] = [];
+  const nodes = (env.nodes ?? '').trim().split(/\s+/).filter(Boolean);
+  const rolesVar = env.roles !== undefined ? 'roles' : 'role';
+  const roles = (env.roles ?? env.role ?? '').trim().split(/\s+/).filter(Boolean);
+  if (nodes.length === 0) {
+    issues.push({ path: 'nodes', message: 'is not set', hint: 'e.g. nodes="root@192.168.4.218 root@192.168.4.217"' });
+  }
+  if (roles.length === 0) {
+    issues.push({ path: 'roles', message: 'is not set', hint: 'one role per node: a (master), i (node) or ai (both), e.g. roles="ai i"' });
+  } else if (nodes.length && roles.length !== nodes.length) {
+    issues.push({ path: rolesVar, message: `has ${roles.length} entries but nodes has ${nodes.length}`, hint: 'give exactly one role per node, in the same order' });
+  }
+  const hosts = nodes.map((node, i) => {
+    const at = node.lastIndexOf('@');
+    const user = at > 0 ? node.slice(0, at) : undefined;
+    const address = at >= 0 ? node.slice(at + 1) : node;
+    const role = roles[i];
+    if (role !== undefined && !parseRoles(role)) {
+      issues.push({ path: `${rolesVar}[${i}]`, message: `"${role}" is not a kube-up role`, hint: 'use a, i or ai' });
+    }
+    return { address, ...(user && { user }), roles: role ?? [] };
+  });
+  if (env.NUM_NODES !== undefined && env.NUM_NODES.trim() !== '') {
+    const want = Number(env.NUM_NODES);
+    const workers = roles.filter((r) => parseRoles(r)?.includes('worker')).length;
+    if (!Number.isInteger(want) || want < 0) {
+      issues.push({ path: 'NUM_NODES', message: `"${env.NUM_NODES}" is not a number`, hint: 'the number of hosts with role i or ai' });
+    } else if (roles.length && want !== workers) {
+      issues.push({
+        path: 'NUM_NODES',
+        message: `is ${want} but ${rolesVar}="${roles.join(' ')}" has ${workers} node${workers === 1 ? '' : 's'} (i or ai)`,
+        hint: `set NUM_NODES=${workers} or change ${rolesVar}`,
+      });
+    }
+  }
+  if (issues.length) {
+    throw new ProfileError('the kube-up variables do not describe a cluster', issues, {
+      hint: 'fix the variables (see `kubeup profiles import-env --help`), then run the import again',
+    });
+  }
+
+  const versions: Record<string, string> = {};
+  const old: OutdatedVersion[] = [];
+  for (const [variable, field] of [
+    ['KUBE_VERSION', 'kubernetes'],
+    ['ETCD_VERSION', 'etcd'],
+    ['FLANNEL_VERSION', 'flannel'],
+  ] as const) {
+    const found = env[variable]?.trim();
+    if (!found) continue;
+    versions[field] = found;
+    const o = outdated(variable, field, found);
+    if (o) old.push(o);
+  }
+  const network: Record<string, string> = {};
+  for (const [variable, field] of [
+    ['SERVICE_CLUSTER_IP_RANGE', 'serviceCidr'],
+    ['FLANNEL_NET', 'podCidr'],
+    ['DNS_SERVER_IP', 'clusterDns'],
+    ['DNS_DOMAIN', 'dnsDomain'],
+    ['SERVICE_NODE_PORT_RANGE', 'nodePortRange'],
+  ] as const) {
+    const v = env[variable]?.trim();
+    if (v) network[field] = v;
+  }
+  return {
+    input: { name, hosts, ...(Object.keys(versions).length && { versions }), ...(Object.keys(network).length && { network }) },
+    outdated: old,
+  };
+}
+
+/** The import with the outdated versions replaced (the caller has the user's consent). */
+export function withReplacements(imp: KubeUpImport): Record<string, unknown> {
+  const versions = { ...(imp.input.versions as Record<string, string> | undefined) };
+  for (const o of imp.outdated) versions[o.field.slice('versions.'.length)] = o.replacement;
+  return { ...imp.input, versions };
+}
+
+export function describeOutdated(o: OutdatedVersion): string {
+  return `${o.variable}=${o.found} (${o.field}): ${o.reason}; would use ${o.replacement}`;
+}
