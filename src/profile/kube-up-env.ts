@@ -20,6 +20,7 @@ export const KUBE_UP_VARIABLES = [
   'DNS_SERVER_IP',
   'DNS_DOMAIN',
   'SERVICE_NODE_PORT_RANGE',
+  'PROXY_SETTING',
 ] as const;
 
 export interface OutdatedVersion {
@@ -132,8 +133,17 @@ export function importKubeUpEnv(env: Record<string, string | undefined>, name: s
     const v = env[variable]?.trim();
     if (v) network[field] = v;
   }
+  // kube-up's PROXY_SETTING is a list of shell assignments ("http_proxy=... https_proxy=..."); kubeup downloads on the
+  // operator's machine, so the proxy applies to its downloads.
+  const proxy = /(?:^|\s)(?:https_proxy|HTTPS_PROXY|http_proxy|HTTP_PROXY)=["']?([^\s"']+)/.exec(env.PROXY_SETTING ?? '')?.[1];
   return {
-    input: { name, hosts, ...(Object.keys(versions).length && { versions }), ...(Object.keys(network).length && { network }) },
+    input: {
+      name,
+      hosts,
+      ...(Object.keys(versions).length && { versions }),
+      ...(Object.keys(network).length && { network }),
+      ...(proxy && { download: { proxy } }),
+    },
     outdated: old,
   };
 }

@@ -76,6 +76,11 @@ describe('importKubeUpEnv', () => {
     expect(validateProfile(imp.input).profile!.versions.kubernetes).toBe('1.34.5');
   });
 
+  it('takes the download proxy from PROXY_SETTING', () => {
+    const imp = importKubeUpEnv({ ...classic, PROXY_SETTING: 'http_proxy=http://proxy.lab:3128 https_proxy=http://proxy.lab:3128' }, 'x');
+    expect(validateProfile(imp.input).profile!.download.proxy).toBe('http://proxy.lab:3128');
+  });
+
   it('reads variables from a kube-up config file', () => {
     const env = parseEnvFile('#!/bin/bash\nexport nodes=${nodes:-"x"}\nexport roles="ai i"\nNUM_NODES=2 # workers\nexport FLANNEL_NET=172.16.0.0/16\n');
     expect(env).toMatchObject({ roles: 'ai i', NUM_NODES: '2', FLANNEL_NET: '172.16.0.0/16' });
