@@ -1,0 +1,116 @@
+// Decides whether the key a host offers is the one we expect. Wired into ssh2's hostVerifier by client.ts:
+// without it ssh2 would accept any key.
+
+import { fingerprint, keyTypeOf, knownHostsName, lookupKnownHosts, type KnownHostsEntry } from './known-hosts.js';
+import { HostKeyError } from './errors.js';
+
+export interface HostKeyCheck {
+  host: string;
+  port: number;
+  /** The key blob the server offered. */
+  key: Buffer;
+  knownHosts: readonly KnownHostsEntry[];
+  /** `SHA256:...` from the profile (hosts[i].hostKey); when set it decides alone, known_hosts is not consulted. */
+  pinned?: string;
+  /** --accept-new-host-keys: a host with no entry at all may be learned. A changed key is never accepted. */
+  acceptNew: boolean;
+}
+
+export type HostKeyVerdict =
+  | { status: 'ok'; fingerprint: string; via: 'pinned' | 'known_hosts' }
+  /** Not known, accepted because acceptNew: the caller records it in known_hosts. */
+  | { status: 'new'; fingerprint: string; keyType: string }
+  | { status: 'unknown'; fingerprint: string; keyType: string; otherKeyTypes: string[] }
+  | { status: 'changed'; fingerprint: string; keyType: string; expected: { fingerprint: string; where: string }[] }
+  | { status: 'revoked'; fingerprint: string; where: string };
+
+export function verifyHostKey(check: HostKeyCheck): HostKeyVerdict {
+  const offered = fingerprint(check.key);
+  const keyType = keyTypeOf(check.key) ?? 'unknown-type';
+  const found = lookupKnownHosts(check.knownHosts, check.host, check.port);
+
+  const revoked = found.revoked.find((e) => e.key.equals(check.key));
+  if (revoked) return { status: 'revoked', fingerprint: offered, where: describeEntry(revoked) };
+
+  if (check.pinned !== undefined) {
+    if (normalizeFingerprint(check.pinned) === offered) return { status: 'ok', fingerprint: offered, via: 'pinned' };
+    return { status: 'changed', fingerprint: offered, keyType, expected: [{ fingerprint: check.pinned, where: 'pinned in the profile' }] };
+  }
+
+  if (found.keys.some((e) => e.key.equals(check.key))) return { status: 'ok', fingerprint: offered, via: 'known_hosts' };
+  // Same algorithm, other key: the host's identity changed. Other algorithms only: it is just not known yet.
+  const sameType = found.keys.filter((e) => e.keyType === keyType);
+  if (sameType.length > 0) {
+    return {
+      status: 'changed',
+      fingerprint: offered,
+      keyType,
+      expected: sameType.map((e) => ({ fingerprint: fingerprint(e.key), where: describeEntry(e) })),
+    };
+  }
+  if (check.acceptNew) return { status: 'new', fingerprint: offered, keyType };
+  const otherKeyTypes = [...new Set(found.keys.map((e) => e.keyType))].sort();
+  return { status: 'unknown', fingerprint: offered, keyType, otherKeyTypes };
+}
+
+/** `SHA256:abc=` and `SHA256:abc` are the same fingerprint; OpenSSH prints it without padding. */
+export function normalizeFingerprint(value: string): string {
+  const trimmed = value.trim().replace(/=+$/, '');
+  return trimmed.startsWith('SHA256:') ? trimmed : `SHA256:${trimmed}`;
+}
+
+function describeEntry(entry: KnownHostsEntry): string {
+  return `${entry.file ?? 'known_hosts'}:${entry.line}`;
+}
+
+export interface HostKeyErrorContext {
+  host: string;
+  port: number;
+  knownHostsFile: string;
+  /** Profile field that pins this key, e.g. `hosts[0].hostKey` or `ssh.jumpHostKey`. */
+  pinField: string;
+}
+
+/** The user-facing error for a verdict that refuses the connection (unknown, changed, revoked). */
+export function hostKeyError(verdict: Exclude<HostKeyVerdict, { status: 'ok' | 'new' }>, ctx: HostKeyErrorContext): HostKeyError {
+  const name = knownHostsName(ctx.host, ctx.port);
+  const where = { host: `${ctx.host}:${ctx.port}` };
+  switch (verdict.status) {
+    case 'unknown': {
+      const others = verdict.otherKeyTypes.length ? ` (known_hosts has only ${verdict.otherKeyTypes.join(', ')} keys for it)` : '';
+      return new HostKeyError(
+        `host key of ${name} is not known: it offered ${verdict.keyType} ${verdict.fingerprint}${others}`,
+        { problem: 'unknown', offered: verdict.fingerprint, expected: [] },
+        {
+          ...where,
+          file: ctx.knownHostsFile,
+          hint:
+            `check the fingerprint on the host (ssh-keygen -lf /etc/ssh/ssh_host_${verdict.keyType.replace(/^ssh-/, '').replace(/-.*/, '')}_key.pub); ` +
+            `if it matches, run again with --accept-new-host-keys, or pin it in the profile: ${ctx.pinField}: ${verdict.fingerprint}`,
+        },
+      );
+    }
+    case 'changed': {
+      const expected = verdict.expected.map((e) => `${e.fingerprint} (${e.where})`).join(', ');
+      const pinned = verdict.expected.some((e) => e.where === 'pinned in the profile');
+      return new HostKeyError(
+        `HOST KEY CHANGED for ${name}: expected ${expected}, but the host offered ${verdict.keyType} ${verdict.fingerprint}. ` +
+          'Someone may be intercepting the connection, or the host was reinstalled',
+        { problem: 'changed', offered: verdict.fingerprint, expected: verdict.expected.map((e) => e.fingerprint) },
+        {
+          ...where,
+          ...(pinned ? { field: ctx.pinField } : { file: ctx.knownHostsFile }),
+          hint: pinned
+            ? `only if you know the host was reinstalled: set ${ctx.pinField} to the new fingerprint after checking it on the host`
+            : `only if you know the host was reinstalled: remove the old entry with ssh-keygen -R '${name}' -f ${ctx.knownHostsFile}, then run again with --accept-new-host-keys`,
+        },
+      );
+    }
+    case 'revoked':
+      return new HostKeyError(
+        `host key of ${name} is revoked (${verdict.where}): ${verdict.fingerprint}`,
+        { problem: 'revoked', offered: verdict.fingerprint, expected: [] },
+        { ...where, file: ctx.knownHostsFile, hint: 'this key must not be trusted: give the host a new host key, then accept that one' },
+      );
+  }
+}
