@@ -1,0 +1,57 @@
+// Review step: the profile as YAML (scrolled with PgUp/PgDn) and every problem validateProfile reports. Saving is
+// offered only when there are none. Render only.
+import React from 'react';
+import { Box, Text } from 'ink';
+import SelectInput from 'ink-select-input';
+import { formatIssue, type ProfileIssue } from '../../src/errors.js';
+import { glyphs, theme } from '../theme.js';
+
+export interface ReviewViewProps {
+  readonly yamlLines: readonly string[];
+  readonly scroll: number;
+  readonly height: number;
+  readonly issues: readonly ProfileIssue[];
+  readonly isActive: boolean;
+  onChoose(choice: 'save' | 'back'): void;
+}
+
+export function ReviewView(props: ReviewViewProps) {
+  const visible = props.yamlLines.slice(props.scroll, props.scroll + props.height);
+  const below = props.yamlLines.length - props.scroll - visible.length;
+  const items = props.issues.length
+    ? [{ label: 'Back (fix the problems listed)', value: 'back' as const }]
+    : [
+        { label: 'Save under a name', value: 'save' as const },
+        { label: 'Back', value: 'back' as const },
+      ];
+  return (
+    <Box flexDirection="column">
+      <Box flexDirection="column" borderStyle="single" paddingX={1}>
+        {visible.map((line, i) => (
+          <Text key={i} wrap="truncate-end">
+            {line || ' '}
+          </Text>
+        ))}
+      </Box>
+      <Text {...theme.help}>
+        lines {props.scroll + 1}-{props.scroll + visible.length} of {props.yamlLines.length}
+        {below > 0 || props.scroll > 0 ? ' · PgUp/PgDn scroll' : ''}
+      </Text>
+      {props.issues.length === 0 ? (
+        <Text {...theme.success}>{glyphs.ok} the profile is valid</Text>
+      ) : (
+        <Box flexDirection="column">
+          <Text {...theme.error}>
+            {props.issues.length} problem{props.issues.length === 1 ? '' : 's'}: saving is blocked until they are fixed
+          </Text>
+          {props.issues.map((issue) => (
+            <Text key={`${issue.path}:${issue.message}`} {...theme.error}>
+              {glyphs.error} {formatIssue(issue)}
+            </Text>
+          ))}
+        </Box>
+      )}
+      <SelectInput key={items.length} items={items} isFocused={props.isActive} onSelect={(item) => props.onChoose(item.value)} />
+    </Box>
+  );
+}
