@@ -1,0 +1,239 @@
+// Real SSH hosts with systemd for end-to-end tests: systemd-nspawn containers on a private bridge (see README.md in
+// test/, section "Test hosts").
+
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ensureBridge, removeBridge } from './bridge.js';
+import { TestHostsError } from './errors.js';
+import { SUDO_USER, launchHost, prepareHost, teardownHost, type HostSpec, type TeardownOptions } from './host.js';
+import { generateClientKey, hostPublicKeys, knownHostsPattern } from './keys.js';
+import { withFileLock } from './lock.js';
+import { CLUSTER_DIR, MAX_HOSTS, STATE_LOCK, hostAddress, hostName } from './paths.js';
+import { isAlive, isOurNspawn, startTime } from './processes.js';
+import {
+  hostFolderNames,
+  readClusterRecord,
+  readHostRecord,
+  writeClusterRecord,
+  type HostRecord,
+} from './record.js';
+import { waitUntilReady } from './ready.js';
+import { ensureRootfs } from './rootfs.js';
+import { hostsUnavailableReason } from './requirements.js';
+
+export { TestHostsError } from './errors.js';
+export { hostsUnavailableReason } from './requirements.js';
+export { HarnessSsh } from './ssh.js';
+
+export interface HostVariant {
+  /** Log in as the non-root user `deploy`, whose sudo asks for a (random) password; root login is refused. */
+  sudoPassword?: boolean;
+  /** sshd listens on this port instead of 22. */
+  sshPort?: number;
+}
+
+export interface StartHostsOptions {
+  count: number;
+  /** Keyed by host number (1 = h1). */
+  variants?: Record<number, HostVariant>;
+  /** Hosts stay after this process exits, until `npm run hosts -- down` (the CLI's `up`). */
+  persistent?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface TestHost {
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+  sudoPassword?: string;
+  hostKeySha256: string;
+  pid: number;
+  dir: string;
+  /** Powers off just this host (like a host dying mid-deploy) and removes its overlay and folder. */
+  stop(opts?: TeardownOptions): Promise<void>;
+}
+
+export interface TestCluster {
+  hosts: TestHost[];
+  privateKeyPath: string;
+  publicKey: string;
+  /** Lists every host's real keys: for clients that should trust exactly these hosts. */
+  knownHostsPath: string;
+  stop(): Promise<void>;
+}
+
+export interface HostStatus {
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+  pid: number;
+  running: boolean;
+  hostKeySha256: string;
+  sudoPasswordFile?: string;
+}
+
+function checkOptions(opts: StartHostsOptions): void {
+  if (!Number.isInteger(opts.count) || opts.count < 1 || opts.count > MAX_HOSTS) {
+    throw new TestHostsError(`host count must be a whole number from 1 to ${MAX_HOSTS}, got ${opts.count}`, {
+      field: 'count',
+    });
+  }
+  for (const [key, variant] of Object.entries(opts.variants ?? {})) {
+    const n = Number(key);
+    if (!Number.isInteger(n) || n < 1 || n > opts.count) {
+      throw new TestHostsError(`variant for host ${key}, but hosts are numbered 1 to ${opts.count}`, {
+        field: `variants.${key}`,
+      });
+    }
+    const port = variant.sshPort;
+    if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) {
+      throw new TestHostsError(`sshPort must be 1-65535, got ${port}`, { field: `variants.${key}.sshPort` });
+    }
+  }
+}
+
+function ownerAlive(): { alive: boolean; persistent: boolean; ownerPid: number } | undefined {
+  const cluster = readClusterRecord();
+  if (!cluster) return undefined;
+  const alive = isAlive(cluster.ownerPid) && startTime(cluster.ownerPid) === cluster.ownerStartTime;
+  return { alive, persistent: cluster.persistent, ownerPid: cluster.ownerPid };
+}
+
+function runningHosts(): HostRecord[] {
+  return hostFolderNames()
+    .map(readHostRecord)
+    .filter((r): r is HostRecord => r !== undefined && r.pid > 0 && isOurNspawn(r.pid, r.rootDir));
+}
+
+/** Removes hosts, bridge and key of earlier runs; refuses when they are still in use by a live owner. */
+async function clearLeftovers(): Promise<void> {
+  const owner = ownerAlive();
+  const running = runningHosts();
+  if (running.length > 0 && owner && (owner.persistent || (owner.alive && owner.ownerPid !== process.pid))) {
+    const by = owner.persistent ? '`npm run hosts -- up`' : `process ${owner.ownerPid}`;
+    throw new TestHostsError(`test hosts ${running.map((r) => r.name).join(', ')} are already running (started by ${by})`, {
+      hint: 'stop them with `npm run hosts -- down` (only one set of test hosts can run on a machine)',
+    });
+  }
+  await teardownEverything();
+}
+
+async function teardownEverything(): Promise<void> {
+  await Promise.all(hostFolderNames().map((name) => teardownHost(name)));
+  await removeBridge();
+  fs.rmSync(CLUSTER_DIR, { recursive: true, force: true });
+}
+
+function hostSpecs(opts: StartHostsOptions): HostSpec[] {
+  return Array.from({ length: opts.count }, (_, i) => {
+    const index = i + 1;
+    const variant = opts.variants?.[index] ?? {};
+    return {
+      index,
+      name: hostName(index),
+      address: hostAddress(index),
+      port: variant.sshPort ?? 22,
+      sudoPassword: variant.sudoPassword ? randomBytes(12).toString('base64url') : undefined,
+    };
+  });
+}
+
+function writeKnownHosts(records: readonly HostRecord[]): string {
+  const file = path.join(CLUSTER_DIR, 'known_hosts');
+  const lines = records.flatMap((r) => hostPublicKeys(r.rootDir).map((k) => `${knownHostsPattern(r.address, r.port)} ${k}`));
+  fs.writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o644 });
+  return file;
+}
+
+async function stopOneHost(name: string, opts?: TeardownOptions): Promise<void> {
+  await withFileLock(STATE_LOCK, async () => {
+    await teardownHost(name, opts);
+    if (hostFolderNames().length === 0) await removeBridge();
+  });
+}
+
+/** Stops every test host (also those of an earlier run that was killed) and removes all their traces. */
+export async function stopAllHosts(): Promise<void> {
+  await withFileLock(STATE_LOCK, teardownEverything);
+}
+
+export function hostsStatus(): HostStatus[] {
+  return hostFolderNames()
+    .map(readHostRecord)
+    .filter((r): r is HostRecord => r !== undefined)
+    .map((r) => ({
+      name: r.name,
+      address: r.address,
+      port: r.port,
+      user: r.user,
+      pid: r.pid,
+      running: r.pid > 0 && isOurNspawn(r.pid, r.rootDir),
+      hostKeySha256: r.hostKeySha256,
+      sudoPasswordFile: r.sudoPasswordFile,
+    }));
+}
+
+export async function startHosts(opts: StartHostsOptions): Promise<TestCluster> {
+  checkOptions(opts);
+  const unavailable = hostsUnavailableReason();
+  if (unavailable) throw new TestHostsError(`cannot start test hosts: ${unavailable}`);
+  const log = opts.log ?? (() => {});
+  const rootfs = await ensureRootfs(log);
+  const specs = hostSpecs(opts);
+
+  const started = await withFileLock(STATE_LOCK, async () => {
+    await clearLeftovers();
+    try {
+      await ensureBridge();
+      const key = await generateClientKey(CLUSTER_DIR);
+      const ownerStartTime = startTime(process.pid) ?? '';
+      const knownHostsPath = path.join(CLUSTER_DIR, 'known_hosts');
+      writeClusterRecord({
+        ownerPid: process.pid,
+        ownerStartTime,
+        persistent: opts.persistent ?? false,
+        privateKeyPath: key.privateKeyPath,
+        knownHostsPath,
+      });
+      const prepared = await Promise.all(specs.map((s) => prepareHost(s, rootfs.path, key.publicKey)));
+      const records = prepared.map(launchHost);
+      writeKnownHosts(records);
+      return { key, knownHostsPath, records };
+    } catch (e) {
+      await teardownEverything();
+      throw e;
+    }
+  });
+
+  try {
+    await Promise.all(started.records.map((r) => waitUntilReady(r, started.key.privateKeyPath)));
+  } catch (e) {
+    await stopAllHosts();
+    throw e;
+  }
+  log(`test hosts up: ${started.records.map((r) => r.name).join(', ')}`);
+
+  const sudoPasswords = new Map(specs.map((s) => [s.name, s.sudoPassword]));
+  return {
+    hosts: started.records.map((r) => ({
+      name: r.name,
+      address: r.address,
+      port: r.port,
+      user: r.user,
+      sudoPassword: sudoPasswords.get(r.name),
+      hostKeySha256: r.hostKeySha256,
+      pid: r.pid,
+      dir: r.dir,
+      stop: (stopOpts?: TeardownOptions) => stopOneHost(r.name, stopOpts),
+    })),
+    privateKeyPath: started.key.privateKeyPath,
+    publicKey: started.key.publicKey,
+    knownHostsPath: started.knownHostsPath,
+    stop: stopAllHosts,
+  };
+}
+
+export { SUDO_USER };
