@@ -1,5 +1,8 @@
 // `kubeup up | plan | render | down`. Loaded lazily by cli.ts.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { DeployError, UsageError } from '../errors.js';
+import { assumedFacts, buildPlan, formatPlan, writeRendered } from '../plan/index.js';
 import type { ProfileStore } from '../profile/store.js';
 import type { Profile } from '../profile/types.js';
 import { readProfileFile } from '../profile/yaml.js';
@@ -15,12 +18,38 @@ export function loadProfile(values: CliValues, store: ProfileStore): Profile {
 
 export async function deployCommand(command: string, _rest: string[], values: CliValues, store: ProfileStore, io: CliIo): Promise<number> {
   const profile = loadProfile(values, store);
-  if (command === 'plan' || values['dry-run']) return describeDeploy(profile, io);
+  if (command === 'render') return renderToDir(profile, values.out, io);
+  if (command === 'plan' || values['dry-run']) return describeDeploy(profile, io, true);
   throw new DeployError(`kubeup ${command} is not built yet`, { hint: `use kubeup plan --profile ${profile.name} to see what it will do` });
 }
 
-export async function describeDeploy(profile: Profile, io: CliIo): Promise<number> {
-  io.out(`Plan for profile ${profile.name} (the deploy engine is not built yet: nothing was run):`);
-  for (const h of profile.hosts) io.out(`  ${h.user}@${h.address}:${h.port}  roles ${h.roles.join(', ')}`);
+const ASSUMPTION =
+  'Nothing was contacted: the plan assumes amd64 hosts named by their node name (or address). A real run learns each host\'s architecture and host name first.';
+
+/** The plan, and with `withFiles` every rendered file, as `--dry-run` prints it. */
+export async function describeDeploy(profile: Profile, io: CliIo, withFiles = false): Promise<number> {
+  const plan = buildPlan(profile, assumedFacts(profile));
+  io.out(formatPlan(plan));
+  if (withFiles) {
+    for (const f of writeRendered(plan)) {
+      io.out(`--- ${f.host}:${f.path} (mode ${f.mode.toString(8).padStart(4, '0')})`);
+      io.out(f.content);
+    }
+  }
+  io.out(ASSUMPTION);
+  return 0;
+}
+
+function renderToDir(profile: Profile, out: string | undefined, io: CliIo): number {
+  if (!out) throw new UsageError('kubeup render needs --out DIR');
+  const plan = buildPlan(profile, assumedFacts(profile));
+  const files = writeRendered(plan);
+  for (const f of files) {
+    const target = join(out, f.host.replace(/[^A-Za-z0-9._-]/g, '_'), f.path);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, f.content, { mode: f.mode });
+  }
+  io.out(`Wrote ${files.length} files for ${plan.hosts.length} hosts under ${out}.`);
+  io.out(ASSUMPTION);
   return 0;
 }

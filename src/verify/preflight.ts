@@ -1,0 +1,134 @@
+// Preflight: named read-only checks per host, after SSH connected and before anything changes. Every problem of
+// every host is collected; the caller reports them together. Things kubeup can safely fix itself (kernel modules,
+// sysctls) are warnings here and are fixed by the provision phase.
+import type { Arch, HostFacts } from '../plan/types.js';
+import type { Role } from '../profile/types.js';
+import type { HostSession } from '../ssh/session.js';
+
+export interface PreflightFinding {
+  check: string;
+  message: string;
+  hint?: string;
+}
+
+export interface PreflightResult {
+  facts?: HostFacts;
+  problems: PreflightFinding[];
+  warnings: PreflightFinding[];
+}
+
+/** Ports a role listens on, with the unit that owns each (a port held by kubeup's own active unit is fine). */
+export const ROLE_PORTS: Record<Role, { port: number; proto: 'tcp' | 'udp'; unit: string }[]> = {
+  master: [
+    { port: 2379, proto: 'tcp', unit: 'etcd.service' },
+    { port: 2380, proto: 'tcp', unit: 'etcd.service' },
+    { port: 10257, proto: 'tcp', unit: 'kube-controller-manager.service' },
+    { port: 10259, proto: 'tcp', unit: 'kube-scheduler.service' },
+  ],
+  worker: [
+    { port: 10250, proto: 'tcp', unit: 'kubelet.service' },
+    { port: 10256, proto: 'tcp', unit: 'kube-proxy.service' },
+    { port: 8472, proto: 'udp', unit: 'flanneld.service' },
+  ],
+};
+
+// One round trip gathers every fact; each line is KEY=value. Read-only. Sent as the single argument of `sh -c`.
+const PROBE = (
+  [
+    'echo "os=$(uname -s)"',
+    'echo "machine=$(uname -m)"',
+    'echo "hostname=$(hostname)"',
+    'echo "uid=$(id -u)"',
+    'echo "systemd=$([ -d /run/systemd/system ] && echo yes || echo no)"',
+    'echo "tmpopts=$(findmnt -n -o OPTIONS --target /tmp 2>/dev/null)"',
+    'echo "swap=$(tail -n +2 /proc/swaps 2>/dev/null | wc -l)"',
+    'echo "overlay=$([ -d /sys/module/overlay ] && echo yes || echo no)"',
+    'echo "br_netfilter=$([ -d /sys/module/br_netfilter ] && echo yes || echo no)"',
+    'echo "ip_forward=$(cat /proc/sys/net/ipv4/ip_forward 2>/dev/null)"',
+    'for t in iptables conntrack socat; do echo "tool_$t=$(command -v $t >/dev/null 2>&1 || [ -x /usr/sbin/$t ] || [ -x /sbin/$t ] && echo yes || echo no)"; done',
+    'echo "epoch=$(date +%s)"',
+    'echo "listen=$( (ss -Hltn; ss -Hlun) 2>/dev/null | awk \'{print $1":"$5}\' | tr "\\n" " ")"',
+  ].join('; ')
+);
+
+export function parseProbe(stdout: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of stdout.split('\n')) {
+    const i = line.indexOf('=');
+    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1).trim();
+  }
+  return out;
+}
+
+const ARCH: Record<string, Arch> = { x86_64: 'amd64', amd64: 'amd64', aarch64: 'arm64', arm64: 'arm64' };
+
+/** Ports in use, as `tcp:6443` / `udp:8472`, from `ss` lines like `LISTEN:0.0.0.0:6443` or `UNCONN:[::]:8472`. */
+export function listeningPorts(listen: string): Set<string> {
+  const out = new Set<string>();
+  for (const item of listen.split(/\s+/).filter(Boolean)) {
+    const [state, ...rest] = item.split(':');
+    const port = rest.at(-1);
+    if (!port || !/^\d+$/.test(port)) continue;
+    out.add(`${state === 'UNCONN' ? 'udp' : 'tcp'}:${port}`);
+  }
+  return out;
+}
+
+export interface PreflightInput {
+  roles: Role[];
+  apiServerPort: number;
+  /** This machine's clock, to measure the host's skew. */
+  localEpochSeconds: number;
+}
+
+export async function preflightHost(session: HostSession, input: PreflightInput): Promise<PreflightResult> {
+  const problems: PreflightFinding[] = [];
+  const warnings: PreflightFinding[] = [];
+  const r = await session.exec(['sh', '-c', PROBE], { allowFailure: true });
+  const f = parseProbe(r.stdout);
+
+  if (f.os !== 'Linux') problems.push({ check: 'os', message: `the host runs ${f.os || 'an unknown system'}, not Linux`, hint: 'kubeup deploys to Linux hosts only' });
+  const arch = ARCH[f.machine ?? ''];
+  if (!arch) problems.push({ check: 'arch', message: `CPU architecture ${f.machine || '?'} is not supported`, hint: 'use amd64 (x86_64) or arm64 (aarch64) hosts' });
+  if (f.systemd !== 'yes') problems.push({ check: 'systemd', message: 'systemd is not running as the init system', hint: 'kubeup installs systemd units; use a distribution booted with systemd' });
+  if ((f.tmpopts ?? '').split(',').includes('noexec')) {
+    problems.push({ check: 'tmp', message: '/tmp is mounted noexec', hint: 'remount /tmp without noexec (mount -o remount,exec /tmp) or change its fstab entry' });
+  }
+  if (Number(f.swap ?? 0) > 0 && input.roles.includes('worker')) {
+    problems.push({ check: 'swap', message: 'swap is on; kubelet refuses to start with swap', hint: 'turn it off (swapoff -a) and remove it from /etc/fstab' });
+  }
+  if (input.roles.includes('worker')) {
+    if (f.tool_iptables !== 'yes') problems.push({ check: 'iptables', message: 'iptables is not installed; kube-proxy and flannel need it', hint: 'install it: apt-get install iptables (or your distribution\'s package)' });
+    for (const t of ['conntrack', 'socat'] as const) {
+      if (f[`tool_${t}`] !== 'yes') warnings.push({ check: t, message: `${t} is not installed`, hint: `install it (apt-get install ${t}); kube-proxy and port-forward use it` });
+    }
+    for (const m of ['overlay', 'br_netfilter'] as const) {
+      if (f[m] !== 'yes') warnings.push({ check: `module ${m}`, message: `kernel module ${m} is not loaded`, hint: 'kubeup loads it during provisioning (modprobe) and lists it in /etc/modules-load.d/kubeup.conf' });
+    }
+    if (f.ip_forward !== '1') warnings.push({ check: 'sysctl', message: 'net.ipv4.ip_forward is off', hint: 'kubeup sets it in /etc/sysctl.d/99-kubeup.conf during provisioning' });
+  }
+  const epoch = Number(f.epoch);
+  if (Number.isFinite(epoch)) {
+    const skew = Math.abs(epoch - input.localEpochSeconds);
+    if (skew > 300) problems.push({ check: 'clock', message: `the host's clock is ${skew} s off this machine's`, hint: 'fix the time (e.g. enable systemd-timesyncd); certificates would not be valid yet' });
+    else if (skew > 5) warnings.push({ check: 'clock', message: `the host's clock is ${skew} s off this machine's`, hint: 'enable time synchronisation (systemd-timesyncd or chrony)' });
+  }
+
+  const used = listeningPorts(f.listen ?? '');
+  const wanted = [
+    ...(input.roles.includes('master') ? [{ port: input.apiServerPort, proto: 'tcp' as const, unit: 'kube-apiserver.service' }, ...ROLE_PORTS.master] : []),
+    ...(input.roles.includes('worker') ? ROLE_PORTS.worker : []),
+  ];
+  const busy = wanted.filter((w) => used.has(`${w.proto}:${w.port}`));
+  if (busy.length) {
+    // A port held by kubeup's own unit (a re-run) is expected; anything else is a conflict.
+    const units = [...new Set(busy.map((b) => b.unit))];
+    const states = await session.exec(['systemctl', 'is-active', ...units], { allowFailure: true });
+    const active = new Set(units.filter((_, i) => states.stdout.split('\n')[i]?.trim() === 'active'));
+    for (const b of busy.filter((x) => !active.has(x.unit))) {
+      problems.push({ check: 'ports', message: `port ${b.port}/${b.proto} is already in use by another program`, hint: `free it (ss -lntup | grep ${b.port} shows who holds it); ${b.unit} needs it` });
+    }
+  }
+  const facts = arch && f.hostname ? { hostname: f.hostname.toLowerCase(), arch } : undefined;
+  return { ...(facts && { facts }), problems, warnings };
+}

@@ -1,0 +1,59 @@
+// verify-cluster: every unit a host's roles need must be `active`. kube-up used `pgrep -f` with 30 tries 2 s apart;
+// systemd knows better, and on failure the unit's own journal says why.
+import { VerifyError } from '../errors.js';
+import type { HostSession } from '../ssh/session.js';
+
+export interface VerifyUnitsOptions {
+  intervalMs?: number;
+  /** Total time allowed for all units to become active. */
+  timeoutMs?: number;
+  journalLines?: number;
+  sudo?: boolean;
+  onStatus?: (states: Record<string, string>) => void;
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** `systemctl is-active a b c` prints one state per unit, in order; exit code is non-zero unless all are active. */
+export async function unitStates(session: HostSession, units: readonly string[], sudo = false): Promise<Record<string, string>> {
+  const r = await session.exec(['systemctl', 'is-active', ...units], { allowFailure: true, sudo });
+  const lines = r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  return Object.fromEntries(units.map((u, i) => [u, lines[i] ?? 'unknown']));
+}
+
+export async function journalTail(session: HostSession, unit: string, lines: number, sudo = false): Promise<string> {
+  const r = await session.exec(['journalctl', '-u', unit, '-n', String(lines), '--no-pager', '-o', 'short-iso'], { allowFailure: true, sudo });
+  return (r.stdout || r.stderr).trimEnd();
+}
+
+/**
+ * Waits until every unit is active. A unit that stays inactive or failed past the deadline fails with its journal
+ * excerpt; `activating` counts as not yet.
+ */
+export async function verifyUnits(session: HostSession, units: readonly string[], opts: VerifyUnitsOptions = {}): Promise<void> {
+  const interval = opts.intervalMs ?? 2000;
+  const timeout = opts.timeoutMs ?? 90_000;
+  const sleep = opts.sleep ?? defaultSleep;
+  const now = opts.now ?? Date.now;
+  const deadline = now() + timeout;
+  let states: Record<string, string> = {};
+  for (;;) {
+    states = await unitStates(session, units, opts.sudo);
+    opts.onStatus?.(states);
+    if (units.every((u) => states[u] === 'active')) return;
+    if (now() + interval > deadline) break;
+    await sleep(interval);
+  }
+  const bad = units.filter((u) => states[u] !== 'active');
+  const excerpts: string[] = [];
+  for (const u of bad) {
+    const journal = await journalTail(session, u, opts.journalLines ?? 20, opts.sudo);
+    excerpts.push(`--- ${u} (${states[u]}), last journal lines:\n${journal || '(journal is empty)'}`);
+  }
+  throw new VerifyError(`${bad.map((u) => `${u} is ${states[u]}`).join(', ')} after ${Math.round(timeout / 1000)} s\n${excerpts.join('\n')}`, {
+    host: session.target,
+    hint: `look at the unit on the host: systemctl status ${bad[0]}; journalctl -u ${bad[0]}`,
+  });
+}
