@@ -1,6 +1,6 @@
 // The cluster CA: ECDSA P-256, self-signed, 10 years.
 import { createPrivateKey, X509Certificate as NodeX509 } from 'node:crypto';
-import { type CryptoKey, generateKeyPair, importSigningKey, isP256Pkcs8, SIGNING_ALGORITHM, x509 } from './crypto.js';
+import { type CryptoKey, generateKeyPair, toPem, importSigningKey, isP256Pkcs8, SIGNING_ALGORITHM, x509 } from './crypto.js';
 import { PkiError } from './errors.js';
 
 export const CA_VALIDITY_YEARS = 10;
@@ -42,7 +42,7 @@ export async function createCa(clusterName: string, now: Date = new Date()): Pro
       await x509.SubjectKeyIdentifierExtension.create(pair.keys.publicKey),
     ],
   });
-  return { certPem: cert.toString('pem'), keyPem: pair.keyPem, cert, signingKey: pair.keys.privateKey };
+  return { certPem: toPem(cert.rawData, 'CERTIFICATE'), keyPem: pair.keyPem, cert, signingKey: pair.keys.privateKey };
 }
 
 /**

@@ -21,13 +21,18 @@ export interface GeneratedKeyPair {
   pubPem: string;
 }
 
+/** PEM text ending in a newline, as openssl and Kubernetes write it. */
+export function toPem(der: ArrayBuffer, tag: 'PRIVATE KEY' | 'PUBLIC KEY' | 'CERTIFICATE'): string {
+  return `${x509.PemConverter.encode(der, tag).trimEnd()}\n`;
+}
+
 export async function generateKeyPair(): Promise<GeneratedKeyPair> {
   const keys = (await subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
   const [pkcs8, spki] = await Promise.all([subtle.exportKey('pkcs8', keys.privateKey), subtle.exportKey('spki', keys.publicKey)]);
   return {
     keys,
-    keyPem: x509.PemConverter.encode(pkcs8, 'PRIVATE KEY'),
-    pubPem: x509.PemConverter.encode(spki, 'PUBLIC KEY'),
+    keyPem: toPem(pkcs8, 'PRIVATE KEY'),
+    pubPem: toPem(spki, 'PUBLIC KEY'),
   };
 }
 

@@ -1,7 +1,7 @@
 // Leaf certificates, issued from the identity table by the cluster CA.
 import { randomBytes } from 'node:crypto';
 import { addYears, BACKDATE_MS, type CertificateAuthority } from './ca.js';
-import { generateKeyPair, SIGNING_ALGORITHM, x509 } from './crypto.js';
+import { generateKeyPair, SIGNING_ALGORITHM, toPem, x509 } from './crypto.js';
 import type { CertUsage, Identity } from './identities.js';
 
 export const LEAF_VALIDITY_YEARS = 1;
@@ -57,5 +57,5 @@ export async function issueCertificate(ca: CertificateAuthority, identity: Ident
     signingAlgorithm: SIGNING_ALGORITHM,
     extensions,
   });
-  return { certPem: cert.toString('pem'), keyPem: pair.keyPem };
+  return { certPem: toPem(cert.rawData, 'CERTIFICATE'), keyPem: pair.keyPem };
 }

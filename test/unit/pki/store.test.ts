@@ -1,0 +1,187 @@
+// ensureClusterPki on a real folder: reuse, targeted re-issue, file modes, and the CA's safety rules.
+import { X509Certificate } from 'node:crypto';
+import { readdir, readFile, rm, stat, writeFile, chmod, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PkiError } from '../../../src/pki/errors.js';
+import { clusterIdentities, type ClusterIdentityInput } from '../../../src/pki/identities.js';
+import { ensureClusterPki } from '../../../src/pki/store.js';
+import { openssl, tempDir, threeHostInput } from './helpers.js';
+
+let root: string;
+let cleanup: () => Promise<void>;
+let dir: string;
+
+beforeEach(async () => {
+  ({ dir: root, cleanup } = await tempDir('store'));
+  dir = join(root, 'clusters', 'lab', 'pki');
+});
+afterEach(() => cleanup());
+
+const ensure = (input: ClusterIdentityInput = threeHostInput(), now?: Date) =>
+  ensureClusterPki(dir, clusterIdentities(input), { clusterName: input.clusterName, ...(now ? { now } : {}) });
+
+async function fileSnapshot(): Promise<Map<string, string>> {
+  const names = (await readdir(dir)).sort();
+  return new Map(await Promise.all(names.map(async (n) => [n, await readFile(join(dir, n), 'utf8')] as const)));
+}
+
+describe('ensureClusterPki', () => {
+  it('creates the CA, every certificate and the service-account key on the first run', async () => {
+    const pki = await ensure();
+    const names = clusterIdentities(threeHostInput()).map((i) => i.name);
+    expect(pki.caCreated).toBe(true);
+    expect([...pki.certs.keys()]).toEqual(names);
+    expect(pki.changed).toEqual([...names, 'service-account'].sort());
+    expect(pki.reasons.get('kubelet-w1')).toBe('new');
+    expect(pki.warnings).toEqual([]);
+    expect((await readdir(dir)).sort()).toEqual(
+      ['ca.crt', 'ca.key', 'service-account.key', 'service-account.pub', ...names.flatMap((n) => [`${n}.crt`, `${n}.key`])].sort(),
+    );
+    const r = await openssl(['verify', '-CAfile', 'ca.crt', '-purpose', 'sslserver', 'kube-apiserver.crt'], dir);
+    expect(r).toEqual({ code: 0, out: 'kube-apiserver.crt: OK\n' });
+    expect(pki.serviceAccount.keyPem).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+    expect(pki.serviceAccount.pubPem).toMatch(/^-----BEGIN PUBLIC KEY-----/);
+    // The public half really is the signing key's.
+    const fromKey = await openssl(['pkey', '-in', 'service-account.key', '-pubout'], dir);
+    expect(fromKey.out).toBe(pki.serviceAccount.pubPem);
+  });
+
+  it('makes the folder 0700 and every file 0600, leaving no temporary files', async () => {
+    await ensure();
+    expect((await stat(dir)).mode & 0o777).toBe(0o700);
+    for (const name of await readdir(dir)) {
+      expect(name.startsWith('.'), name).toBe(false);
+      expect((await stat(join(dir, name))).mode & 0o777, name).toBe(0o600);
+    }
+  });
+
+  it('tightens a folder that exists with a looser mode', async () => {
+    await mkdir(dir, { recursive: true });
+    await chmod(dir, 0o755);
+    await ensure();
+    expect((await stat(dir)).mode & 0o777).toBe(0o700);
+  });
+
+  it('reuses everything on a second run', async () => {
+    await ensure();
+    const before = await fileSnapshot();
+    const pki = await ensure();
+    expect(pki.changed).toEqual([]);
+    expect(pki.caCreated).toBe(false);
+    expect(await fileSnapshot()).toEqual(before);
+    expect(pki.certs.get('admin')!.certPem).toBe(before.get('admin.crt'));
+  });
+
+  it('re-issues only the kubelet certificate of a node whose address changed', async () => {
+    await ensure();
+    const before = await fileSnapshot();
+    const input = threeHostInput();
+    input.nodes = input.nodes.map((n) => (n.nodeName === 'w2' ? { ...n, address: '10.0.0.22' } : n));
+    const pki = await ensure(input);
+    expect(pki.changed).toEqual(['kubelet-w2']);
+    expect(pki.reasons.get('kubelet-w2')).toBe('identity changed: ip SANs +10.0.0.22 -10.0.0.12');
+    const after = await fileSnapshot();
+    for (const [name, text] of before) {
+      if (name.startsWith('kubelet-w2.')) expect(after.get(name), name).not.toBe(text);
+      else expect(after.get(name), name).toBe(text);
+    }
+    expect(new X509Certificate(after.get('kubelet-w2.crt')!).checkIP('10.0.0.22')).toBe('10.0.0.22');
+  });
+
+  it('re-issues the API server, etcd and that kubelet certificate when the master moves', async () => {
+    await ensure();
+    const input = threeHostInput();
+    input.masterAddress = '10.0.0.30';
+    input.nodes = input.nodes.map((n) => (n.nodeName === 'cp1' ? { ...n, address: '10.0.0.30' } : n));
+    const pki = await ensure(input);
+    expect(pki.changed).toEqual(['etcd-server', 'kube-apiserver', 'kubelet-cp1']);
+    expect(new X509Certificate(pki.certs.get('kube-apiserver')!.certPem).checkIP('10.0.0.30')).toBe('10.0.0.30');
+  });
+
+  it('issues a certificate for a new node and leaves the others alone', async () => {
+    await ensure();
+    const input = threeHostInput();
+    input.nodes = [...input.nodes, { nodeName: 'w3', address: '10.0.0.13' }];
+    const pki = await ensure(input);
+    expect(pki.changed).toEqual(['kubelet-w3']);
+  });
+
+  it('renews certificates that expire within 30 days', async () => {
+    await ensure();
+    const later = new Date(Date.now() + 340 * 24 * 3600 * 1000);
+    const pki = await ensure(threeHostInput(), later);
+    expect(pki.changed).toEqual(clusterIdentities(threeHostInput()).map((i) => i.name));
+    expect(pki.reasons.get('admin')).toMatch(/^expires /);
+    expect(pki.caCreated).toBe(false);
+  });
+
+  it('re-issues a certificate whose key was lost, or which another CA signed', async () => {
+    await ensure();
+    await rm(join(dir, 'kube-proxy.key'));
+    const foreign = await ensureClusterPki(join(root, 'other'), clusterIdentities(threeHostInput()), { clusterName: 'other' });
+    await writeFile(join(dir, 'flannel.crt'), foreign.certs.get('flannel')!.certPem);
+    await writeFile(join(dir, 'flannel.key'), foreign.certs.get('flannel')!.keyPem);
+    const pki = await ensure();
+    expect(pki.changed).toEqual(['flannel', 'kube-proxy']);
+    expect(pki.reasons.get('flannel')).toBe('not signed by the current CA');
+    const r = await openssl(['verify', '-CAfile', 'ca.crt', 'flannel.crt', 'kube-proxy.crt'], dir);
+    expect(r.code).toBe(0);
+  });
+
+  it('rewrites a missing service-account public key from the private key, keeping the key', async () => {
+    const first = await ensure();
+    await rm(join(dir, 'service-account.pub'));
+    const pki = await ensure();
+    expect(pki.changed).toEqual(['service-account']);
+    expect(pki.serviceAccount).toEqual(first.serviceAccount);
+  });
+
+  describe('never replaces the CA silently', () => {
+    it('fails when the CA key is missing, naming the file and what to do', async () => {
+      await ensure();
+      await rm(join(dir, 'ca.key'));
+      const err = await ensure().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PkiError);
+      expect(err).toMatchObject({ file: join(dir, 'ca.key'), message: expect.stringMatching(/CA key is missing/) });
+      expect((err as PkiError).hint).toMatch(/restore ca\.crt and ca\.key/);
+      expect((err as PkiError).describe()).not.toMatch(/BEGIN/);
+    });
+
+    it('fails when the CA key is corrupt, and writes nothing', async () => {
+      await ensure();
+      await writeFile(join(dir, 'ca.key'), '-----BEGIN PRIVATE KEY-----\nbm9wZQ==\n-----END PRIVATE KEY-----\n');
+      const before = await fileSnapshot();
+      await expect(ensure()).rejects.toMatchObject({ constructor: PkiError, file: join(dir, 'ca.key') });
+      expect(await fileSnapshot()).toEqual(before);
+    });
+
+    it('fails when both CA files are gone but issued certificates remain', async () => {
+      await ensure();
+      await rm(join(dir, 'ca.key'));
+      await rm(join(dir, 'ca.crt'));
+      await expect(ensure()).rejects.toThrow(/CA certificate is missing but 12 certificates issued by it are still here/);
+      expect((await readdir(dir)).includes('ca.crt')).toBe(false);
+    });
+
+    it('starts over when a first run stopped after writing only the CA key', async () => {
+      await ensure();
+      const names = await readdir(dir);
+      for (const n of names) if (n !== 'ca.key') await rm(join(dir, n));
+      const pki = await ensure();
+      expect(pki.caCreated).toBe(true);
+    });
+
+    it('fails on an expired CA', async () => {
+      await ensure();
+      await expect(ensure(threeHostInput(), new Date(Date.now() + 11 * 365 * 24 * 3600 * 1000))).rejects.toThrow(/the cluster CA expired/);
+    });
+
+    it('warns when the CA expires within 60 days', async () => {
+      await ensure();
+      const pki = await ensure(threeHostInput(), new Date(Date.now() + (10 * 365 - 10) * 24 * 3600 * 1000));
+      expect(pki.warnings).toHaveLength(1);
+      expect(pki.warnings[0]).toMatch(/the cluster CA \(.*ca\.crt\) expires on .* plan a new cluster CA/);
+    });
+  });
+});
