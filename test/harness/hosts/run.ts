@@ -28,8 +28,8 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
     const err: Buffer[] = [];
     // A program may exit without reading its input; that is its own business, reported through its exit code.
     child.stdin?.on('error', () => {});
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.stdout?.on('data', (b: Buffer) => out.push(b));
+    child.stderr?.on('data', (b: Buffer) => err.push(b));
     child.on('error', (e) =>
       reject(new TestHostsError(`cannot run ${file}: ${e.message}`, { cause: e, hint: opts.hint ?? `install ${file}` })),
     );
