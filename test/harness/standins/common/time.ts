@@ -1,0 +1,19 @@
+/** Kubernetes timestamp formats: metav1.Time (seconds) and metav1.MicroTime (microseconds), both UTC with Z. */
+export function metaTime(d = new Date()): string {
+  return `${d.toISOString().slice(0, 19)}Z`;
+}
+
+export function microTime(d = new Date()): string {
+  return `${d.toISOString().slice(0, 23)}000Z`;
+}
+
+/** Promise-based delay for polling loops inside daemons (never used as a test assertion). */
+export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+}
