@@ -1,0 +1,58 @@
+// Which certificate identities each host receives, where they go and which units read them.
+import type { Role } from '../profile/types.js';
+import { CA_CERT, SERVICE_ACCOUNT_KEY, SERVICE_ACCOUNT_PUB, certPath, keyPath } from '../render/paths.js';
+import { KUBELET_IDENTITY } from '../render/kubelet.js';
+import { unitName, type Daemon } from '../render/units.js';
+import type { CertificatePlan } from './types.js';
+
+const pair = (identity: string, readers: Daemon[]): CertificatePlan => ({
+  identity,
+  cert: certPath(identity),
+  key: keyPath(identity),
+  restarts: readers.map(unitName),
+});
+
+const MASTER: CertificatePlan[] = [
+  pair('apiserver-etcd-client', ['kube-apiserver']),
+  pair('apiserver-kubelet-client', ['kube-apiserver']),
+  pair('etcd-server', ['etcd']),
+  pair('kube-apiserver', ['kube-apiserver']),
+  pair('kube-controller-manager', ['kube-controller-manager']),
+  pair('kube-scheduler', ['kube-scheduler']),
+  {
+    identity: 'service-account',
+    key: SERVICE_ACCOUNT_KEY,
+    publicKey: SERVICE_ACCOUNT_PUB,
+    restarts: ['kube-apiserver', 'kube-controller-manager'].map((d) => unitName(d as Daemon)),
+  },
+];
+
+/**
+ * A node's own kubelet pair is stored per node on the operator's machine (`kubelet-<nodeName>`, the name
+ * src/pki/identities.ts gives it) and installed as kubelet.crt/.key on the node.
+ */
+export const kubeletIdentity = (nodeName: string) => `kubelet-${nodeName}`;
+
+const worker = (nodeName: string): CertificatePlan[] => [
+  pair('flannel', ['flanneld']),
+  pair('kube-proxy', ['kube-proxy']),
+  { identity: kubeletIdentity(nodeName), cert: certPath(KUBELET_IDENTITY), key: keyPath(KUBELET_IDENTITY), restarts: [unitName('kubelet')] },
+];
+
+/** The CA certificate is read by every daemon except containerd. */
+const caFor = (units: string[]): CertificatePlan => ({
+  identity: 'ca',
+  cert: CA_CERT,
+  restarts: units.filter((u) => u !== unitName('containerd')).sort(),
+});
+
+export function certificatesFor(roles: readonly Role[], units: string[], nodeName: string): CertificatePlan[] {
+  const all = [
+    caFor(units),
+    ...(roles.includes('master') ? MASTER : []),
+    ...(roles.includes('worker') ? worker(nodeName) : []),
+  ];
+  return all
+    .map((c) => ({ ...c, restarts: [...c.restarts].sort() }))
+    .sort((a, b) => (a.identity < b.identity ? -1 : a.identity > b.identity ? 1 : 0));
+}

@@ -1,0 +1,126 @@
+// formatPlan: the --dry-run text. Numbered phases in run order, each with where it runs and what it touches.
+// Derived from the same Plan a real run executes, so the two cannot drift apart.
+import type { Component } from '../profile/types.js';
+import type { BinaryPlan, CertificatePlan, HostPlan, PhasePlan, Plan } from './types.js';
+
+const octal = (mode: number) => mode.toString(8).padStart(4, '0');
+const hostLabel = (h: HostPlan) => `${h.id} (node ${h.nodeName})`;
+
+function hostsLine(plan: Plan): string[] {
+  const width = Math.max(...plan.hosts.map((h) => h.id.length));
+  return plan.hosts.map(
+    (h) => `  ${h.id.padEnd(width)}  node ${h.nodeName}  roles ${h.roles.join(',')}  ${h.arch}  ssh ${h.spec.user}@${h.id}`,
+  );
+}
+
+function certificateFiles(c: CertificatePlan): { path: string; mode: number }[] {
+  return [
+    ...(c.cert ? [{ path: c.cert, mode: 0o644 }] : []),
+    ...(c.publicKey ? [{ path: c.publicKey, mode: 0o644 }] : []),
+    ...(c.key ? [{ path: c.key, mode: 0o600 }] : []),
+  ];
+}
+
+function downloads(plan: Plan): string[] {
+  const byArch = new Map<string, Map<string, BinaryPlan[]>>();
+  for (const h of plan.hosts) {
+    const releases = byArch.get(h.arch) ?? new Map<string, BinaryPlan[]>();
+    byArch.set(h.arch, releases);
+    for (const b of h.binaries) {
+      const key = `${componentLabel(b.component)} ${b.version}`;
+      const list = releases.get(key) ?? [];
+      if (!list.some((x) => x.name === b.name)) list.push(b);
+      releases.set(key, list);
+    }
+  }
+  const lines: string[] = [];
+  for (const arch of [...byArch.keys()].sort()) {
+    lines.push(`   ${arch}:`);
+    const releases = byArch.get(arch)!;
+    for (const key of [...releases.keys()].sort()) {
+      const names = releases.get(key)!.map((b) => b.name).sort();
+      lines.push(`     ${key}: ${names.join(', ')}`);
+    }
+  }
+  return lines;
+}
+
+function provision(h: HostPlan): string[] {
+  const files = [
+    ...h.binaries.map((b) => ({ path: b.path, mode: b.mode, note: `${componentLabel(b.component)} ${b.version}` })),
+    ...h.certificates.flatMap((c) => certificateFiles(c).map((f) => ({ ...f, note: `certificate ${c.identity}` }))),
+    ...h.files.map((f) => ({ path: f.path, mode: f.mode, note: f.restarts.length ? `restarts ${f.restarts.join(', ')}` : '' })),
+  ].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const width = Math.max(...files.map((f) => f.path.length));
+  return [
+    `   ${hostLabel(h)}`,
+    ...files.map((f) => `     ${octal(f.mode)} ${f.path.padEnd(width)}${f.note ? `  ${f.note}` : ''}`.trimEnd()),
+    `     start: ${h.units.join(', ')}`,
+  ];
+}
+
+const COMPONENT_LABELS: Record<Component, string> = {
+  kubernetes: 'kubernetes',
+  etcd: 'etcd',
+  flannel: 'flannel',
+  flannelCniPlugin: 'flannel-cni-plugin',
+  containerd: 'containerd',
+  runc: 'runc',
+  cniPlugins: 'cni-plugins',
+};
+const componentLabel = (c: Component) => COMPONENT_LABELS[c];
+
+function phaseBody(plan: Plan, phase: PhasePlan): string[] {
+  const hosts = plan.hosts.filter((h) => phase.hosts.includes(h.id));
+  switch (phase.id) {
+    case 'preflight':
+      return hosts.map((h) => `   ${h.id}: connect over SSH, check OS, ${h.arch}, systemd, swap, ports, clock`);
+    case 'download':
+      return downloads(plan);
+    case 'certificates':
+      return [
+        '   CA: kept on this machine, its key never leaves it',
+        ...hosts.map((h) => `   ${h.id}: ${h.certificates.map((c) => c.identity).join(', ')}`),
+      ];
+    case 'provision':
+      return hosts.flatMap(provision);
+    case 'verify':
+      return hosts.map((h) => `   ${h.id}: systemctl is-active ${h.units.join(' ')}`);
+    case 'kubeconfig':
+      return [`   context ${plan.cluster.name}: server ${plan.cluster.apiServer.url}, admin client certificate`];
+    case 'validate': {
+      const nodes = plan.hosts.filter((h) => h.roles.includes('worker')).map((h) => h.nodeName);
+      return [`   ${plan.cluster.apiServer.url}: /readyz ok; ${nodes.length} node(s) Ready: ${nodes.join(', ')}`];
+    }
+  }
+}
+
+function where(plan: Plan, phase: PhasePlan): string {
+  switch (phase.runsOn) {
+    case 'local':
+      return 'on this machine';
+    case 'api':
+      return `through the API of ${plan.cluster.master.id}`;
+    case 'hosts':
+      return `on ${phase.hosts.length} host${phase.hosts.length === 1 ? '' : 's'}`;
+  }
+}
+
+export function formatPlan(plan: Plan): string {
+  const c = plan.cluster;
+  const v = c.versions;
+  const lines = [
+    `Plan for profile ${plan.profile}`,
+    `  Kubernetes ${v.kubernetes}, etcd ${v.etcd}, flannel ${v.flannel} (CNI plugin ${v.flannelCniPlugin}), containerd ${v.containerd}, runc ${v.runc}, CNI plugins ${v.cniPlugins}`,
+    `  API server ${c.apiServer.url} on ${c.master.id} (node ${c.master.nodeName})`,
+    `  services ${c.serviceCidr} (kubernetes ${c.kubernetesServiceIp}, DNS ${c.clusterDns}, domain ${c.dnsDomain}), node ports ${c.nodePortRange}`,
+    `  pods ${c.podCidr} (flannel ${c.flannelBackend})`,
+    '',
+    'Hosts (profile order):',
+    ...hostsLine(plan),
+  ];
+  plan.phases.forEach((phase, i) => {
+    lines.push('', `${i + 1}. ${phase.id}: ${phase.title}, ${where(plan, phase)}`, ...phaseBody(plan, phase));
+  });
+  return `${lines.join('\n')}\n`;
+}
