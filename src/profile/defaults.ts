@@ -1,14 +1,16 @@
 // The one place that holds default values. Versions are pinned to exact releases (no "latest").
 import type { NetworkSettings, Versions } from './types.js';
 
+// Newest releases found in public material as of Nov 2026 (flannel v0.28.9's kube-flannel.yml pairs it with
+// cni-plugin v1.9.1-flannel3). Kubernetes stays at the release of the kubectl the tests run.
 export const DEFAULT_VERSIONS: Versions = {
   kubernetes: '1.35.2',
   etcd: '3.6.14',
   flannel: '0.28.9',
-  flannelCniPlugin: '1.9.0-flannel1',
-  containerd: '2.2.1',
-  runc: '1.4.0',
-  cniPlugins: '1.9.0',
+  flannelCniPlugin: '1.9.1-flannel3',
+  containerd: '2.3.5',
+  runc: '1.5.1',
+  cniPlugins: '1.9.1',
 };
 
 /** Kubernetes minors kubeup knows the flags of (see test/fixtures/k8s-flags). */

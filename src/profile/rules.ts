@@ -172,6 +172,20 @@ function checkSsh(p: Profile, report: Report): void {
   }
 }
 
+const SHA256_HEX = /^[0-9a-f]{64}$/i;
+
+function checkDownload(p: Profile, report: Report): void {
+  for (const [file, sum] of Object.entries(p.download.checksums ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const path = `download.checksums["${file}"]`;
+    if (file.trim() === '' || file.includes('/')) {
+      report(path, `"${file}" is not a file name`, 'use the bare upstream file name, e.g. flannel-v0.28.9-linux-amd64.tar.gz');
+    }
+    if (!SHA256_HEX.test(sum)) {
+      report(path, `"${sum}" is not a sha256`, 'write the sha256 of the file as 64 hex digits, as sha256sum prints it');
+    }
+  }
+}
+
 export function parseJumpHost(s: string): { user?: string; host: string; port: number } | undefined {
   const m = /^(?:([^@\s]+)@)?(\[[0-9a-fA-F:]+\]|[^:@\s[\]]+)(?::(\d{1,5}))?$/.exec(s);
   if (!m) return undefined;
@@ -191,5 +205,6 @@ export function checkRules(p: Profile): { issues: ProfileIssue[]; warnings: Prof
   checkNetwork(p, report);
   checkVersions(p, report);
   checkSsh(p, report);
+  checkDownload(p, report);
   return { issues, warnings: [] };
 }

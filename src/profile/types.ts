@@ -59,6 +59,8 @@ export interface DownloadSettings {
   mirrors: Partial<Record<Component, string>>;
   cacheDir?: string;
   proxy?: string;
+  /** sha256 per upstream file name, for files upstream publishes no checksum for (flannel) or to pin any file. */
+  checksums?: Record<string, string>;
 }
 
 export interface Profile {
