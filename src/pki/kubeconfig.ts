@@ -92,7 +92,7 @@ export function parseKubeconfig(text: string | undefined, where: string): Kubeco
     }
     doc[key] = list as Entry[];
   }
-  return { apiVersion: 'v1', kind: 'Config', ...doc } as KubeconfigDoc;
+  return { apiVersion: 'v1', kind: 'Config', preferences: {}, ...doc } as KubeconfigDoc;
 }
 
 function refOf(context: Entry, field: 'cluster' | 'user'): string | undefined {
