@@ -1,0 +1,318 @@
+// The test hosts are real: sshd, systemd, SFTP, sudo and TCP between hosts are checked over real connections, and
+// teardown is checked against the kernel's view (links, mounts, cgroups, processes).
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { HarnessSsh, hostsStatus, startHosts, type TestCluster, type TestHost } from './hosts/index.js';
+import { fingerprintOfPublicKeyLine } from './hosts/keys.js';
+import { BRIDGE, STATE_DIR } from './hosts/paths.js';
+import { isAlive } from './hosts/processes.js';
+import { hostFolderNames } from './hosts/record.js';
+import { run } from './hosts/run.js';
+import { describeWithHosts } from './skip.js';
+
+const REPO = path.resolve(import.meta.dirname, '../..');
+
+type Probe = 'open' | 'refused' | 'unreachable';
+
+/** What a TCP connect from this machine gets: a listener, a refusal (host up, port closed), or nothing. */
+function tcpProbe(address: string, port: number, timeoutMs = 3_000): Promise<Probe> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: address, port });
+    const done = (result: Probe) => {
+      socket.destroy();
+      resolve(result);
+    };
+    socket.setTimeout(timeoutMs, () => done('unreachable'));
+    socket.once('connect', () => done('open'));
+    socket.once('error', (e: NodeJS.ErrnoException) => done(e.code === 'ECONNREFUSED' ? 'refused' : 'unreachable'));
+  });
+}
+
+/** Everything the harness can leave on the machine. */
+async function traces() {
+  const link = await run(['ip', 'link', 'show', 'dev', BRIDGE], { allowFailure: true });
+  const mounts = fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(STATE_DIR));
+  const cgroups = fs
+    .readdirSync('/sys/fs/cgroup')
+    .flatMap((c) => {
+      try {
+        return fs.readdirSync(path.join('/sys/fs/cgroup', c)).map((d) => `${c}/${d}`);
+      } catch {
+        return [];
+      }
+    })
+    .filter((d) => /\/kubeup-h\d+$/.test(d));
+  return { bridge: link.code === 0, mounts, cgroups, hostFolders: hostFolderNames() };
+}
+
+const NOTHING_LEFT = { bridge: false, mounts: [], cgroups: [], hostFolders: [] };
+
+function runCli(args: string[]) {
+  return run(['node', '--import', 'tsx', path.join(REPO, 'test/harness/hosts-cli.ts'), ...args], { allowFailure: true });
+}
+
+describeWithHosts('test hosts', () => {
+  let cluster: TestCluster;
+  const host = (name: string): TestHost => {
+    const h = cluster.hosts.find((x) => x.name === name);
+    if (!h) throw new Error(`no host ${name}`);
+    return h;
+  };
+  async function onHost<T>(h: TestHost, fn: (ssh: HarnessSsh) => Promise<T>): Promise<T> {
+    const ssh = await HarnessSsh.connect(h, cluster.privateKeyPath);
+    try {
+      return await fn(ssh);
+    } finally {
+      ssh.close();
+    }
+  }
+
+  beforeAll(async () => {
+    cluster = await startHosts({ count: 5, variants: { 4: { sudoPassword: true }, 5: { sshPort: 2222 } } });
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('starts each host with its own name, address, machine-id and host key, reachable with the generated key', async () => {
+    expect(cluster.hosts.map((h) => [h.name, h.address, h.user, h.port])).toEqual([
+      ['h1', '192.168.213.11', 'root', 22],
+      ['h2', '192.168.213.12', 'root', 22],
+      ['h3', '192.168.213.13', 'root', 22],
+      ['h4', '192.168.213.14', 'deploy', 22],
+      ['h5', '192.168.213.15', 'root', 2222],
+    ]);
+    expect(fs.statSync(cluster.privateKeyPath).mode & 0o777).toBe(0o600);
+    expect(cluster.publicKey).toMatch(/^ssh-ed25519 /);
+
+    const seen = await Promise.all(
+      cluster.hosts.map((h) =>
+        onHost(h, async (ssh) => {
+          const r = await ssh.exec('hostname; cat /etc/machine-id; ip -4 -o addr show dev host0; systemctl is-system-running');
+          expect(r.code).toBe(0);
+          const [name, machineId, addr, state] = r.stdout.trim().split('\n');
+          expect(name).toBe(h.name);
+          expect(addr).toContain(`inet ${h.address}/24`);
+          expect(state).toBe('running');
+          return machineId;
+        }),
+      ),
+    );
+    expect(new Set(seen).size).toBe(cluster.hosts.length);
+    expect(new Set(cluster.hosts.map((h) => h.hostKeySha256)).size).toBe(cluster.hosts.length);
+  });
+
+  it('refuses a host whose key is not the one the harness recorded', async () => {
+    const h1 = host('h1');
+    await expect(HarnessSsh.connect({ ...h1, hostKeySha256: host('h2').hostKeySha256 }, cluster.privateKeyPath)).rejects.toThrow(
+      /verif/i,
+    );
+  });
+
+  it('writes a known_hosts file that OpenSSH accepts under strict checking, and only for these hosts', async () => {
+    const lines = fs.readFileSync(cluster.knownHostsPath, 'utf8').trim().split('\n');
+    for (const h of cluster.hosts) {
+      const pattern = h.port === 22 ? h.address : `[${h.address}]:${h.port}`;
+      const mine = lines.filter((l) => l.startsWith(`${pattern} `));
+      expect(mine.map((l) => l.split(' ')[1]).sort()).toEqual(['ecdsa-sha2-nistp256', 'ssh-ed25519', 'ssh-rsa']);
+      const ed = mine.find((l) => l.includes(' ssh-ed25519 ')) ?? '';
+      expect(fingerprintOfPublicKeyLine(ed.slice(pattern.length + 1))).toBe(h.hostKeySha256);
+    }
+    const ssh = (knownHosts: string, h: TestHost) =>
+      run(
+        ['ssh', '-i', cluster.privateKeyPath, '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes',
+          '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null',
+          '-p', String(h.port), `${h.user}@${h.address}`, 'hostname'],
+        { allowFailure: true },
+      );
+    for (const name of ['h1', 'h5']) {
+      const r = await ssh(cluster.knownHostsPath, host(name));
+      expect(r.stdout.trim(), r.stderr).toBe(name);
+    }
+    const empty = await ssh('/dev/null', host('h1'));
+    expect(empty.code).not.toBe(0);
+    expect(empty.stderr).toMatch(/Host key verification failed/);
+  });
+
+  it('takes a file uploaded over SFTP into /opt', async () => {
+    const content = `uploaded ${Date.now()}\n`;
+    await onHost(host('h1'), async (ssh) => {
+      expect((await ssh.exec('mkdir -p /opt/kubeup-test')).code).toBe(0);
+      const sftp = await ssh.sftp();
+      await new Promise<void>((resolve, reject) =>
+        sftp.writeFile('/opt/kubeup-test/upload.txt', content, (err) => (err ? reject(err) : resolve())),
+      );
+      sftp.end();
+      const r = await ssh.exec('cat /opt/kubeup-test/upload.txt; stat -c %U /opt/kubeup-test/upload.txt');
+      expect(r.stdout).toBe(`${content}root\n`);
+    });
+    // Each host has its own overlay: the file is not on h2.
+    const other = await onHost(host('h2'), (ssh) => ssh.exec('test -e /opt/kubeup-test/upload.txt'));
+    expect(other.code).toBe(1);
+  });
+
+  it('runs a systemd unit written to /etc/systemd/system, and other hosts reach its port by name', async () => {
+    const server = "require('http').createServer((q, s) => s.end('hello from ' + require('os').hostname())).listen(8080);\n";
+    const unit = [
+      '[Unit]',
+      'Description=kubeup test hello server',
+      '[Service]',
+      'ExecStart=/usr/bin/node /opt/kubeup-test/hello.js',
+      '[Install]',
+      'WantedBy=multi-user.target',
+      '',
+    ].join('\n');
+    await onHost(host('h1'), async (ssh) => {
+      const sftp = await ssh.sftp();
+      const put = (p: string, data: string) =>
+        new Promise<void>((resolve, reject) => sftp.writeFile(p, data, (err) => (err ? reject(err) : resolve())));
+      expect((await ssh.exec('mkdir -p /opt/kubeup-test')).code).toBe(0);
+      await put('/opt/kubeup-test/hello.js', server);
+      await put('/etc/systemd/system/kubeup-hello.service', unit);
+      sftp.end();
+      const r = await ssh.exec('systemctl daemon-reload && systemctl enable --now kubeup-hello.service');
+      expect(r.code, r.stderr).toBe(0);
+      expect((await ssh.exec('systemctl is-active kubeup-hello.service')).stdout.trim()).toBe('active');
+      expect((await ssh.exec('systemctl is-enabled kubeup-hello.service')).stdout.trim()).toBe('enabled');
+    });
+    // From h2, through /etc/hosts and the bridge; retried while the server starts listening.
+    const client =
+      "const get = (n) => require('http').get('http://h1:8080', (r) => { let d = ''; r.on('data', (c) => (d += c));" +
+      " r.on('end', () => console.log(d)); }).on('error', (e) => n > 0 ? setTimeout(() => get(n - 1), 250)" +
+      ' : (console.error(e.message), process.exit(1))); get(40);';
+    const r = await onHost(host('h2'), (ssh) => ssh.exec(`node -e ${JSON.stringify(client)}`));
+    expect(r.stdout.trim(), r.stderr).toBe('hello from h1');
+  });
+
+  it('connects host to host over TCP (h1 to sshd on h2:22)', async () => {
+    const r = await onHost(host('h1'), (ssh) =>
+      ssh.exec("timeout 5 bash -c 'exec 3<>/dev/tcp/192.168.213.12/22; head -c 8 <&3'"),
+    );
+    expect(r.stdout).toBe('SSH-2.0-');
+  });
+
+  it('gives the sudo variant a deploy user whose sudo needs the password, and refuses root login', async () => {
+    const h4 = host('h4');
+    expect(h4.sudoPassword).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    await onHost(h4, async (ssh) => {
+      expect((await ssh.exec('id -un')).stdout.trim()).toBe('deploy');
+      const noPassword = await ssh.exec('sudo -n true');
+      expect(noPassword.code).toBe(1);
+      expect(noPassword.stderr).toMatch(/password is required/);
+      const wrong = await ssh.exec("sudo -S -p '' id -u", 'not-the-password\n');
+      expect(wrong.code).not.toBe(0);
+      const right = await ssh.exec("sudo -S -p '' id -u", `${h4.sudoPassword}\n`);
+      expect(right.stdout.trim(), right.stderr).toBe('0');
+    });
+    await expect(HarnessSsh.connect({ ...h4, user: 'root' }, cluster.privateKeyPath)).rejects.toThrow(/authentication/i);
+  });
+
+  it('runs sshd of the port variant on its own port only', async () => {
+    const h5 = host('h5');
+    expect(await tcpProbe(h5.address, 2222)).toBe('open');
+    expect(await tcpProbe(h5.address, 22)).toBe('refused');
+    expect(await tcpProbe(host('h1').address, 2222)).toBe('refused');
+    const r = await onHost(h5, (ssh) => ssh.exec('hostname'));
+    expect(r.stdout.trim()).toBe('h5');
+  });
+
+  it('stop() of one host powers just that host off', async () => {
+    const h3 = host('h3');
+    expect(await tcpProbe(h3.address, 22)).toBe('open');
+    await h3.stop();
+    expect(isAlive(h3.pid)).toBe(false);
+    expect(fs.existsSync(h3.dir)).toBe(false);
+    expect(await tcpProbe(h3.address, 22)).toBe('unreachable');
+    const fromH1 = await onHost(host('h1'), (ssh) => ssh.exec("timeout 3 bash -c 'exec 3<>/dev/tcp/192.168.213.13/22'"));
+    expect(fromH1.code).not.toBe(0);
+    for (const name of ['h1', 'h2', 'h5']) {
+      const r = await onHost(host(name), (ssh) => ssh.exec('systemctl is-active ssh'));
+      expect(r.stdout.trim()).toBe('active');
+    }
+    expect(hostsStatus().map((s) => [s.name, s.running])).toEqual([
+      ['h1', true],
+      ['h2', true],
+      ['h4', true],
+      ['h5', true],
+    ]);
+  });
+
+  it('stop() of the cluster leaves no bridge, mount, cgroup, process or folder behind', async () => {
+    const pids = cluster.hosts.map((h) => h.pid);
+    expect((await traces()).bridge).toBe(true);
+    await cluster.stop();
+    expect(pids.filter(isAlive)).toEqual([]);
+    expect(await traces()).toEqual(NOTHING_LEFT);
+    // A second stop finds nothing to do and does not fail.
+    await cluster.stop();
+  });
+
+  it('keeps hosts from `npm run hosts -- up` after the CLI exits, refuses a second start, and `down` removes them', async () => {
+    const up = await runCli(['up', '1']);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stdout).toContain('root@192.168.213.11');
+    expect(up.stdout).toMatch(/ssh -i \S+id_ed25519 .* root@192\.168\.213\.11/);
+    const [h1] = hostsStatus();
+    expect(h1?.running).toBe(true);
+    expect(await tcpProbe('192.168.213.11', 22)).toBe('open');
+
+    await expect(startHosts({ count: 1 })).rejects.toThrow(/already running/);
+
+    const down = await runCli(['down']);
+    expect(down.code, down.stderr).toBe(0);
+    expect(isAlive(h1?.pid ?? 0)).toBe(false);
+    expect(await traces()).toEqual(NOTHING_LEFT);
+  });
+
+  it('cleans up, on the next start, the hosts of a run that was killed', async () => {
+    const script =
+      "import { startHosts } from './test/harness/hosts/index.ts';" +
+      "const c = await startHosts({ count: 2 }); console.log('ready ' + c.hosts.map((h) => h.pid).join(' '));" +
+      'setInterval(() => {}, 1000);';
+    const child = spawn('node', ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const oldPids = await new Promise<number[]>((resolve, reject) => {
+      child.stdout.on('data', (b: Buffer) => {
+        const m = /ready ([\d ]+)/.exec(b.toString());
+        if (m?.[1]) resolve(m[1].split(' ').map(Number));
+      });
+      child.on('close', (code) => reject(new Error(`starter exited ${code}: ${stderr}`)));
+    });
+    child.kill('SIGKILL');
+    expect(oldPids.filter(isAlive)).toHaveLength(2);
+
+    const next = await startHosts({ count: 1 });
+    try {
+      expect(oldPids.filter(isAlive)).toEqual([]);
+      expect(hostFolderNames()).toEqual(['h1']);
+      expect(await tcpProbe('192.168.213.12', 22)).toBe('unreachable');
+      const r = await onHostOf(next, 'h1', 'hostname');
+      expect(r.stdout.trim()).toBe('h1');
+    } finally {
+      await next.stop();
+    }
+    expect(await traces()).toEqual(NOTHING_LEFT);
+  });
+});
+
+async function onHostOf(cluster: TestCluster, name: string, command: string) {
+  const h = cluster.hosts.find((x) => x.name === name);
+  if (!h) throw new Error(`no host ${name}`);
+  const ssh = await HarnessSsh.connect(h, cluster.privateKeyPath);
+  try {
+    return await ssh.exec(command);
+  } finally {
+    ssh.close();
+  }
+}
