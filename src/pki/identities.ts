@@ -123,7 +123,7 @@ export function clusterIdentities(input: ClusterIdentityInput): Identity[] {
       ]),
       usages: ['server'],
     },
-    // Not system:masters: RBAC grants this user only system:kubelet-api-admin (see rbac.ts).
+    // Not system:masters: src/render/rbac.ts binds this user to a role limited to the kubelet API.
     { name: 'apiserver-kubelet-client', cn: APISERVER_KUBELET_CLIENT_USER, sans: NO_SANS, usages: ['client'] },
     { name: 'apiserver-etcd-client', cn: 'kube-apiserver-etcd-client', sans: NO_SANS, usages: ['client'] },
     { name: 'etcd-server', cn: 'etcd-server', sans: sans(master), usages: ['client', 'server'] },
@@ -131,7 +131,7 @@ export function clusterIdentities(input: ClusterIdentityInput): Identity[] {
     { name: 'kube-controller-manager', cn: 'system:kube-controller-manager', sans: NO_SANS, usages: ['client'] },
     { name: 'kube-scheduler', cn: 'system:kube-scheduler', sans: NO_SANS, usages: ['client'] },
     { name: 'kube-proxy', cn: 'system:kube-proxy', sans: NO_SANS, usages: ['client'] },
-    // flannel's own ClusterRole is bound to this user (see rbac.ts).
+    // src/render/rbac.ts binds this user to flannel's ClusterRole.
     { name: 'flannel', cn: FLANNEL_USER, sans: NO_SANS, usages: ['client'] },
     ...input.nodes.map(
       (n): Identity => ({
