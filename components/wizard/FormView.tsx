@@ -2,7 +2,7 @@
 import React from 'react';
 import { Box, Text } from 'ink';
 import TextInput from 'ink-text-input';
-import SelectInput from 'ink-select-input';
+import { Choice } from '../Choice.js';
 import { formatIssue, type ProfileIssue } from '../../src/errors.js';
 import type { Role } from '../../src/profile/types.js';
 import { glyphs, theme } from '../theme.js';
@@ -84,10 +84,11 @@ export function FormView(props: FormViewProps) {
             )}
             {focused && field.kind === 'roles' && props.choosing && (
               <Box marginLeft={labelWidth + 2}>
-                <SelectInput
+                <Choice
+                  isFocused
                   items={ROLE_CHOICES.map(({ label, value }) => ({ label, value }))}
                   initialIndex={Math.max(0, ROLE_CHOICES.findIndex((c) => c.label === rolesLabel(props.values.roles as Role[])))}
-                  onSelect={(item) => props.onChooseRoles(ROLE_CHOICES.find((c) => c.value === item.value)!.roles)}
+                  onSelect={(value) => props.onChooseRoles(ROLE_CHOICES.find((c) => c.value === value)!.roles)}
                 />
               </Box>
             )}
@@ -107,8 +108,9 @@ export function FormView(props: FormViewProps) {
 }
 
 function helpFor(field: FieldDef | undefined): string {
-  const common = '↑/↓ move · Enter next · Esc back · Ctrl-C quit';
-  if (field?.kind === 'toggle') return `Space toggles · ${common}`;
-  if (field?.kind === 'roles') return `Enter opens the role list · ${common}`;
-  return common;
+  const rest = '↑/↓ move · Esc back · Ctrl-C quit';
+  if (field?.kind === 'toggle') return `Space toggles · Enter next · ${rest}`;
+  if (field?.kind === 'roles') return `Enter opens the role list · ${rest}`;
+  if (field) return `Enter next · ${rest}`;
+  return `Enter choose · ${rest}`;
 }

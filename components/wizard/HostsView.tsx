@@ -1,7 +1,7 @@
 // Hosts step: the host list with Add / Continue / Back, a host's Edit/Remove menu. Render only.
 import React from 'react';
 import { Box, Text } from 'ink';
-import SelectInput from 'ink-select-input';
+import { Choice } from '../Choice.js';
 import { formatIssue, type ProfileIssue } from '../../src/errors.js';
 import { glyphs, theme } from '../theme.js';
 import { rolesLabel, type HostDraft } from './draft.js';
@@ -39,13 +39,13 @@ export function HostsList(props: HostsListProps) {
         </Text>
       ))}
       <Box marginTop={1}>
-        <SelectInput
+        <Choice
           // Remounted when the list changes, so the cursor lands on "Add a host" again.
           key={items.map((i) => i.label).join('\n')}
           items={items}
           initialIndex={props.hosts.length}
           isFocused={props.isActive}
-          onSelect={(item) => props.onChoose(item.value)}
+          onSelect={(value) => props.onChoose(value)}
         />
       </Box>
       <Text {...theme.help}>↑/↓ move · Enter choose · Esc quit · Ctrl-C quit</Text>
@@ -68,7 +68,7 @@ export function HostMenu(props: HostMenuProps) {
   return (
     <Box flexDirection="column">
       <Text>{hostLine(props.host)}</Text>
-      <SelectInput items={items} isFocused={props.isActive} onSelect={(item) => props.onChoose(item.value)} />
+      <Choice items={items} isFocused={props.isActive} onSelect={(value) => props.onChoose(value)} />
     </Box>
   );
 }

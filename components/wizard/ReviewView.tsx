@@ -2,7 +2,7 @@
 // offered only when there are none. Render only.
 import React from 'react';
 import { Box, Text } from 'ink';
-import SelectInput from 'ink-select-input';
+import { Choice } from '../Choice.js';
 import { formatIssue, type ProfileIssue } from '../../src/errors.js';
 import { glyphs, theme } from '../theme.js';
 
@@ -51,7 +51,8 @@ export function ReviewView(props: ReviewViewProps) {
           ))}
         </Box>
       )}
-      <SelectInput key={items.length} items={items} isFocused={props.isActive} onSelect={(item) => props.onChoose(item.value)} />
+      <Choice key={items.length} items={items} isFocused={props.isActive} onSelect={(value) => props.onChoose(value)} />
+      <Text {...theme.help}>↑/↓ move · Enter choose · Esc back · Ctrl-C quit</Text>
     </Box>
   );
 }

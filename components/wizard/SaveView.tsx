@@ -1,7 +1,7 @@
 // Save step's other screens: overwrite question, saving, and the deploy-now-or-later choice. Render only.
 import React from 'react';
 import { Box, Text } from 'ink';
-import SelectInput from 'ink-select-input';
+import { Choice } from '../Choice.js';
 import { glyphs, theme } from '../theme.js';
 
 export function OverwriteQuestion(props: { readonly name: string; readonly isActive: boolean; onChoose(overwrite: boolean): void }) {
@@ -12,7 +12,7 @@ export function OverwriteQuestion(props: { readonly name: string; readonly isAct
   return (
     <Box flexDirection="column">
       <Text {...theme.warning}>A profile named {props.name} already exists.</Text>
-      <SelectInput items={items} isFocused={props.isActive} onSelect={(item) => props.onChoose(item.value === 'overwrite')} />
+      <Choice items={items} isFocused={props.isActive} onSelect={(value) => props.onChoose(value === 'overwrite')} />
     </Box>
   );
 }
@@ -32,7 +32,7 @@ export function DeployChoice(props: { readonly name: string; readonly location: 
         {glyphs.ok} Saved profile {props.name} to {props.location}
       </Text>
       <Text>Deploy it now? (later: kubeup up --profile {props.name})</Text>
-      <SelectInput items={items} isFocused={props.isActive} onSelect={(item) => props.onChoose(item.value === 'now')} />
+      <Choice items={items} isFocused={props.isActive} onSelect={(value) => props.onChoose(value === 'now')} />
     </Box>
   );
 }
@@ -45,7 +45,7 @@ export function ConfirmCancel(props: { readonly isActive: boolean; onChoose(disc
   return (
     <Box flexDirection="column">
       <Text {...theme.warning}>Quit the setup? Nothing has been saved.</Text>
-      <SelectInput items={items} isFocused={props.isActive} onSelect={(item) => props.onChoose(item.value === 'discard')} />
+      <Choice items={items} isFocused={props.isActive} onSelect={(value) => props.onChoose(value === 'discard')} />
     </Box>
   );
 }

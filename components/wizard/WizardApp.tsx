@@ -20,7 +20,7 @@ export interface WizardAppProps {
 }
 
 /** Terminal rows the review step keeps for everything but the YAML (step bar, border, status, choices). */
-const REVIEW_CHROME = 10;
+const REVIEW_CHROME = 11;
 const DEFAULT_ROWS = 24;
 
 export function WizardApp(props: WizardAppProps) {

@@ -35,7 +35,7 @@ export const FORM_FIELDS: Record<FormId, readonly FieldDef[]> = {
     { key: 'port', label: 'SSH port', kind: 'text' },
     { key: 'roles', label: 'Roles', kind: 'roles' },
     { key: 'nodeName', label: 'Node name', kind: 'text', placeholder: 'optional: the host name it reports' },
-    { key: 'identityFile', label: 'Identity file', kind: 'text', placeholder: 'optional: the SSH access setting' },
+    { key: 'identityFile', label: 'Identity file', kind: 'text', placeholder: 'optional: else the one of the SSH step' },
   ],
   ssh: [
     { key: 'agent', label: 'Use SSH agent', kind: 'toggle' },

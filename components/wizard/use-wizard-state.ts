@@ -283,7 +283,7 @@ export function wizardReducer(s: WizardState, a: WizardAction): WizardState {
       return { ...s, step: 'save', save: { phase: 'name' }, forms: { ...s.forms, name: freshForm() } };
     case 'overwrite-choice':
       if (s.save.phase !== 'confirm-overwrite') return s;
-      return a.overwrite ? startSaving(s) : { ...s, save: { phase: 'name' } };
+      return a.overwrite ? startSaving(s) : withForm({ ...s, save: { phase: 'name' } }, 'name', { focus: 0 });
     case 'saved':
       if (s.save.phase !== 'saving' || !s.save.profile) return s;
       return { ...s, step: 'finish', saved: { profile: s.save.profile, location: a.location } };
