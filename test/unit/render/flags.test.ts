@@ -1,0 +1,149 @@
+// Every daemon's rendered flags against the flag lists of the versions kubeup supports
+// (test/fixtures/k8s-flags, taken from the upstream reference pages and flag registrations), and etcd's against
+// the real etcd 3.4 binary Debian ships (the one the test hosts run).
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import type { Plan } from '../../../src/plan/index.js';
+import { defaultsPath } from '../../../src/render/paths.js';
+import { file, flagList, flagMap, optionsWords, planFor, profileWithVersion, type FlagList } from './helpers.js';
+
+const KUBERNETES = { '1.34': '1.34.5', '1.35': '1.35.2' } as const;
+const K8S_DAEMONS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy'] as const;
+
+function flagsOf(plan: Plan, daemon: string): Map<string, string> {
+  // The first host has both roles, so it carries every daemon's options file.
+  return flagMap(optionsWords(file(plan.hosts[0]!, defaultsPath(daemon)).content).words);
+}
+
+/** Problems with one daemon's flags against one flag list: unknown, deprecated, ignored, or a value of the wrong type. */
+function problems(flags: Map<string, string>, list: FlagList): string[] {
+  const out: string[] = [];
+  for (const [name, value] of flags) {
+    const known = list.flags[name];
+    if (!known) out.push(`--${name} is not a ${list.component} ${list.version} flag`);
+    else if (known.type === 'ignored') out.push(`--${name} is silently ignored by ${list.component} ${list.version}`);
+    else if (known.deprecated) out.push(`--${name} is deprecated in ${list.component} ${list.version}`);
+    else if (known.type === 'bool' && !/^(true|false)$/.test(value)) out.push(`--${name}=${value} is not a bool`);
+    else if (/^u?int(32|64)?$/.test(known.type) && !/^\d+$/.test(value)) out.push(`--${name}=${value} is not a number`);
+  }
+  return out;
+}
+
+describe('Kubernetes daemon flags', () => {
+  for (const [minor, version] of Object.entries(KUBERNETES)) {
+    const plan = planFor(profileWithVersion('three-hosts', version));
+    for (const daemon of K8S_DAEMONS) {
+      it(`${daemon} ${version}: every flag exists in ${minor}, none deprecated`, () => {
+        const flags = flagsOf(plan, daemon);
+        expect(flags.size).toBeGreaterThan(0);
+        expect(problems(flags, flagList(`${daemon}-${minor}.json`))).toEqual([]);
+      });
+    }
+  }
+
+  it('the checker rejects what kube-up passed: removed, deprecated and mistyped flags', () => {
+    const list = flagList('kube-apiserver-1.35.json');
+    const bad = new Map([
+      ['insecure-port', '8080'],
+      ['admission-control', 'NamespaceLifecycle'],
+      ['allow-privileged', 'yes'],
+      ['secure-port', 'https'],
+    ]);
+    expect(problems(bad, list)).toEqual([
+      '--insecure-port is not a kube-apiserver 1.35 flag',
+      '--admission-control is deprecated in kube-apiserver 1.35',
+      '--allow-privileged=yes is not a bool',
+      '--secure-port=https is not a number',
+    ]);
+    expect(problems(new Map([['pod-infra-container-image', 'pause']]), flagList('kubelet-1.35.json'))).toEqual([
+      '--pod-infra-container-image is not a kubelet 1.35 flag',
+    ]);
+    expect(problems(new Map([['cgroup-driver', 'systemd']]), flagList('kubelet-1.34.json'))).toEqual([
+      '--cgroup-driver is deprecated in kubelet 1.34',
+    ]);
+  });
+
+  const plan = planFor(profileWithVersion('three-hosts', '1.35.2'));
+
+  it('kube-apiserver gets the settings a secure cluster needs', () => {
+    const f = flagsOf(plan, 'kube-apiserver');
+    expect(f.get('authorization-mode')).toBe('Node,RBAC');
+    expect(f.get('enable-admission-plugins')).toBe('NodeRestriction');
+    expect(f.get('etcd-servers')).toBe('https://127.0.0.1:2379');
+    expect(f.get('advertise-address')).toBe('192.168.213.11');
+    expect(f.get('secure-port')).toBe('6443');
+    expect(f.get('service-cluster-ip-range')).toBe('10.96.0.0/12');
+    expect(f.get('service-node-port-range')).toBe('30000-32767');
+    expect(f.get('service-account-issuer')).toBe('https://kubernetes.default.svc.cluster.local');
+    for (const name of ['client-ca-file', 'etcd-cafile', 'etcd-certfile', 'etcd-keyfile', 'kubelet-client-certificate', 'kubelet-client-key', 'tls-cert-file', 'tls-private-key-file', 'service-account-key-file', 'service-account-signing-key-file']) {
+      expect(f.get(name), name).toMatch(/^\/etc\/kubernetes\/pki\/[a-z-]+\.(crt|key|pub)$/);
+    }
+  });
+
+  it('kube-controller-manager has no CSR signing flags: the CA key stays on the operator machine', () => {
+    const f = flagsOf(plan, 'kube-controller-manager');
+    expect([...f.keys()].filter((k) => k.startsWith('cluster-signing'))).toEqual([]);
+    expect(f.get('allocate-node-cidrs')).toBe('true');
+    expect(f.get('cluster-cidr')).toBe('10.244.0.0/16');
+  });
+
+  it('kubelet takes only flags that have no config-file field; the node name matches its certificate', () => {
+    for (const host of plan.hosts) {
+      const f = flagMap(optionsWords(file(host, defaultsPath('kubelet')).content).words);
+      expect([...f.keys()].sort()).toEqual(['config', 'hostname-override', 'kubeconfig', 'node-ip']);
+      expect(f.get('hostname-override')).toBe(host.nodeName);
+      expect(f.get('node-ip')).toBe(host.address);
+    }
+  });
+});
+
+describe('etcd flags', () => {
+  const plan = planFor(profileWithVersion('three-hosts', '1.35.2'));
+  const flags = flagsOf(plan, 'etcd');
+
+  for (const minor of ['3.5', '3.6']) {
+    it(`every flag exists in etcd ${minor}, none deprecated or ignored`, () => {
+      expect(problems(flags, flagList(`etcd-${minor}.json`))).toEqual([]);
+    });
+  }
+
+  it('every flag is one the real etcd 3.4 of the test hosts accepts (etcd --help)', () => {
+    const help = execFileSync('etcd', ['--help'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const known = new Set([...help.matchAll(/^\s+--([a-z0-9-]+)/gm)].map((m) => m[1]));
+    expect(known.size).toBeGreaterThan(50);
+    expect([...flags.keys()].filter((f) => !known.has(f))).toEqual([]);
+  });
+
+  it('TLS with client certificates for clients and peers, on loopback and the master address', () => {
+    expect(flags.get('client-cert-auth')).toBe('true');
+    expect(flags.get('peer-client-cert-auth')).toBe('true');
+    expect(flags.get('listen-client-urls')).toBe('https://127.0.0.1:2379,https://192.168.213.11:2379');
+    expect(flags.get('data-dir')).toBe('/var/lib/etcd');
+    expect([...flags.keys()].filter((k) => /^(enable-v2|experimental-|config$|proxy)/.test(k))).toEqual([]);
+  });
+});
+
+describe('flanneld flags', () => {
+  const plan = planFor(profileWithVersion('three-hosts', '1.35.2'));
+
+  it('every flag exists in flanneld v0.28 on every worker', () => {
+    for (const host of plan.hosts) {
+      const flags = flagMap(optionsWords(file(host, defaultsPath('flanneld')).content).words);
+      expect(problems(flags, flagList('flanneld-v0.28.json'))).toEqual([]);
+      expect(flags.get('kube-subnet-mgr')).toBe('true');
+      expect(flags.get('ip-masq')).toBe('true');
+      expect(flags.get('iface')).toBe(host.address);
+      expect(flags.get('kubeconfig-file')).toBe('/etc/kubernetes/flannel.kubeconfig');
+    }
+  });
+});
+
+describe('containerd flags', () => {
+  it('every flag is one the real containerd accepts (containerd --help)', () => {
+    const plan = planFor(profileWithVersion('three-hosts', '1.35.2'));
+    const flags = flagMap(optionsWords(file(plan.hosts[1]!, defaultsPath('containerd')).content).words);
+    const help = execFileSync('containerd', ['--help'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const known = new Set([...help.matchAll(/^\s+--([a-z0-9-]+)/gm)].map((m) => m[1]));
+    expect([...flags.keys()].filter((f) => !known.has(f))).toEqual([]);
+  });
+});
