@@ -31,7 +31,10 @@ export function bypassesProxy(target: URL, noProxy: string | undefined): boolean
     const entry = raw.trim().toLowerCase();
     if (entry === '') continue;
     if (entry === '*') return true;
-    const m = /^(.*?)(?::(\d+))?$/.exec(entry.replace(/^\[(.*)\](:\d+)?$/, '$1$2'))!;
+    // `[v6]:port`, bare `v6` (two or more colons, no port), or `name[:port]`.
+    const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
+    const bareV6 = !bracketed && (entry.match(/:/g) ?? []).length > 1;
+    const m = bracketed ?? (bareV6 ? [entry, entry, undefined] : /^(.*?)(?::(\d+))?$/.exec(entry)!);
     let name = m[1]!.replace(/^\*\./, '.');
     if (m[2] !== undefined && m[2] !== port) continue;
     if (name.startsWith('.')) {
