@@ -140,3 +140,8 @@ export class ValidationError extends KubeupError {
 export class CancelledError extends KubeupError {
   override readonly exitCode = EXIT.cancelled;
 }
+
+/** A bug in kubeup: printed with its stack and a request to report it. */
+export class InternalError extends KubeupError {
+  override readonly exitCode = EXIT.internal;
+}

@@ -1,0 +1,115 @@
+// The only place that runs mutating Steps on a host. Uploads are idempotent (the session compares sha256, mode and
+// owner first), so a re-run of an up-to-date host uploads nothing and restarts nothing.
+import type { HostSession } from '../ssh/session.js';
+import { displayArgv } from '../ssh/quote.js';
+import { unitStates } from '../verify/units.js';
+import type { Step } from './steps.js';
+
+export interface HostRecord {
+  filesChanged: string[];
+  filesUnchanged: number;
+  bytesUploaded: number;
+  unitsRestarted: string[];
+  unitsStarted: string[];
+  warnings: string[];
+}
+
+export interface ExecuteOptions {
+  /** One line for the task's status ("uploading /opt/bin/kubelet"). */
+  onStatus?: (line: string) => void;
+  /** Every remote output line and every action, for the host's log file. Never receives secrets. */
+  log?: (line: string) => void;
+  onUploadProgress?: (path: string, sent: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+export function emptyRecord(): HostRecord {
+  return { filesChanged: [], filesUnchanged: 0, bytesUploaded: 0, unitsRestarted: [], unitsStarted: [], warnings: [] };
+}
+
+const UNIT_DIR = '/etc/systemd/system/';
+
+export async function executeSteps(session: HostSession, steps: readonly Step[], opts: ExecuteOptions = {}): Promise<HostRecord> {
+  const record = emptyRecord();
+  const toRestart = new Set<string>();
+  let unitFilesChanged = false;
+  const log = opts.log ?? (() => {});
+  const onLine = (line: string, stream: 'stdout' | 'stderr') => log(`${stream === 'stderr' ? '! ' : '  '}${line}`);
+
+  for (const step of steps) {
+    opts.signal?.throwIfAborted();
+    switch (step.kind) {
+      case 'exec': {
+        opts.onStatus?.(step.title);
+        log(`$ ${displayArgv(step.argv).join(' ')}`);
+        const r = await session.exec(step.argv, { sudo: true, onLine, allowFailure: step.bestEffort === true });
+        if (r.code !== 0) {
+          const why = (r.stderr || r.stdout).trim().split('\n').pop() ?? '';
+          record.warnings.push(`${step.title} did not work (${why}); continuing`);
+          log(`warning: ${step.title} failed with exit ${r.code}`);
+        }
+        break;
+      }
+      case 'upload': {
+        opts.onStatus?.(`${step.what} ${step.path}`);
+        const content = 'text' in step.source ? Buffer.from(step.source.text) : { localPath: step.source.localPath };
+        const r = await session.upload(step.path, content, {
+          mode: step.mode,
+          owner: step.owner,
+          sensitive: step.sensitive,
+          ...(opts.onUploadProgress && { onProgress: (sent: number, total: number) => opts.onUploadProgress!(step.path, sent, total) }),
+        });
+        if (r.changed) {
+          record.filesChanged.push(step.path);
+          record.bytesUploaded += r.bytes;
+          step.restarts.forEach((u) => toRestart.add(u));
+          if (step.path.startsWith(UNIT_DIR)) unitFilesChanged = true;
+          log(`wrote ${step.path} (${r.bytes} bytes, mode ${step.mode.toString(8)})`);
+        } else {
+          record.filesUnchanged++;
+        }
+        break;
+      }
+      case 'units':
+        await applyUnits(session, step.units, toRestart, unitFilesChanged, record, { ...opts, log, onLine });
+        break;
+    }
+  }
+  return record;
+}
+
+async function applyUnits(
+  session: HostSession,
+  units: string[],
+  changed: Set<string>,
+  reload: boolean,
+  record: HostRecord,
+  opts: ExecuteOptions & { log: (l: string) => void; onLine: (line: string, stream: 'stdout' | 'stderr') => void },
+): Promise<void> {
+  const run = async (argv: string[]) => {
+    opts.log(`$ ${argv.join(' ')}`);
+    await session.exec(argv, { sudo: true, onLine: opts.onLine });
+  };
+  if (reload) {
+    opts.onStatus?.('systemctl daemon-reload');
+    await run(['systemctl', 'daemon-reload']);
+  }
+  const enabled = await session.exec(['systemctl', 'is-enabled', ...units], { allowFailure: true, sudo: true });
+  const enabledStates = enabled.stdout.split('\n').map((l) => l.trim());
+  const notEnabled = units.filter((_, i) => enabledStates[i] !== 'enabled');
+  if (notEnabled.length) await run(['systemctl', 'enable', ...notEnabled]);
+  const states = await unitStates(session, units, true);
+  // In start order: etcd before the API server, containerd and flanneld before the kubelet.
+  for (const unit of units) {
+    if (changed.has(unit) && states[unit] !== 'inactive') {
+      opts.onStatus?.(`restarting ${unit}`);
+      await run(['systemctl', 'restart', unit]);
+      record.unitsRestarted.push(unit);
+    } else if (states[unit] !== 'active') {
+      opts.onStatus?.(`starting ${unit}`);
+      // `restart` also recovers a unit in the failed state; on an inactive unit it simply starts it.
+      await run(['systemctl', 'restart', unit]);
+      record.unitsStarted.push(unit);
+    }
+  }
+}

@@ -1,0 +1,70 @@
+// What a run needs from outside (deps: injectable for tests) and what it accumulates (RunCtx: results only; the
+// configuration stays in the immutable Profile and Plan).
+import type { Facts, Plan } from '../plan/types.js';
+import type { ClusterPki } from '../pki/index.js';
+import type { HostRecord } from '../provision/execute.js';
+import type { FetchedArtifact } from '../release/index.js';
+import type { HostSpec, Profile } from '../profile/types.js';
+import type { HostSession } from '../ssh/session.js';
+import type { RunRecorder } from './records.js';
+
+/** Asked at run time, held in memory only, never logged or stored. */
+export interface RunSecrets {
+  sshPassword?: string;
+  sudoPassword?: string;
+  keyPassphrase?: string;
+}
+
+export interface ConnectRequest {
+  host: HostSpec;
+  /** `hosts[2]`: for messages that point at the profile. */
+  field: string;
+  profile: Profile;
+  acceptNewHostKeys: boolean;
+  secrets: RunSecrets;
+}
+
+export interface Connected {
+  session: HostSession;
+  /** Set when the host's key was unknown and accepted (--accept-new-host-keys): the fingerprint to pin. */
+  acceptedHostKey?: string;
+  warnings: string[];
+}
+
+export interface RunDeps {
+  connect(req: ConnectRequest): Promise<Connected>;
+  now(): Date;
+}
+
+export interface RunOptions {
+  /** Hosts worked on at once (default 10). */
+  concurrency: number;
+  acceptNewHostKeys: boolean;
+  secrets: RunSecrets;
+  /** The profile's state folder (CA, certificates, runs). */
+  stateDir: string;
+  /** Where the kubeconfig goes; default $KUBECONFIG's first path or ~/.kube/config. */
+  kubeconfig?: string;
+  /** listr2 renderer: 'default' in a terminal, 'simple' for plain lines, 'silent' in tests. */
+  renderer: 'default' | 'simple' | 'verbose' | 'silent';
+  /** Bounds for the waits (tests shorten them). */
+  verifyTimeoutMs?: number;
+  validateTimeoutMs?: number;
+  signal?: AbortSignal;
+  /** Called with warnings that do not stop the run (printed by the CLI). */
+  onWarning?: (host: string | undefined, message: string) => void;
+}
+
+export interface RunCtx {
+  sessions: Map<string, HostSession>;
+  facts: Facts;
+  plan?: Plan;
+  artifacts: FetchedArtifact[];
+  pki?: ClusterPki;
+  records: Map<string, HostRecord>;
+  /** Fingerprints accepted this run, by host id, for the caller to pin in the profile. */
+  acceptedHostKeys: Map<string, string>;
+  recorder: RunRecorder;
+  kubeconfigPath?: string;
+  kubeconfigBackup?: string;
+}

@@ -1,0 +1,102 @@
+// Every run leaves a log per host and a summary in the profile's state folder:
+// <state>/clusters/<profile>/runs/<run-id>/{<host>.log, summary.json, summary.txt}.
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HostRecord } from '../provision/execute.js';
+
+export interface PhaseTiming {
+  phase: string;
+  ms: number;
+  ok: boolean;
+}
+
+export interface RunSummary {
+  profile: string;
+  command: 'up' | 'down';
+  runId: string;
+  startedAt: string;
+  ok: boolean;
+  error?: string;
+  phases: PhaseTiming[];
+  /** Per host: phase -> ms, and what provisioning changed. */
+  hosts: Record<string, { phases: Record<string, number>; record?: HostRecord; error?: string }>;
+  peakRssBytes: number;
+}
+
+export function newRunId(now = new Date()): string {
+  return now.toISOString().replace(/[:.]/g, '-');
+}
+
+const safeName = (host: string) => host.replace(/[^A-Za-z0-9._-]/g, '_');
+
+export class RunRecorder {
+  readonly dir: string;
+  readonly summary: RunSummary;
+
+  constructor(profileStateDir: string, profile: string, command: 'up' | 'down', now = new Date()) {
+    const runId = newRunId(now);
+    this.dir = join(profileStateDir, 'runs', runId);
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    this.summary = { profile, command, runId, startedAt: now.toISOString(), ok: false, phases: [], hosts: {}, peakRssBytes: 0 };
+  }
+
+  logPath(host: string): string {
+    return join(this.dir, `${safeName(host)}.log`);
+  }
+
+  /** Appends a line to the host's log. Callers never pass secrets (the SSH layer redacts sudo passwords). */
+  log(host: string, line: string): void {
+    appendFileSync(this.logPath(host), `${new Date().toISOString()} ${line}\n`, { mode: 0o600 });
+    this.sampleMemory();
+  }
+
+  host(host: string): RunSummary['hosts'][string] {
+    return (this.summary.hosts[host] ??= { phases: {} });
+  }
+
+  hostPhase(host: string, phase: string, ms: number): void {
+    this.host(host).phases[phase] = (this.host(host).phases[phase] ?? 0) + ms;
+  }
+
+  phase(phase: string, ms: number, ok: boolean): void {
+    this.summary.phases.push({ phase, ms, ok });
+    this.sampleMemory();
+  }
+
+  sampleMemory(): void {
+    this.summary.peakRssBytes = Math.max(this.summary.peakRssBytes, process.memoryUsage.rss());
+  }
+
+  finish(ok: boolean, error?: string): { json: string; text: string } {
+    this.summary.ok = ok;
+    if (error) this.summary.error = error;
+    this.sampleMemory();
+    const json = join(this.dir, 'summary.json');
+    const text = join(this.dir, 'summary.txt');
+    writeFileSync(json, JSON.stringify(this.summary, null, 2) + '\n', { mode: 0o600 });
+    writeFileSync(text, formatSummary(this.summary), { mode: 0o600 });
+    return { json, text };
+  }
+}
+
+export function formatSummary(s: RunSummary): string {
+  const lines = [`kubeup ${s.command} ${s.profile}: ${s.ok ? 'succeeded' : `FAILED${s.error ? `: ${s.error.split('\n')[0]}` : ''}`}`, ''];
+  lines.push('phase            time     result');
+  for (const p of s.phases) lines.push(`${p.phase.padEnd(16)} ${(p.ms / 1000).toFixed(1).padStart(6)} s ${p.ok ? 'ok' : 'failed'}`);
+  lines.push('', 'host                     uploaded   files changed  unchanged  restarted / started');
+  for (const [host, h] of Object.entries(s.hosts).sort(([a], [b]) => a.localeCompare(b))) {
+    const r = h.record;
+    const units = r ? [...r.unitsRestarted.map((u) => `${u} (restarted)`), ...r.unitsStarted.map((u) => `${u} (started)`)].join(', ') || 'none' : '-';
+    lines.push(
+      `${host.padEnd(24)} ${r ? formatBytes(r.bytesUploaded).padStart(9) : '        -'}  ${String(r?.filesChanged.length ?? '-').padStart(13)}  ${String(r?.filesUnchanged ?? '-').padStart(9)}  ${units}${h.error ? `  ERROR: ${h.error.split('\n')[0]}` : ''}`,
+    );
+  }
+  lines.push('', `peak memory of kubeup: ${formatBytes(s.peakRssBytes)}`);
+  return lines.join('\n') + '\n';
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}

@@ -1,0 +1,311 @@
+// `kubeup up`: the kube-up flow as a listr2 task tree. The root runs the phases in order and stops at the first
+// failed phase; inside a phase, one subtask per host runs in parallel (bounded), and a failing host does not stop
+// the others: every host's failure is reported together when the phase ends.
+import { Listr, type ListrDefaultRenderer, type ListrSimpleRenderer, type ListrTask, type ListrTaskWrapper } from 'listr2';
+import { join } from 'node:path';
+import { DeployError, KubeupError, PreflightError, VerifyError } from '../errors.js';
+import { buildPlan } from '../plan/index.js';
+import type { HostPlan, Plan } from '../plan/types.js';
+import { clusterIdentities, ensureClusterPki, renderKubeconfig, writeMergedKubeconfig, ADMIN_USER } from '../pki/index.js';
+import { executeSteps } from '../provision/execute.js';
+import { hostSteps } from '../provision/steps.js';
+import { artifactsForRoles, fetchArtifacts, releaseManifest, resolveCacheDir, type Arch } from '../release/index.js';
+import { renderRbacObjects } from '../render/rbac.js';
+import { hostId, type Profile } from '../profile/types.js';
+import { ApiClient } from '../verify/api-client.js';
+import { preflightHost } from '../verify/preflight.js';
+import { verifyUnits } from '../verify/units.js';
+import { formatClusterReport, validateCluster, waitApiReady, type ClusterReport } from '../verify/validate-cluster.js';
+import type { RunCtx, RunDeps, RunOptions } from './context.js';
+import { formatBytes, RunRecorder } from './records.js';
+
+type Task = ListrTaskWrapper<RunCtx, ListrDefaultRenderer, ListrSimpleRenderer>;
+
+export interface UpResult {
+  ctx: RunCtx;
+  report?: ClusterReport;
+  reportText?: string;
+  summaryPath: string;
+  logDir: string;
+}
+
+/** Runs `fn` for every host at once (bounded by the listr concurrency), collecting failures instead of stopping. */
+function perHost<T extends { id: string }>(
+  phase: string,
+  hosts: T[],
+  concurrency: number,
+  title: (h: T) => string,
+  fn: (ctx: RunCtx, h: T, task: Task) => Promise<string | void>,
+  failures: Map<string, Error>,
+): (ctx: RunCtx, task: Task) => Listr<RunCtx> {
+  return (_ctx, task) =>
+    task.newListr(
+      hosts.map(
+        (h): ListrTask<RunCtx> => ({
+          title: title(h),
+          task: async (ctx, t) => {
+            const started = Date.now();
+            try {
+              const done = await fn(ctx, h, t as Task);
+              if (done) t.title = `${title(h)}: ${done}`;
+            } catch (e) {
+              failures.set(h.id, e as Error);
+              ctx.recorder.host(h.id).error = describe(e);
+              ctx.recorder.log(h.id, `${phase} failed: ${describe(e)}`);
+              throw e;
+            } finally {
+              ctx.recorder.hostPhase(h.id, phase, Date.now() - started);
+            }
+          },
+        }),
+      ),
+      { concurrent: concurrency, exitOnError: false },
+    );
+}
+
+function describe(e: unknown): string {
+  return e instanceof KubeupError ? e.describe() : e instanceof Error ? e.message : String(e);
+}
+
+/** After a per-host phase: one error naming every failed host, or nothing. */
+function failuresError(phase: string, failures: Map<string, Error>, Kind: typeof DeployError = DeployError): KubeupError | undefined {
+  if (failures.size === 0) return undefined;
+  const lines = [...failures].map(([host, e]) => `  - ${host}: ${describe(e).split('\n').join('\n    ')}`);
+  return new Kind(`${phase} failed on ${failures.size} host${failures.size === 1 ? '' : 's'}:\n${lines.join('\n')}`, {
+    hint: 'fix the problem on the host(s) above and run kubeup up again: hosts that are already right are left as they are',
+  });
+}
+
+function timed(phase: string, fn: (ctx: RunCtx, task: Task) => Promise<unknown>): ListrTask<RunCtx>['task'] {
+  return async (ctx, task) => {
+    const started = Date.now();
+    let ok = false;
+    try {
+      const r = await fn(ctx, task as Task);
+      ok = true;
+      return r as never;
+    } finally {
+      ctx.recorder.phase(phase, Date.now() - started, ok);
+    }
+  };
+}
+
+function adminApi(ctx: RunCtx, plan: Plan): ApiClient {
+  const admin = ctx.pki!.certs.get('admin')!;
+  return new ApiClient({ server: plan.cluster.apiServer.url, caPem: ctx.pki!.ca.certPem, certPem: admin.certPem, keyPem: admin.keyPem });
+}
+
+export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, result: { report?: ClusterReport }): ListrTask<RunCtx>[] {
+  const hostsInOrder = profile.hosts.map((spec, i) => ({ id: hostId(spec), spec, index: i }));
+  const warn = (host: string | undefined, m: string) => opts.onWarning?.(host, m);
+
+  const preflightFailures = new Map<string, Error>();
+  const provisionFailures = new Map<string, Error>();
+  const verifyFailures = new Map<string, Error>();
+
+  return [
+    {
+      title: `Preflight (${hostsInOrder.length} hosts)`,
+      task: timed('preflight', async (ctx, task) => {
+        const problems: PreflightError['problems'] = [];
+        await task
+          .newListr(
+            hostsInOrder.map((h) => ({
+              title: h.id,
+              task: async (c: RunCtx, t: Task) => {
+                const started = Date.now();
+                try {
+                  t.output = 'connecting';
+                  const connected = await deps.connect({ host: h.spec, field: `hosts[${h.index}]`, profile, acceptNewHostKeys: opts.acceptNewHostKeys, secrets: opts.secrets });
+                  c.sessions.set(h.id, connected.session);
+                  connected.warnings.forEach((w) => warn(h.id, w));
+                  if (connected.acceptedHostKey) c.acceptedHostKeys.set(h.id, connected.acceptedHostKey);
+                  t.output = 'checking';
+                  const r = await preflightHost(connected.session, { roles: h.spec.roles, apiServerPort: profile.network.apiServerPort, localEpochSeconds: Math.floor(deps.now().getTime() / 1000) });
+                  r.warnings.forEach((w) => warn(h.id, `${w.check}: ${w.message}${w.hint ? ` (${w.hint})` : ''}`));
+                  r.problems.forEach((p) => problems.push({ host: h.id, ...p }));
+                  if (r.facts) c.facts[h.id] = r.facts;
+                  if (r.problems.length) throw new Error(r.problems.map((p) => `${p.check}: ${p.message}`).join('; '));
+                  t.title = `${h.id}: ${r.facts?.hostname} ${r.facts?.arch}${r.warnings.length ? ` (${r.warnings.length} warning${r.warnings.length === 1 ? '' : 's'})` : ''}`;
+                } catch (e) {
+                  if (!(e instanceof Error && problems.some((p) => p.host === h.id))) {
+                    const k = e instanceof KubeupError ? e : undefined;
+                    problems.push({ host: h.id, check: 'ssh', message: k ? k.message : describe(e), ...(k?.hint && { hint: k.hint }) });
+                  }
+                  preflightFailures.set(h.id, e as Error);
+                  throw e;
+                } finally {
+                  c.recorder.hostPhase(h.id, 'preflight', Date.now() - started);
+                }
+              },
+            })),
+            { concurrent: opts.concurrency, exitOnError: false },
+          )
+          .run(ctx);
+        // Two hosts with one node name would fight over one Node object.
+        const byName = new Map<string, string>();
+        for (const h of hostsInOrder) {
+          const name = h.spec.nodeName ?? ctx.facts[h.id]?.hostname;
+          if (!name) continue;
+          const other = byName.get(name);
+          if (other) problems.push({ host: h.id, check: 'node name', message: `node name ${name} is also the node name of ${other}`, hint: `set hosts[${h.index}].nodeName in the profile, or give the host its own host name` });
+          else byName.set(name, h.id);
+        }
+        if (problems.length) throw new PreflightError(problems);
+        ctx.plan = buildPlan(profile, ctx.facts);
+      }),
+    },
+    {
+      title: 'Download releases',
+      task: timed('download', async (ctx, task) => {
+        const plan = ctx.plan!;
+        const arches = [...new Set(plan.hosts.map((h) => h.arch))] as Arch[];
+        const manifest = releaseManifest(profile, arches);
+        const needed = plan.hosts.flatMap((h) => artifactsForRoles(manifest, h.roles, h.arch));
+        const progress = new Map<string, [number, number | undefined]>();
+        const fetched = await fetchArtifacts(needed, {
+          cacheDir: resolveCacheDir(profile.download.cacheDir),
+          ...(profile.download.proxy !== undefined && { proxy: profile.download.proxy }),
+          ...(opts.signal && { signal: opts.signal }),
+          onProgress: (id, done, total) => {
+            progress.set(id, [done, total]);
+            const sum = [...progress.values()].reduce((a, [d]) => a + d, 0);
+            task.output = `${id.split('/').pop()}: ${formatBytes(done)}${total ? ` of ${formatBytes(total)}` : ''} (total ${formatBytes(sum)})`;
+          },
+        });
+        ctx.artifacts = fetched;
+        const downloaded = fetched.filter((f) => !f.fromCache).length;
+        task.title = `Download releases: ${fetched.length} artefacts verified (${downloaded} downloaded, ${fetched.length - downloaded} from the cache)`;
+      }),
+    },
+    {
+      title: 'Certificates',
+      task: timed('certificates', async (ctx, task) => {
+        const plan = ctx.plan!;
+        const identities = clusterIdentities({
+          clusterName: plan.cluster.name,
+          masterAddress: plan.cluster.master.address,
+          masterHostname: plan.cluster.master.nodeName,
+          serviceCidr: plan.cluster.serviceCidr,
+          dnsDomain: plan.cluster.dnsDomain,
+          apiServerPort: plan.cluster.apiServer.port,
+          nodes: plan.hosts.filter((h) => h.roles.includes('worker')).map((h) => ({ nodeName: h.nodeName, address: h.address })),
+        });
+        ctx.pki = await ensureClusterPki(join(opts.stateDir, 'pki'), identities, { clusterName: plan.cluster.name, now: deps.now() });
+        ctx.pki.warnings.forEach((w) => warn(undefined, w));
+        task.title = ctx.pki.changed.length ? `Certificates: issued ${ctx.pki.changed.join(', ')}` : 'Certificates: all reused';
+      }),
+    },
+    {
+      title: 'Provision hosts',
+      task: timed('provision', async (ctx, task) => {
+        const plan = ctx.plan!;
+        await perHost('provision', plan.hosts, opts.concurrency, (h) => `${h.id} (${h.roles.join('+')})`, async (c, h, t) => {
+          const steps = hostSteps(plan, h, { artifacts: c.artifacts, pki: c.pki! });
+          const record = await executeSteps(c.sessions.get(h.id)!, steps, {
+            onStatus: (line) => (t.output = line),
+            log: (line) => c.recorder.log(h.id, line),
+            ...(opts.signal && { signal: opts.signal }),
+          });
+          c.records.set(h.id, record);
+          c.recorder.host(h.id).record = record;
+          record.warnings.forEach((w) => warn(h.id, w));
+          const units = record.unitsRestarted.length + record.unitsStarted.length;
+          return record.filesChanged.length || units
+            ? `${record.filesChanged.length} files changed (${formatBytes(record.bytesUploaded)}), ${units} units (re)started`
+            : 'up to date, nothing changed';
+        }, provisionFailures)(ctx, task).run(ctx);
+        const err = failuresError('provisioning', provisionFailures);
+        if (err) throw err;
+      }),
+    },
+    {
+      title: 'Cluster roles (RBAC)',
+      task: timed('rbac', async (ctx, task) => {
+        const plan = ctx.plan!;
+        const api = adminApi(ctx, plan);
+        task.output = `waiting for ${plan.cluster.apiServer.url}/readyz`;
+        await waitApiReady(api, { timeoutMs: opts.verifyTimeoutMs ?? 120_000, intervalMs: 1000, onStatus: (s) => (task.output = s) });
+        const results: string[] = [];
+        for (const obj of renderRbacObjects()) {
+          const collection = `/apis/rbac.authorization.k8s.io/v1/${obj.kind === 'ClusterRole' ? 'clusterroles' : 'clusterrolebindings'}`;
+          const r = await api.apply(collection, obj as never);
+          if (r !== 'unchanged') results.push(`${obj.kind} ${obj.metadata.name} ${r}`);
+        }
+        task.title = results.length ? `Cluster roles: ${results.join(', ')}` : 'Cluster roles: up to date';
+      }),
+    },
+    {
+      title: 'Verify daemons',
+      task: timed('verify', async (ctx, task) => {
+        const plan = ctx.plan!;
+        await perHost('verify', plan.hosts, opts.concurrency, (h) => h.id, async (c, h: HostPlan, t) => {
+          await verifyUnits(c.sessions.get(h.id)!, h.units, {
+            sudo: true,
+            timeoutMs: opts.verifyTimeoutMs ?? 90_000,
+            onStatus: (s) => (t.output = Object.entries(s).filter(([, v]) => v !== 'active').map(([u, v]) => `${u} ${v}`).join(', ') || 'all active'),
+          });
+          return `${h.units.length} units active`;
+        }, verifyFailures)(ctx, task).run(ctx);
+        const err = failuresError('verify-cluster', verifyFailures, VerifyError);
+        if (err) throw err;
+      }),
+    },
+    {
+      title: 'Kubeconfig',
+      task: timed('kubeconfig', async (ctx, task) => {
+        const plan = ctx.plan!;
+        const admin = ctx.pki!.certs.get('admin')!;
+        const config = renderKubeconfig({ clusterName: plan.cluster.name, server: plan.cluster.apiServer.url, caPem: ctx.pki!.ca.certPem, user: `${ADMIN_USER}@${plan.cluster.name}`, certPem: admin.certPem, keyPem: admin.keyPem, contextName: plan.cluster.name });
+        const r = await writeMergedKubeconfig(config, plan.cluster.name, { ...(opts.kubeconfig && { path: opts.kubeconfig }), now: deps.now() });
+        ctx.kubeconfigPath = r.path;
+        if (r.backupPath) ctx.kubeconfigBackup = r.backupPath;
+        task.title = `Kubeconfig: context ${plan.cluster.name} in ${r.path}${r.changed ? (r.backupPath ? ` (backup ${r.backupPath})` : '') : ' (unchanged)'}`;
+      }),
+    },
+    {
+      title: 'Validate cluster',
+      task: timed('validate', async (ctx, task) => {
+        const plan = ctx.plan!;
+        result.report = await validateCluster(adminApi(ctx, plan), plan, { timeoutMs: opts.validateTimeoutMs ?? 180_000, intervalMs: 2000, onStatus: (s) => (task.output = s) });
+        const ready = result.report.nodes.filter((n) => n.ready).length;
+        task.title = `Validate cluster: ${ready} of ${result.report.nodes.length} nodes Ready, ${result.report.components.length} components healthy`;
+      }),
+    },
+  ];
+}
+
+export async function runUp(profile: Profile, opts: RunOptions, deps: RunDeps): Promise<UpResult> {
+  const recorder = new RunRecorder(opts.stateDir, profile.name, 'up', deps.now());
+  const ctx: RunCtx = { sessions: new Map(), facts: {}, artifacts: [], records: new Map(), acceptedHostKeys: new Map(), recorder };
+  const result: { report?: ClusterReport } = {};
+  const listr = new Listr<RunCtx>(buildUpTasks(profile, opts, deps, result), {
+    ctx,
+    exitOnError: true,
+    concurrent: false,
+    renderer: opts.renderer as never,
+    fallbackRenderer: 'simple' as never,
+    fallbackRendererCondition: () => opts.renderer !== 'default' || !process.stdout.isTTY || !!process.env.CI,
+    rendererOptions: { collapseSubtasks: false, showErrorMessage: false } as never,
+    registerSignalListeners: false,
+  });
+  let error: unknown;
+  try {
+    await listr.run(ctx);
+  } catch (e) {
+    error = e;
+  } finally {
+    await Promise.allSettled([...ctx.sessions.values()].map((s) => s.close()));
+  }
+  const files = recorder.finish(error === undefined, error === undefined ? undefined : describe(error));
+  if (error !== undefined) {
+    if (error instanceof KubeupError) Object.assign(error, { summaryPath: files.text, logDir: recorder.dir });
+    throw error;
+  }
+  return {
+    ctx,
+    ...(result.report && { report: result.report, reportText: formatClusterReport(result.report, profile.name) }),
+    summaryPath: files.text,
+    logDir: recorder.dir,
+  };
+}
