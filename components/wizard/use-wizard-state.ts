@@ -162,6 +162,12 @@ function openHostEditor(s: WizardState, slot: HostEditor['slot']): WizardState {
 const PREVIOUS: Partial<Record<StepId, StepId>> = { ssh: 'hosts', versions: 'ssh', network: 'versions', review: 'network', save: 'review' };
 const NEXT: Partial<Record<StepId, StepId>> = { ssh: 'versions', versions: 'network', network: 'review' };
 
+/** Moves to a step; a form step is entered with the cursor on its first field, whichever way it is entered. */
+function goTo(s: WizardState, step: StepId): WizardState {
+  const next = { ...s, step };
+  return step === 'ssh' || step === 'versions' || step === 'network' ? withForm(next, step, { focus: 0, choosing: false }) : next;
+}
+
 function back(s: WizardState): WizardState {
   if (s.confirmingCancel) return { ...s, confirmingCancel: false };
   const form = activeForm(s);
@@ -178,7 +184,7 @@ function back(s: WizardState): WizardState {
     case 'finish':
       return finish(s, false);
     default:
-      return { ...s, step: PREVIOUS[s.step] ?? s.step };
+      return goTo(s, PREVIOUS[s.step] ?? s.step);
   }
 }
 
@@ -205,7 +211,7 @@ function submit(s: WizardState, form: FormId): WizardState {
     case 'name':
       return s.existingNames.includes(s.draft.name.trim()) ? { ...s, save: { phase: 'confirm-overwrite' } } : startSaving(s);
     default:
-      return { ...s, step: NEXT[s.step] ?? s.step };
+      return goTo(s, NEXT[s.step] ?? s.step);
   }
 }
 
@@ -260,7 +266,7 @@ export function wizardReducer(s: WizardState, a: WizardAction): WizardState {
       if (a.choice === 'add') return openHostEditor(s, 'new');
       if (a.choice === 'back') return cancel(s);
       if (a.choice === 'continue') {
-        return hostsListErrors(s.draft).length ? { ...s, hostsSubmitted: true } : { ...s, hostsSubmitted: false, step: 'ssh' };
+        return hostsListErrors(s.draft).length ? { ...s, hostsSubmitted: true } : goTo({ ...s, hostsSubmitted: false }, 'ssh');
       }
       return { ...s, hostMenu: Number(a.choice.slice('host:'.length)) };
     case 'host-menu-choice': {
