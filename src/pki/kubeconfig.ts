@@ -2,6 +2,7 @@
 // remove a context. Entries are sorted by name, as kubectl writes them.
 import { parse, stringify } from 'yaml';
 import { KubeconfigError } from './errors.js';
+import { ADMIN_USER } from './identities.js';
 
 export interface KubeconfigInput {
   clusterName: string;
@@ -34,6 +35,20 @@ const KEY_ORDER = ['apiVersion', 'kind', 'clusters', 'contexts', 'current-contex
 
 const b64 = (pem: string) => Buffer.from(pem, 'utf8').toString('base64');
 const byName = (a: Entry, b: Entry) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/**
+ * The operator's admin kubeconfig for a cluster: context and cluster named after it, user `kubeup-admin@<cluster>` so
+ * that merging several clusters into one file never mixes their credentials.
+ */
+export function adminKubeconfigInput(
+  clusterName: string,
+  server: string,
+  pki: { ca: { certPem: string }; certs: ReadonlyMap<string, { certPem: string; keyPem: string }> },
+): KubeconfigInput {
+  const admin = pki.certs.get('admin');
+  if (!admin) throw new KubeconfigError('the cluster PKI has no admin certificate', { hint: 'this is a bug in kubeup: report it' });
+  return { clusterName, server, caPem: pki.ca.certPem, user: `${ADMIN_USER}@${clusterName}`, certPem: admin.certPem, keyPem: admin.keyPem };
+}
 
 export function renderKubeconfig(input: KubeconfigInput): string {
   const context = input.contextName ?? input.clusterName;

@@ -32,6 +32,8 @@ export interface ClusterPki {
   caCreated: boolean;
   /** Things to tell the operator that do not stop the run (e.g. the CA expires soon). */
   warnings: string[];
+  /** Certificates in the folder that no identity asks for any more (e.g. a removed node's kubelet), sorted. Kept. */
+  stale: string[];
 }
 
 export interface EnsurePkiOptions {
@@ -194,6 +196,8 @@ export async function ensureClusterPki(dir: string, identities: readonly Identit
     }),
   );
   const sa = await ensureServiceAccount(dir);
+  const wanted = new Set(identities.map((i) => `${i.name}.crt`));
+  const stale = (await existingLeafCerts(dir)).filter((f) => !wanted.has(f)).map((f) => f.slice(0, -'.crt'.length));
   if (sa.reason) reasons.set(SERVICE_ACCOUNT_KEY_NAME, sa.reason);
 
   return {
@@ -204,5 +208,6 @@ export async function ensureClusterPki(dir: string, identities: readonly Identit
     reasons: new Map([...reasons.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
     caCreated: created,
     warnings,
+    stale,
   };
 }

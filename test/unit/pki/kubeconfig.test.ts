@@ -7,7 +7,7 @@ import { createCa } from '../../../src/pki/ca.js';
 import { KubeconfigError } from '../../../src/pki/errors.js';
 import { clusterIdentities } from '../../../src/pki/identities.js';
 import { issueCertificate } from '../../../src/pki/issue.js';
-import { mergeKubeconfig, removeKubeconfigContext, renderKubeconfig, type KubeconfigInput } from '../../../src/pki/kubeconfig.js';
+import { adminKubeconfigInput, mergeKubeconfig, removeKubeconfigContext, renderKubeconfig, type KubeconfigInput } from '../../../src/pki/kubeconfig.js';
 import { kubeconfigPath, removeContextFromKubeconfig, writeMergedKubeconfig } from '../../../src/pki/kubeconfig-file.js';
 import { kubectlBinary, run, tempDir, threeHostInput } from './helpers.js';
 
@@ -65,6 +65,16 @@ describe('renderKubeconfig', () => {
       preferences: {},
       users: [{ name: 'kubeup-admin@lab', user: { 'client-certificate-data': b64(admin.certPem), 'client-key-data': b64(admin.keyPem) } }],
     });
+  });
+
+  it('names the admin user after the cluster, so two clusters never share a user entry', () => {
+    const pki = { ca: { certPem: admin.caPem }, certs: new Map([['admin', { certPem: admin.certPem, keyPem: admin.keyPem }]]) };
+    expect(adminKubeconfigInput('lab', admin.server, pki)).toEqual(admin);
+    const both = parse(
+      mergeKubeconfig(renderKubeconfig(adminKubeconfigInput('lab', admin.server, pki)), renderKubeconfig(adminKubeconfigInput('edge', 'https://10.1.0.1:6443', pki)), 'edge'),
+    );
+    expect(both.users.map((u: { name: string }) => u.name)).toEqual(['kubeup-admin@edge', 'kubeup-admin@lab']);
+    expect(() => adminKubeconfigInput('lab', admin.server, { ...pki, certs: new Map() })).toThrow(KubeconfigError);
   });
 
   it('uses the context name given', () => {

@@ -105,6 +105,18 @@ describe('ensureClusterPki', () => {
     input.nodes = [...input.nodes, { nodeName: 'w3', address: '10.0.0.13' }];
     const pki = await ensure(input);
     expect(pki.changed).toEqual(['kubelet-w3']);
+    expect(pki.stale).toEqual([]);
+  });
+
+  it('reports, and keeps, the certificate of a node that left', async () => {
+    await ensure();
+    const input = threeHostInput();
+    input.nodes = input.nodes.filter((n) => n.nodeName !== 'w2');
+    const pki = await ensure(input);
+    expect(pki.changed).toEqual([]);
+    expect(pki.stale).toEqual(['kubelet-w2']);
+    expect(pki.certs.has('kubelet-w2')).toBe(false);
+    expect(await readdir(dir)).toContain('kubelet-w2.crt');
   });
 
   it('renews certificates that expire within 30 days', async () => {
