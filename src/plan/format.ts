@@ -6,11 +6,10 @@ import type { BinaryPlan, CertificatePlan, HostPlan, PhasePlan, Plan } from './t
 const octal = (mode: number) => mode.toString(8).padStart(4, '0');
 const hostLabel = (h: HostPlan) => `${h.id} (node ${h.nodeName})`;
 
-function hostsLine(plan: Plan): string[] {
-  const width = Math.max(...plan.hosts.map((h) => h.id.length));
-  return plan.hosts.map(
-    (h) => `  ${h.id.padEnd(width)}  node ${h.nodeName}  roles ${h.roles.join(',')}  ${h.arch}  ssh ${h.spec.user}@${h.id}`,
-  );
+function hostsLines(plan: Plan): string[] {
+  const rows = plan.hosts.map((h) => [h.id, `node ${h.nodeName}`, `roles ${h.roles.join(',')}`, h.arch, `ssh ${h.spec.user}@${h.id}`]);
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => r[col]!.length)));
+  return rows.map((r) => `  ${r.map((cell, col) => cell.padEnd(widths[col]!)).join('  ')}`.trimEnd());
 }
 
 function certificateFiles(c: CertificatePlan): { path: string; mode: number }[] {
@@ -117,7 +116,7 @@ export function formatPlan(plan: Plan): string {
     `  pods ${c.podCidr} (flannel ${c.flannelBackend})`,
     '',
     'Hosts (profile order):',
-    ...hostsLine(plan),
+    ...hostsLines(plan),
   ];
   plan.phases.forEach((phase, i) => {
     lines.push('', `${i + 1}. ${phase.id}: ${phase.title}, ${where(plan, phase)}`, ...phaseBody(plan, phase));
