@@ -62,9 +62,8 @@ function cancelled(fileName: string): CancelledError {
   return new CancelledError(`download of ${fileName} was cancelled`, { file: fileName });
 }
 
-function request(url: URL, opts: HttpOptions, idleTimeoutMs: number): Promise<http.IncomingMessage> {
+function request(url: URL, proxy: URL | undefined, opts: HttpOptions, idleTimeoutMs: number): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const proxy = proxyFor(url, { ...(opts.proxy !== undefined && { proxy: opts.proxy }), ...(opts.env && { env: opts.env }) });
     const headers: http.OutgoingHttpHeaders = { 'user-agent': USER_AGENT, accept: '*/*' };
     let req: http.ClientRequest;
     if (proxy && url.protocol === 'http:') {
@@ -86,12 +85,24 @@ function request(url: URL, opts: HttpOptions, idleTimeoutMs: number): Promise<ht
         ...(opts.ca !== undefined && { ca: opts.ca }),
       });
     }
-    req.setTimeout(idleTimeoutMs, () => req.destroy(Object.assign(new Error(`no data for ${idleTimeoutMs} ms`), { code: 'ETIMEDOUT' })));
+    const timedOut = () => req.destroy(Object.assign(new Error(`no answer for ${idleTimeoutMs} ms`), { code: 'ETIMEDOUT' }));
+    // The socket's idle timeout starts only once it is connected; this one also covers connecting (and the proxy).
+    const untilAnswer = setTimeout(timedOut, idleTimeoutMs);
+    req.setTimeout(idleTimeoutMs, timedOut);
     const onAbort = () => req.destroy(Object.assign(new Error('cancelled'), { name: 'AbortError' }));
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    req.once('close', () => opts.signal?.removeEventListener('abort', onAbort));
-    req.once('response', resolve);
-    req.once('error', reject);
+    req.once('close', () => {
+      clearTimeout(untilAnswer);
+      opts.signal?.removeEventListener('abort', onAbort);
+    });
+    req.once('response', (res) => {
+      clearTimeout(untilAnswer);
+      resolve(res);
+    });
+    req.once('error', (err) => {
+      clearTimeout(untilAnswer);
+      reject(err);
+    });
     req.end();
   });
 }
@@ -110,9 +121,21 @@ async function get(url: URL, fileName: string, opts: HttpOptions): Promise<Respo
         }),
       );
     }
+    let proxy: URL | undefined;
+    try {
+      proxy = proxyFor(current, { ...(opts.proxy !== undefined && { proxy: opts.proxy }), ...(opts.env && { env: opts.env }) });
+    } catch (err) {
+      throw new Final(
+        new DownloadError((err as Error).message, {
+          file: fileName,
+          field: opts.proxy !== undefined ? 'download.proxy' : undefined,
+          hint: 'use an http:// proxy URL such as http://proxy.example.com:3128 (in download.proxy or HTTPS_PROXY/HTTP_PROXY)',
+        }),
+      );
+    }
     let res: http.IncomingMessage;
     try {
-      res = await request(current, opts, idle);
+      res = await request(current, proxy, opts, idle);
     } catch (err) {
       if (opts.signal?.aborted) throw cancelled(fileName);
       if ((err as NodeJS.ErrnoException).code === 'EPROXYREFUSED') {

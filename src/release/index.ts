@@ -12,7 +12,8 @@ import type { Arch, Artifact, FetchedArtifact } from './types.js';
 
 export type { Arch, Artifact, ArtifactBinary, ArtifactRole, ChecksumSource, FetchedArtifact } from './types.js';
 export { ARCHES } from './types.js';
-export { artifactsForRoles, componentBase, releaseManifest, UPSTREAM_BASES } from './manifest.js';
+export { artifactsForRoles, componentBase, describeManifest, releaseManifest, UPSTREAM_BASES } from './manifest.js';
+export { archFromUname, localArch } from './arch.js';
 export { resolveCacheDir } from './cache.js';
 
 export interface FetchArtifactsOptions extends Omit<HttpOptions, 'signal'> {

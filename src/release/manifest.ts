@@ -196,3 +196,16 @@ export function releaseManifest(profile: ProfileParts, arches: readonly Arch[], 
 export function artifactsForRoles(artifacts: readonly Artifact[], roles: readonly ArtifactRole[], arch: Arch): Artifact[] {
   return artifacts.filter((a) => a.arch === arch && a.roles.some((r) => roles.includes(r)));
 }
+
+/** One line per artefact for the plan: id, URL and where its sha256 comes from. Sorted like the manifest. */
+export function describeManifest(artifacts: readonly Artifact[]): string[] {
+  return artifacts.map((a) => {
+    const sum =
+      a.checksum.kind === 'file'
+        ? `sha256 from ${a.checksum.url}`
+        : a.checksum.kind === 'pinned'
+          ? `sha256 ${a.checksum.sha256} (${a.checksum.source})`
+          : 'sha256 UNKNOWN: add it to download.checksums';
+    return `${a.id}  ${a.url}  ${sum}`;
+  });
+}

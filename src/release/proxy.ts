@@ -56,7 +56,12 @@ export function proxyFor(url: URL, settings: ProxySettings = {}): URL | undefine
     settings.proxy ?? (url.protocol === 'https:' ? envValue(env, 'HTTPS_PROXY') : envValue(env, 'HTTP_PROXY'));
   if (!chosen) return undefined;
   // A bare `host:port` is what many people put in HTTPS_PROXY.
-  const proxy = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(chosen) ? chosen : `http://${chosen}`);
+  let proxy: URL;
+  try {
+    proxy = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(chosen) ? chosen : `http://${chosen}`);
+  } catch {
+    throw new Error(`proxy setting "${chosen.replace(/\/\/[^@/]*@/, '//***@')}" is not a URL`);
+  }
   if (proxy.protocol !== 'http:' && proxy.protocol !== 'https:') {
     throw new Error(`proxy ${redactUrl(proxy)} is not an http:// or https:// URL`);
   }

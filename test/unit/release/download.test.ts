@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -172,6 +172,34 @@ describe('downloadFile', () => {
     await expect(p).rejects.toBeInstanceOf(CancelledError);
     expect(server.countOf('/big')).toBe(1);
     expect(await leftovers()).toEqual([]);
+  });
+
+  it('gives up on a server that accepts the connection but never answers', async () => {
+    const open = new Set<net.Socket>();
+    const silent = net.createServer((s) => {
+      open.add(s);
+      s.on('close', () => open.delete(s));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const err = (await downloadFile(`http://127.0.0.1:${port}/kubelet`, join(dir, 'kubelet'), { ...fast, attempts: 2, idleTimeoutMs: 150 }).catch((e: unknown) => e)) as DownloadError;
+      expect(err).toBeInstanceOf(DownloadError);
+      expect(err.message).toContain('failed after 2 tries');
+      expect(err.message).toContain('ETIMEDOUT');
+    } finally {
+      for (const s of open) s.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
+  it('reports a proxy setting that is not an http proxy at its field, without a request', async () => {
+    server.set('/kubelet', sendBytes(fakeElf('k')));
+    const err = (await downloadFile(`${server.base}/kubelet`, join(dir, 'kubelet'), { ...fast, proxy: 'socks5://u:pw@127.0.0.1:1080' }).catch((e: unknown) => e)) as DownloadError;
+    expect(err).toBeInstanceOf(DownloadError);
+    expect(err.field).toBe('download.proxy');
+    expect(err.message).not.toContain('pw');
+    expect(server.requests).toEqual([]);
   });
 
   it('says a URL that is not http(s) is not one', async () => {

@@ -9,7 +9,8 @@ import { FixtureServer, fakeElf, makeTarball, sendBytes, serveRelease, sha256, t
 
 let server: FixtureServer;
 let cacheDir: string;
-const fast = { attempts: 2, retryDelayMs: 5, idleTimeoutMs: 5_000 };
+// env: {} keeps a proxy set in the machine's environment out of these loopback tests.
+const fast = { attempts: 2, retryDelayMs: 5, idleTimeoutMs: 5_000, env: {} };
 
 beforeEach(async () => {
   server = new FixtureServer();

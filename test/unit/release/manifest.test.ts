@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_VERSIONS } from '../../../src/profile/defaults.js';
-import { artifactsForRoles, releaseManifest } from '../../../src/release/manifest.js';
+import { archFromUname, localArch } from '../../../src/release/arch.js';
+import { artifactsForRoles, describeManifest, releaseManifest } from '../../../src/release/manifest.js';
 import { testProfile } from './fixture-server.js';
 
 const V = DEFAULT_VERSIONS;
@@ -123,5 +124,31 @@ describe('artifactsForRoles', () => {
     ]);
     expect(names(['local'])).toEqual(['kubectl']);
     expect(artifactsForRoles(m, ['master', 'worker'], 'arm64').every((a) => a.arch === 'arm64')).toBe(true);
+  });
+});
+
+describe('describeManifest', () => {
+  it('prints one line per artefact with where its sha256 comes from', () => {
+    const file = `flannel-v${V.flannel}-linux-amd64.tar.gz`;
+    const lines = describeManifest(releaseManifest(testProfile({}), ['amd64']));
+    expect(lines.length).toBe(12);
+    expect(lines.find((l) => l.startsWith('flannel/'))).toBe(
+      `flannel/amd64/${file}  https://github.com/flannel-io/flannel/releases/download/v${V.flannel}/${file}  sha256 UNKNOWN: add it to download.checksums`,
+    );
+    const pinned = describeManifest(releaseManifest(testProfile({}, { checksums: { [file]: 'd'.repeat(64) } }), ['amd64']));
+    expect(pinned.find((l) => l.startsWith('flannel/'))).toContain(`sha256 ${'d'.repeat(64)} (profile download.checksums["${file}"])`);
+    expect(lines.find((l) => l.startsWith('runc/'))).toContain(`sha256 from https://github.com/opencontainers/runc/releases/download/v${V.runc}/runc.sha256sum`);
+  });
+});
+
+describe('arch names', () => {
+  it('maps uname -m and Node names to release arches', () => {
+    expect(archFromUname('x86_64\n')).toBe('amd64');
+    expect(archFromUname('aarch64')).toBe('arm64');
+    expect(archFromUname('armv7l')).toBeUndefined();
+    expect(archFromUname('constructor')).toBeUndefined();
+    expect(localArch('x64')).toBe('amd64');
+    expect(localArch('arm64')).toBe('arm64');
+    expect(localArch('ia32')).toBeUndefined();
   });
 });
