@@ -1,0 +1,256 @@
+/**
+ * kube-proxy stand-in: the strict flags of its version, a KubeProxyConfiguration file (--config) or flags, the
+ * kubeconfig's client certificate, and the API calls kube-proxy depends on (get its Node, list Services and
+ * EndpointSlices as system:kube-proxy), retried until they succeed. /healthz (default 0.0.0.0:10256) answers 200 only
+ * after a successful sync, 503 before, like the real one; /metrics on 127.0.0.1:10249. Programs no rules.
+ */
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import {
+  ApiClient,
+  checkNotExpired,
+  delay,
+  keyMatchesCertificate,
+  klog,
+  loadKubeconfig,
+  parseCertificates,
+  parseYamlStrict,
+  readFileOrExit,
+  runStandin,
+  StandinExit,
+  type ParsedFlags,
+  type StandinBuildInfo,
+} from './common/index.js';
+import { parsePrivateKey } from './common/pki.js';
+
+const log = klog('server.go:211');
+const syncLog = klog('proxier.go:805');
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Top-level fields of kubeproxy.config.k8s.io/v1alpha1 KubeProxyConfiguration (v1.34/v1.35). */
+const PROXY_CONFIG_FIELDS = new Set(
+  (
+    'apiVersion kind featureGates clientConnection hostnameOverride bindAddress healthzBindAddress metricsBindAddress ' +
+    'bindAddressHardFail enableProfiling showHiddenMetricsForVersion mode iptables ipvs nftables winkernel ' +
+    'detectLocalMode detectLocal clusterCIDR nodePortAddresses oomScoreAdj conntrack configSyncPeriod portRange ' +
+    'logging windowsRunAsService syncPeriod minSyncPeriod'
+  ).split(' '),
+);
+const CLIENT_CONNECTION_FIELDS = new Set(['kubeconfig', 'acceptContentTypes', 'contentType', 'qps', 'burst']);
+const MODES = ['', 'iptables', 'ipvs', 'nftables'];
+
+export interface ProxyConfig {
+  kubeconfig: string;
+  hostnameOverride: string;
+  clusterCIDR: string;
+  mode: string;
+  healthzBindAddress: string;
+  metricsBindAddress: string;
+}
+
+function loadProxyConfigFile(path: string): { doc: Obj; unknownFields: string[] } {
+  const fail = (why: string): never => {
+    throw new StandinExit(`failed to load config file "${path}": ${why}`);
+  };
+  const text = readFileOrExit(path, `failed to read config file "${path}"`).toString('utf8');
+  let doc: unknown;
+  try {
+    doc = parseYamlStrict(text, path);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  if (!isObj(doc)) return fail(`Object 'Kind' is missing in '${text.trim().slice(0, 80)}'`);
+  if (doc.apiVersion !== 'kubeproxy.config.k8s.io/v1alpha1' || doc.kind !== 'KubeProxyConfiguration') {
+    fail(`no kind "${String(doc.kind)}" is registered for version "${String(doc.apiVersion)}" in scheme "pkg/proxy/apis/config/scheme/scheme.go:29"`);
+  }
+  const unknownFields: string[] = [];
+  for (const [k, v] of Object.entries(doc)) {
+    if (!PROXY_CONFIG_FIELDS.has(k)) unknownFields.push(`unknown field "${k}"`);
+    else if (['clusterCIDR', 'mode', 'hostnameOverride', 'healthzBindAddress', 'metricsBindAddress'].includes(k) && typeof v !== 'string') {
+      fail(`json: cannot unmarshal ${Array.isArray(v) ? 'array' : typeof v} into Go struct field KubeProxyConfiguration.${k} of type string`);
+    } else if (k === 'clientConnection') {
+      if (!isObj(v)) fail('json: cannot unmarshal into Go struct field KubeProxyConfiguration.clientConnection of type v1alpha1.ClientConnectionConfiguration');
+      for (const kk of Object.keys(v as Obj)) if (!CLIENT_CONNECTION_FIELDS.has(kk)) unknownFields.push(`unknown field "clientConnection.${kk}"`);
+    }
+  }
+  return { doc, unknownFields };
+}
+
+/** --config wins over the other flags (they are ignored when it is given), like the real kube-proxy. */
+export function proxyConfig(flags: ParsedFlags): ProxyConfig {
+  const configPath = flags.string('config');
+  if (configPath) {
+    const { doc, unknownFields } = loadProxyConfigFile(configPath);
+    if (unknownFields.length > 0) {
+      klog('server.go:446').info('Using lenient decoding as strict decoding failed', { err: `strict decoding error: ${unknownFields.join(', ')}` });
+    }
+    const cc = isObj(doc.clientConnection) ? doc.clientConnection : {};
+    const s = (v: unknown, d = ''): string => (typeof v === 'string' ? v : d);
+    return {
+      kubeconfig: flags.has('kubeconfig') && !s(cc.kubeconfig) ? flags.string('kubeconfig') : s(cc.kubeconfig),
+      hostnameOverride: flags.string('hostname-override') || s(doc.hostnameOverride),
+      clusterCIDR: s(doc.clusterCIDR),
+      mode: s(doc.mode),
+      healthzBindAddress: s(doc.healthzBindAddress, '0.0.0.0:10256'),
+      metricsBindAddress: s(doc.metricsBindAddress, '127.0.0.1:10249'),
+    };
+  }
+  return {
+    kubeconfig: flags.string('kubeconfig'),
+    hostnameOverride: flags.string('hostname-override'),
+    clusterCIDR: flags.string('cluster-cidr'),
+    mode: flags.string('proxy-mode'),
+    healthzBindAddress: flags.string('healthz-bind-address', '0.0.0.0:10256'),
+    metricsBindAddress: flags.string('metrics-bind-address', '127.0.0.1:10249'),
+  };
+}
+
+function validate(c: ProxyConfig): string[] {
+  const errs: string[] = [];
+  if (!MODES.includes(c.mode)) errs.push(`KubeProxyConfiguration.Mode: Invalid value: ${JSON.stringify(c.mode)}: must be iptables, ipvs or nftables`);
+  for (const cidr of c.clusterCIDR === '' ? [] : c.clusterCIDR.split(',')) {
+    const [ip, bits] = cidr.split('/');
+    if (!ip || net.isIP(ip) === 0 || bits === undefined || !/^\d+$/.test(bits)) {
+      errs.push(`KubeProxyConfiguration.DetectLocal.ClusterCIDRs: Invalid value: ${JSON.stringify(cidr)}: must be a valid CIDR`);
+    }
+  }
+  for (const [field, hp] of [
+    ['HealthzBindAddress', c.healthzBindAddress],
+    ['MetricsBindAddress', c.metricsBindAddress],
+  ] as const) {
+    if (hp !== '' && !/^(\[[0-9a-fA-F:.]+\]|[0-9.]+):\d+$/.test(hp)) errs.push(`KubeProxyConfiguration.${field}: Invalid value: ${JSON.stringify(hp)}: must be IP:port`);
+  }
+  return errs;
+}
+
+function splitHostPort(hp: string): { host: string; port: number } {
+  const i = hp.lastIndexOf(':');
+  return { host: hp.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(hp.slice(i + 1)) };
+}
+
+function apiClient(kubeconfig: string, info: StandinBuildInfo): ApiClient {
+  if (!kubeconfig) {
+    throw new StandinExit('unable to load in-cluster configuration, KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be defined');
+  }
+  const cfg = loadKubeconfig(kubeconfig);
+  if (cfg.certPem && cfg.keyPem) {
+    const context = `invalid kubeconfig ${kubeconfig}`;
+    const cert = parseCertificates(cfg.certPem, kubeconfig, context)[0]!;
+    if (!keyMatchesCertificate(parsePrivateKey(cfg.keyPem, kubeconfig, context), cert)) {
+      throw new StandinExit(`${context}: tls: private key does not match public key (user ${cfg.userName})`);
+    }
+    checkNotExpired(cert, kubeconfig, context);
+  }
+  return new ApiClient(cfg, { userAgent: `kube-proxy/${info.version} (linux/amd64) kubernetes/standin` });
+}
+
+async function listen(server: http.Server, hp: string): Promise<void> {
+  const { host, port } = splitHostPort(hp);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new StandinExit(`failed to start healthz/metrics server on ${hp}: listen tcp ${hp}: ${err.code === 'EADDRINUSE' ? 'bind: address already in use' : err.message}`)),
+    );
+    server.listen(port, host, () => resolve());
+  });
+}
+
+async function main(flags: ParsedFlags, info: StandinBuildInfo): Promise<{ close(): Promise<void> }> {
+  const c = proxyConfig(flags);
+  const errs = validate(c);
+  if (errs.length > 0) throw new StandinExit(`invalid configuration: [${errs.join(', ')}]`);
+  const api = apiClient(c.kubeconfig, info);
+  const nodeName = (c.hostnameOverride || os.hostname()).toLowerCase();
+  log.info('Using iptables Proxier', { mode: c.mode || 'iptables' });
+
+  let lastSync: Date | undefined;
+  let syncs = 0;
+  let lastError = '';
+  const healthz = http.createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path !== '/healthz' && path !== '/livez') {
+      res.writeHead(404).end('404 page not found\n');
+      return;
+    }
+    const healthy = lastSync !== undefined;
+    res.writeHead(healthy ? 200 : 503, { 'Content-Type': 'application/json', 'X-Content-Type-Options': 'nosniff' });
+    res.end(JSON.stringify({ lastUpdated: (lastSync ?? new Date(0)).toISOString(), currentTime: new Date().toISOString(), nodeEligible: true }));
+  });
+  const metrics = http.createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path === '/healthz') {
+      res.writeHead(200).end('ok');
+      return;
+    }
+    if (path !== '/metrics') {
+      res.writeHead(404).end('404 page not found\n');
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+    res.end(
+      '# HELP kubeproxy_sync_proxy_rules_last_timestamp_seconds [ALPHA] The last time proxy rules were successfully synced\n' +
+        '# TYPE kubeproxy_sync_proxy_rules_last_timestamp_seconds gauge\n' +
+        `kubeproxy_sync_proxy_rules_last_timestamp_seconds ${lastSync ? lastSync.getTime() / 1000 : 0}\n` +
+        '# HELP kubeproxy_sync_proxy_rules_total kubeup stand-in: successful syncs\n' +
+        '# TYPE kubeproxy_sync_proxy_rules_total counter\n' +
+        `kubeproxy_sync_proxy_rules_total ${syncs}\n`,
+    );
+  });
+  if (c.healthzBindAddress) await listen(healthz, c.healthzBindAddress);
+  if (c.metricsBindAddress) await listen(metrics, c.metricsBindAddress);
+
+  const stop = new AbortController();
+  const loop = (async () => {
+    let nodeSeen = false;
+    while (!stop.signal.aborted) {
+      try {
+        if (!nodeSeen) {
+          await api.get({ resource: 'nodes', name: nodeName });
+          nodeSeen = true;
+          log.info('Successfully retrieved node IP(s)', { node: nodeName });
+        }
+        await api.list({ resource: 'services' });
+        await api.list({ group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' });
+        lastSync = new Date();
+        syncs++;
+        if (lastError !== '' || syncs === 1) syncLog.info('Synced proxy rules', { node: nodeName });
+        lastError = '';
+      } catch (err) {
+        const msg = err instanceof Error ? err.message : String(err);
+        if (msg !== lastError) {
+          syncLog.error('Failed to sync with the API server, will retry', { err: msg });
+          lastError = msg;
+        }
+      }
+      // The real informers resync on watch; a poll every few seconds is enough to show the API works.
+      await delay(nodeSeen && lastError === '' ? 10_000 : 1_000, stop.signal);
+    }
+  })();
+
+  return {
+    close: async () => {
+      stop.abort();
+      await loop;
+      api.close();
+      await Promise.all(
+        [healthz, metrics].map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              if (!s.listening) return resolve();
+              s.close(() => resolve());
+              s.closeAllConnections();
+            }),
+        ),
+      );
+    },
+  };
+}
+
+runStandin({
+  description:
+    'The Kubernetes network proxy runs on each node. (kubeup test stand-in: checks that the API server answers to ' +
+    'system:kube-proxy and reports health; programs no rules.)',
+  main,
+});
