@@ -1,0 +1,384 @@
+// The SSH layer against REAL OpenSSH sshd processes on 127.0.0.1 (started here, stopped by PID), real ssh-agent,
+// real sudo with temporary local users (removed at the end).
+
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConnectError, RemoteCommandError } from '../../src/errors.js';
+import { connect, type ConnectSpec, type SshSession } from '../../src/ssh/client.js';
+import { AuthError, HostKeyError, SudoError } from '../../src/ssh/errors.js';
+import { fingerprint } from '../../src/ssh/known-hosts.js';
+import { shRaw } from '../../src/ssh/quote.js';
+import { createLocalUser, freePort, makeClientKey, startSshd, type ClientKey, type LocalUser, type RunningSshd } from './sshd.js';
+
+const PASSPHRASE = 'correct horse battery';
+const suffix = randomBytes(3).toString('hex');
+
+let dir: string;
+let key: ClientKey;
+let passKey: ClientKey;
+let strangerKey: ClientKey;
+let sshdA: RunningSshd; // key + password auth; also the jump host
+let sshdB: RunningSshd; // keyboard-interactive through PAM; the jump target
+let sudoUser: LocalUser; // sudo with a password
+let nopassUser: LocalUser; // sudo NOPASSWD
+let knownHosts: string;
+const sessions: SshSession[] = [];
+
+function spec(server: RunningSshd, over: Partial<ConnectSpec> = {}): ConnectSpec {
+  return { host: server.host, port: server.port, user: 'root', field: 'hosts[0]', auth: { identityFile: key.path }, ...over };
+}
+
+async function open(s: ConnectSpec, opts: Parameters<typeof connect>[1] = {}): Promise<SshSession> {
+  const session = await connect(s, { knownHostsFile: knownHosts, env: {}, ...opts });
+  sessions.push(session);
+  return session;
+}
+
+async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected a failure');
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'kubeup-ssh-layer-'));
+  key = makeClientKey(dir, 'id_ed25519');
+  passKey = makeClientKey(dir, 'id_pass', { passphrase: PASSPHRASE, type: 'ecdsa' });
+  strangerKey = makeClientKey(dir, 'id_stranger');
+  sudoUser = createLocalUser(`kubeup-sp${suffix}`, `pw '$(x)" ${suffix}`, 'password');
+  nopassUser = createLocalUser(`kubeup-np${suffix}`, `np-${suffix}`, 'nopasswd');
+  const authorizedKeys = {
+    root: [key.publicLine, passKey.publicLine],
+    [sudoUser.name]: [key.publicLine],
+    [nopassUser.name]: [key.publicLine],
+  };
+  sshdA = await startSshd({ authorizedKeys, password: true });
+  sshdB = await startSshd({ authorizedKeys: { root: [key.publicLine] }, keyboardInteractive: true, hostKeyTypes: ['ed25519', 'ecdsa'] });
+  knownHosts = join(dir, 'known_hosts');
+  writeFileSync(knownHosts, `${sshdA.knownHostsLine()}\n${sshdB.knownHostsLine()}\n`);
+});
+
+afterAll(async () => {
+  await Promise.allSettled(sessions.map((s) => s.close()));
+  await sshdA?.stop();
+  await sshdB?.stop();
+  sudoUser?.remove();
+  nopassUser?.remove();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('connect and authenticate', () => {
+  it('logs in with a key and streams stdout and stderr line by line', async () => {
+    const session = await open(spec(sshdA));
+    expect(session.target).toBe(`root@127.0.0.1:${sshdA.port}`);
+    const lines: string[] = [];
+    const result = await session.exec(['sh', '-c', 'for i in 1 2 3; do echo out$i; echo err$i >&2; done; printf tail'], {
+      onLine: (line, stream) => lines.push(`${stream}:${line}`),
+    });
+    expect(result).toEqual({ code: 0, stdout: 'out1\nout2\nout3\ntail', stderr: 'err1\nerr2\nerr3\n' });
+    expect(lines.filter((l) => l.startsWith('stdout:'))).toEqual(['stdout:out1', 'stdout:out2', 'stdout:out3', 'stdout:tail']);
+    expect(lines.filter((l) => l.startsWith('stderr:'))).toEqual(['stderr:err1', 'stderr:err2', 'stderr:err3']);
+  });
+
+  it('refuses a key the host does not accept, naming the user, the key file and the profile field', async () => {
+    const err = await failure(open(spec(sshdA, { auth: { identityFile: strangerKey.path } })));
+    expect(err).toBeInstanceOf(AuthError);
+    expect(err).toBeInstanceOf(ConnectError);
+    const auth = err as AuthError;
+    expect(auth.message).toMatch(/^Permission denied \(publickey,password\) for root@127\.0\.0\.1:\d+; tried publickey /);
+    expect(auth.hint).toBe(`check that hosts[0] (user root) accepts key ${strangerKey.path} (its .pub in ~root/.ssh/authorized_keys)`);
+    expect(auth.tried).toEqual([`publickey ${strangerKey.path}`]);
+    expect(auth.host).toBe('127.0.0.1');
+  });
+
+  it('uses a passphrase key, and names the file but never the passphrase when it is wrong or missing', async () => {
+    const good = await open(spec(sshdA, { auth: { identityFile: passKey.path, passphrase: PASSPHRASE } }));
+    expect((await good.exec(['whoami'])).stdout).toBe('root\n');
+
+    const wrong = await failure(open(spec(sshdA, { auth: { identityFile: passKey.path, passphrase: 'not it' } })));
+    expect(wrong).toBeInstanceOf(ConnectError);
+    expect(wrong.message).toBe(`wrong passphrase for identity file ${passKey.path}`);
+    expect((wrong as ConnectError).describe()).not.toContain('not it');
+
+    const missing = await failure(open(spec(sshdA, { auth: { identityFile: passKey.path } })));
+    expect(missing.message).toBe(`identity file ${passKey.path} is encrypted and no passphrase was given`);
+  });
+
+  it('logs in with a password, and reports a wrong one as a password problem', async () => {
+    const session = await open(spec(sshdA, { user: sudoUser.name, auth: { password: sudoUser.password } }));
+    expect((await session.exec(['whoami'])).stdout).toBe(`${sudoUser.name}\n`);
+    const err = await failure(open(spec(sshdA, { user: sudoUser.name, auth: { password: 'wrong' } })));
+    expect(err).toBeInstanceOf(AuthError);
+    expect((err as AuthError).hint).toContain(`check the password of hosts[0] (user ${sudoUser.name})`);
+    expect((err as AuthError).describe()).not.toContain(sudoUser.password);
+  });
+
+  it('answers keyboard-interactive (PAM) password prompts', async () => {
+    const session = await open(spec(sshdB, { user: sudoUser.name, auth: { password: sudoUser.password } }));
+    expect((await session.exec(['whoami'])).stdout).toBe(`${sudoUser.name}\n`);
+  });
+
+  it('uses a real ssh-agent, and connects with the key file when the agent socket is dead', async () => {
+    const socket = join(dir, 'agent.sock');
+    const agent: ChildProcess = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 50 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 100));
+      execFileSync('ssh-add', ['-q', key.path], { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: 'pipe' });
+      const viaAgent = await open(spec(sshdA, { auth: { agent: true } }), { env: { SSH_AUTH_SOCK: socket } });
+      expect((await viaAgent.exec(['true'])).code).toBe(0);
+    } finally {
+      agent.kill('SIGTERM');
+    }
+    const warnings: string[] = [];
+    const dead = join(dir, 'dead-agent.sock');
+    const session = await open(spec(sshdA, { auth: { agent: true, identityFile: key.path } }), {
+      env: { SSH_AUTH_SOCK: dead },
+      onWarning: (w) => warnings.push(w),
+    });
+    expect((await session.exec(['true'])).code).toBe(0);
+    expect(warnings).toEqual([`127.0.0.1: ssh-agent at ${dead} does not answer (ENOENT): not using it`]);
+  });
+
+  it('says so when nothing can be offered at all', async () => {
+    const err = await failure(open(spec(sshdA, { auth: {} })));
+    expect(err).toBeInstanceOf(AuthError);
+    expect(err.message).toMatch(/^no way to log in to root@127\.0\.0\.1:\d+/);
+  });
+
+  it('reports a refused port with a hint about sshd and the port field', async () => {
+    const port = await freePort();
+    const err = await failure(open(spec(sshdA, { port })));
+    expect(err).toBeInstanceOf(ConnectError);
+    expect(err.message).toBe(`connection refused by 127.0.0.1:${port}`);
+    expect((err as ConnectError).hint).toContain('hosts[0].port');
+  });
+});
+
+describe('host keys', () => {
+  it('refuses an unknown host with its fingerprint, and learns it with acceptNew', async () => {
+    const file = join(dir, 'fresh', 'known_hosts');
+    const err = await failure(open(spec(sshdA), { knownHostsFile: file }));
+    expect(err).toBeInstanceOf(HostKeyError);
+    const printed = execFileSync('ssh-keygen', ['-lf', `${sshdA.hostKeys[0]!.path}.pub`], { encoding: 'utf8' }).split(' ')[1]!;
+    expect((err as HostKeyError).problem).toBe('unknown');
+    expect(err.message).toContain(printed);
+    expect((err as HostKeyError).hint).toContain('--accept-new-host-keys');
+    expect((err as HostKeyError).hint).toContain(`hosts[0].hostKey: ${printed}`);
+    expect(existsSync(file)).toBe(false);
+
+    const learned = await open(spec(sshdA), { knownHostsFile: file, acceptNewHostKeys: true });
+    expect((await learned.exec(['true'])).code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(`${sshdA.knownHostsLine()}\n`);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'fresh')).mode & 0o777).toBe(0o700);
+    const again = await open(spec(sshdA), { knownHostsFile: file });
+    expect((await again.exec(['true'])).code).toBe(0);
+  });
+
+  it('refuses a changed host key loudly, even with acceptNew', async () => {
+    const impostor = makeClientKey(dir, `impostor-${suffix}`);
+    const file = join(dir, 'known_hosts_changed');
+    writeFileSync(file, `[127.0.0.1]:${sshdA.port} ${impostor.publicLine}\n`);
+    const err = await failure(open(spec(sshdA), { knownHostsFile: file, acceptNewHostKeys: true }));
+    expect(err).toBeInstanceOf(HostKeyError);
+    const hk = err as HostKeyError;
+    expect(hk.problem).toBe('changed');
+    expect(hk.message).toMatch(/^HOST KEY CHANGED for \[127\.0\.0\.1\]:\d+/);
+    expect(hk.expected).toEqual([fingerprint(Buffer.from(impostor.publicLine.split(' ')[1]!, 'base64'))]);
+    expect(hk.offered).toBe(fingerprint(sshdA.hostKeys[0]!.blob));
+    expect(hk.hint).toContain(`ssh-keygen -R '[127.0.0.1]:${sshdA.port}' -f ${file}`);
+    expect(readFileSync(file, 'utf8')).toBe(`[127.0.0.1]:${sshdA.port} ${impostor.publicLine}\n`);
+  });
+
+  it('accepts a pinned fingerprint without known_hosts, and refuses a wrong pin', async () => {
+    const empty = join(dir, 'known_hosts_empty');
+    const pinned = fingerprint(sshdA.hostKeys[0]!.blob);
+    const session = await open(spec(sshdA, { hostKey: pinned }), { knownHostsFile: empty });
+    expect((await session.exec(['true'])).code).toBe(0);
+    const err = await failure(open(spec(sshdA, { hostKey: fingerprint(sshdB.hostKeys[0]!.blob) }), { knownHostsFile: empty }));
+    expect(err).toBeInstanceOf(HostKeyError);
+    expect((err as HostKeyError).field).toBe('hosts[0].hostKey');
+  });
+});
+
+describe('exec', () => {
+  let root: SshSession;
+  beforeAll(async () => {
+    root = await open(spec(sshdA));
+  });
+
+  it('throws RemoteCommandError with host, argv, exit code and the full stderr', async () => {
+    const err = await failure(root.exec(['sh', '-c', 'echo one >&2; echo two >&2; echo three >&2; echo four >&2; exit 3']));
+    expect(err).toBeInstanceOf(RemoteCommandError);
+    const rc = err as RemoteCommandError;
+    expect(rc.code).toBe(3);
+    expect(rc.host).toBe('127.0.0.1');
+    expect(rc.stderr).toBe('one\ntwo\nthree\nfour\n');
+    expect(rc.argv[0]).toBe('sh');
+  });
+
+  it('returns the result instead with allowFailure', async () => {
+    expect(await root.exec(['sh', '-c', 'echo no >&2; exit 4'], { allowFailure: true })).toEqual({ code: 4, stdout: '', stderr: 'no\n' });
+  });
+
+  it('feeds stdin, passes arguments verbatim and runs shRaw fragments', async () => {
+    expect((await root.exec(['cat'], { stdin: 'a\nb\n' })).stdout).toBe('a\nb\n');
+    const tricky = ["it's", '$(id)', 'two words', '*'];
+    expect((await root.exec(['printf', '%s\\n', ...tricky])).stdout).toBe(`${tricky.join('\n')}\n`);
+    expect((await root.exec(['printf', 'x\\ny\\n', shRaw('| wc -l')])).stdout.trim()).toBe('2');
+  });
+
+  it('stops a command that runs past its timeout', async () => {
+    const marker = join(dir, `timeout-${suffix}`);
+    const err = await failure(root.exec(['sh', '-c', `sleep 30; touch ${marker}`], { timeoutMs: 500 }));
+    expect(err).toBeInstanceOf(RemoteCommandError);
+    expect((err as RemoteCommandError).code).toBeNull();
+    expect((err as RemoteCommandError).hint).toContain('did not finish within 500 ms');
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('keeps parallel work under sshd MaxSessions with the channel limit', async () => {
+    const results = await Promise.all(Array.from({ length: 24 }, (_, i) => root.exec(['sh', '-c', `sleep 0.1; echo ${i}`])));
+    expect(results.map((r) => r.stdout.trim())).toEqual(Array.from({ length: 24 }, (_, i) => String(i)));
+  });
+});
+
+describe('sudo', () => {
+  it('runs as root with a sudo password, which never shows in output, and feeds stdin after it', async () => {
+    const session = await open(spec(sshdA, { user: sudoUser.name, sudoPassword: sudoUser.password }));
+    const lines: string[] = [];
+    const result = await session.exec(['id', '-u'], { sudo: true, onLine: (l) => lines.push(l) });
+    expect(result.stdout).toBe('0\n');
+    expect(result.stderr).toBe('');
+    expect(lines).toEqual(['0']);
+    expect((await session.exec(['cat'], { sudo: true, stdin: 'after the password\n' })).stdout).toBe('after the password\n');
+    expect((await session.exec(['id', '-u'])).stdout).not.toBe('0\n');
+  });
+
+  it('reports a wrong sudo password clearly, without the password', async () => {
+    const session = await open(spec(sshdA, { user: sudoUser.name, sudoPassword: 'not the password' }));
+    const lines: string[] = [];
+    const err = await failure(session.exec(['id', '-u'], { sudo: true, onLine: (l) => lines.push(l) }));
+    expect(err).toBeInstanceOf(SudoError);
+    expect(err.message).toBe(`sudo password rejected on 127.0.0.1 (user ${sudoUser.name})`);
+    expect((err as SudoError).describe()).not.toContain('not the password');
+    expect(lines.join('\n')).not.toContain('not the password');
+  });
+
+  it('asks for a sudo password when one is needed and none was given', async () => {
+    const session = await open(spec(sshdA, { user: sudoUser.name }));
+    const err = await failure(session.exec(['true'], { sudo: true }));
+    expect(err).toBeInstanceOf(SudoError);
+    expect((err as SudoError).hint).toContain('ssh.sudoPassword: true');
+  });
+
+  it('uses sudo -n for NOPASSWD users', async () => {
+    const session = await open(spec(sshdA, { user: nopassUser.name }));
+    expect((await session.exec(['id', '-u'], { sudo: true })).stdout).toBe('0\n');
+    expect((await session.exec(['sh', '-c', 'id -u', shRaw('| cat')], { sudo: true })).stdout).toBe('0\n');
+  });
+});
+
+describe('upload and read', () => {
+  const base = () => join(dir, `uploads-${suffix}`);
+  const listTemp = (folder: string) => readdirSync(folder).filter((n) => n.includes('.kubeup-'));
+
+  it('writes atomically with mode and owner, creates parents, and skips an unchanged file', async () => {
+    const session = await open(spec(sshdA));
+    const target = join(base(), 'etc', 'kubeup', 'config.yaml');
+    const progress: number[] = [];
+    const content = Buffer.from('a: 1\n'.repeat(20000));
+    const first = await session.upload(target, content, { mode: 0o640, owner: `${nopassUser.name}:root`, onProgress: (sent) => progress.push(sent) });
+    expect(first).toEqual({ changed: true, bytes: content.length });
+    expect(readFileSync(target).equals(content)).toBe(true);
+    const st = statSync(target);
+    expect(st.mode & 0o7777).toBe(0o640);
+    expect(execFileSync('stat', ['-c', '%U:%G', target], { encoding: 'utf8' }).trim()).toBe(`${nopassUser.name}:root`);
+    expect(progress.at(-1)).toBe(content.length);
+    expect(listTemp(join(base(), 'etc', 'kubeup'))).toEqual([]);
+
+    const second = await session.upload(target, content, { mode: 0o640, owner: `${nopassUser.name}:root` });
+    expect(second).toEqual({ changed: false, bytes: content.length });
+    expect(statSync(target).mtimeMs).toBe(st.mtimeMs);
+    expect(statSync(target).ino).toBe(st.ino);
+
+    const chmodOnly = await session.upload(target, content, { mode: 0o644, owner: `${nopassUser.name}:root` });
+    expect(chmodOnly.changed).toBe(true);
+    expect(statSync(target).mode & 0o7777).toBe(0o644);
+    expect(statSync(target).ino).not.toBe(st.ino);
+  });
+
+  it('writes sensitive files 0600 root-owned by default, and uploads local files with fastPut', async () => {
+    const session = await open(spec(sshdA));
+    const target = join(base(), 'pki', 'ca.key');
+    expect((await session.upload(target, Buffer.from('SECRET KEY\n'), { mode: 0o600, sensitive: true })).changed).toBe(true);
+    expect(statSync(target).mode & 0o7777).toBe(0o600);
+    expect(execFileSync('stat', ['-c', '%U:%G', target], { encoding: 'utf8' }).trim()).toBe('root:root');
+
+    const local = join(dir, 'binary');
+    writeFileSync(local, randomBytes(300_000));
+    const progress: number[] = [];
+    const remote = join(base(), 'bin', 'tool');
+    const result = await session.upload(remote, { localPath: local }, { mode: 0o755, onProgress: (sent) => progress.push(sent) });
+    expect(result).toEqual({ changed: true, bytes: 300_000 });
+    expect(readFileSync(remote).equals(readFileSync(local))).toBe(true);
+    expect(statSync(remote).mode & 0o7777).toBe(0o755);
+    expect(progress.at(-1)).toBe(300_000);
+    expect((await session.upload(remote, { localPath: local }, { mode: 0o755 })).changed).toBe(false);
+  });
+
+  it('reads files back, and undefined for a missing one', async () => {
+    const session = await open(spec(sshdA));
+    const target = join(base(), 'read-me');
+    await session.upload(target, Buffer.from([0, 1, 2, 255, 10]), { mode: 0o644 });
+    expect((await session.read(target))?.equals(Buffer.from([0, 1, 2, 255, 10]))).toBe(true);
+    expect(await session.read(join(base(), 'nope'))).toBeUndefined();
+  });
+
+  it('places files in root-only folders for a sudo user with a password, through a private staging folder', async () => {
+    const privateDir = join(dir, `root-only-${suffix}`);
+    mkdirSync(privateDir, { mode: 0o700 });
+    const session = await open(spec(sshdA, { user: sudoUser.name, sudoPassword: sudoUser.password }));
+    const target = join(privateDir, 'sub', 'token');
+    const before = readdirSync('/tmp').filter((n) => n.startsWith('kubeup-upload.')).length;
+    const content = Buffer.from('token-value\n');
+    expect((await session.upload(target, content, { mode: 0o600, sensitive: true })).changed).toBe(true);
+    expect(readFileSync(target).equals(content)).toBe(true);
+    expect(statSync(target).mode & 0o7777).toBe(0o600);
+    expect(statSync(target).uid).toBe(0);
+    expect((await session.upload(target, content, { mode: 0o600, sensitive: true })).changed).toBe(false);
+    expect(readdirSync('/tmp').filter((n) => n.startsWith('kubeup-upload.')).length).toBe(before);
+    expect(listTemp(join(privateDir, 'sub'))).toEqual([]);
+    expect((await session.read(target))?.toString()).toBe('token-value\n');
+  });
+});
+
+describe('jump host', () => {
+  it('reaches the target through forwardOut and checks its key under its own name', async () => {
+    const jump = { host: sshdA.host, port: sshdA.port, user: 'root', field: 'ssh.jumpHost', hostKeyField: 'ssh.jumpHostKey', auth: { identityFile: key.path } };
+    const session = await open(spec(sshdB, { jump }));
+    const port = (await session.exec(['sh', '-c', 'echo $SSH_CONNECTION'])).stdout.trim().split(' ')[3];
+    expect(port).toBe(String(sshdB.port));
+
+    const onlyJump = join(dir, 'known_hosts_jump_only');
+    writeFileSync(onlyJump, `${sshdA.knownHostsLine()}\n`);
+    const err = await failure(open(spec(sshdB, { jump }), { knownHostsFile: onlyJump }));
+    expect(err).toBeInstanceOf(HostKeyError);
+    expect(err.message).toContain(`[127.0.0.1]:${sshdB.port}`);
+  });
+
+  it('says when the jump host cannot reach the target', async () => {
+    const jump = { host: sshdA.host, port: sshdA.port, user: 'root', field: 'ssh.jumpHost', auth: { identityFile: key.path } };
+    const port = await freePort();
+    const err = await failure(open(spec(sshdB, { port, jump })));
+    expect(err).toBeInstanceOf(ConnectError);
+    expect(err.message).toMatch(new RegExp(`^jump host root@127\\.0\\.0\\.1:${sshdA.port} cannot reach 127\\.0\\.0\\.1:${port}`));
+  });
+});
