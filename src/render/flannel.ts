@@ -21,7 +21,12 @@ export function flanneldFlags(ctx: RenderContext): Record<string, string> {
 }
 
 export function flannelNetConf(ctx: RenderContext): Record<string, unknown> {
-  return { Network: ctx.cluster.podCidr, Backend: { Type: ctx.cluster.flannelBackend } };
+  const { podCidr, flannelBackend } = ctx.cluster;
+  const backend = { Type: flannelBackend };
+  // flannel reads an IPv6 pod network only from IPv6Network, and needs IPv4 turned off for a single-stack v6 cluster.
+  return podCidr.includes(':')
+    ? { EnableIPv4: false, EnableIPv6: true, IPv6Network: podCidr, Backend: backend }
+    : { Network: podCidr, Backend: backend };
 }
 
 export function renderFlannel(ctx: RenderContext): RenderedFile[] {

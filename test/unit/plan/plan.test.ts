@@ -240,6 +240,12 @@ describe('addresses that are not IPv4', () => {
     const etcd = flagMap(optionsWords(file(pl.hosts[0]!, defaultsPath('etcd')).content).words);
     expect(etcd.get('listen-client-urls')).toBe('https://127.0.0.1:2379,https://[fd00::11]:2379');
     expect(writeRendered(pl).at(-1)!.hostDir).toBe('_fd00__12__2222');
+    expect(JSON.parse(file(pl.hosts[1]!, '/etc/kube-flannel/net-conf.json').content)).toEqual({
+      EnableIPv4: false,
+      EnableIPv6: true,
+      IPv6Network: 'fd00:244::/56',
+      Backend: { Type: 'vxlan' },
+    });
   });
 });
 
