@@ -37,6 +37,8 @@ export async function extractMembers(tarball: string, members: readonly MemberRe
       await tar.x({
         file: tarball,
         cwd: staging,
+        // Running as root, tar would keep the archive's uid/gid; the cache belongs to whoever runs kubeup.
+        preserveOwner: false,
         filter: (path, entry) => {
           const key = normalizeMember(path);
           if (!wanted.has(key) || !isRegularFile(entry)) return false;

@@ -37,6 +37,8 @@ export interface DownloadFileOptions extends HttpOptions {
 const DEFAULTS = { idleTimeoutMs: 30_000, attempts: 4, retryDelayMs: 1_000, maxRedirects: 10 };
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const USER_AGENT = 'kubeup (release download)';
+const NOT_FOUND_HINT = 'check the version in the profile and, if set, the mirror URL in download.mirrors: the mirror must serve the upstream paths';
+const CHECKSUM_NOT_FOUND_HINT = `${NOT_FOUND_HINT}; a mirror without the checksum files needs the file's sha256 in download.checksums`;
 
 /** Reached the server and it answered, but the answer is wrong in a way a retry cannot fix. */
 class Final extends Error {
@@ -108,7 +110,7 @@ function request(url: URL, proxy: URL | undefined, opts: HttpOptions, idleTimeou
 }
 
 /** GET with redirects followed; resolves with a 200 response, throws Final / Transient otherwise. */
-async function get(url: URL, fileName: string, opts: HttpOptions): Promise<Response> {
+async function get(url: URL, fileName: string, opts: HttpOptions, notFoundHint = NOT_FOUND_HINT): Promise<Response> {
   const idle = opts.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs;
   const maxRedirects = opts.maxRedirects ?? DEFAULTS.maxRedirects;
   let current = url;
@@ -160,7 +162,7 @@ async function get(url: URL, fileName: string, opts: HttpOptions): Promise<Respo
         file: fileName,
         hint:
           status === 404
-            ? 'check the version in the profile and, if set, the mirror URL in download.mirrors: the mirror must serve the upstream paths'
+            ? notFoundHint
             : status === 407
               ? 'the proxy wants credentials: put them in the proxy URL (http://user:password@proxy:3128)'
               : 'check the mirror URL and that the server allows the download',
@@ -296,7 +298,7 @@ export async function fetchText(url: string, opts: HttpOptions = {}, maxBytes = 
   const target = new URL(url);
   const fileName = basename(target.pathname);
   return withRetries(fileName, opts, async () => {
-    const { res, url: finalUrl } = await get(target, fileName, opts);
+    const { res, url: finalUrl } = await get(target, fileName, opts, CHECKSUM_NOT_FOUND_HINT);
     const chunks: Buffer[] = [];
     let size = 0;
     try {

@@ -214,6 +214,14 @@ describe('fetchText', () => {
     expect(await fetchText(`${server.base}/SHA256SUMS`, fast)).toBe(`${'a'.repeat(64)}  x.tar.gz\n`);
     await expect(fetchText(`${server.base}/kubelet.sha256`, fast)).rejects.toThrow('the server sent a web page instead of kubelet.sha256');
   });
+
+  it('says a missing checksum file can be replaced by download.checksums', async () => {
+    const err = (await fetchText(`${server.base}/v1/SHA256SUMS`, fast).catch((e: unknown) => e)) as DownloadError;
+    expect(err).toBeInstanceOf(DownloadError);
+    expect(err.message).toBe(`${server.base}/v1/SHA256SUMS answered HTTP 404 Not Found`);
+    expect(err.hint).toContain('download.checksums');
+    expect(server.requests).toEqual(['/v1/SHA256SUMS']);
+  });
 });
 
 describe('sniff', () => {
