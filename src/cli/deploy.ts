@@ -1,7 +1,7 @@
 // `kubeup up | plan | render | down`. Loaded lazily by cli.ts.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { DeployError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { assumedFacts, buildPlan, formatPlan, writeRendered } from '../plan/index.js';
 import type { ProfileStore } from '../profile/store.js';
 import type { Profile } from '../profile/types.js';
@@ -20,7 +20,8 @@ export async function deployCommand(command: string, _rest: string[], values: Cl
   const profile = loadProfile(values, store);
   if (command === 'render') return renderToDir(profile, values.out, io);
   if (command === 'plan' || values['dry-run']) return describeDeploy(profile, io, true);
-  throw new DeployError(`kubeup ${command} is not built yet`, { hint: `use kubeup plan --profile ${profile.name} to see what it will do` });
+  const { runDeployCommand } = await import('./run.js');
+  return runDeployCommand(command as 'up' | 'down', profile, values, store, io);
 }
 
 const ASSUMPTION =

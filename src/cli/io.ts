@@ -1,6 +1,6 @@
 // Plain terminal I/O for the CLI: output, and yes/no questions that refuse to guess without a terminal.
 import { createInterface } from 'node:readline/promises';
-import { NeedsTerminalError } from '../errors.js';
+import { CancelledError, NeedsTerminalError } from '../errors.js';
 
 export interface CliIo {
   out(text: string): void;
@@ -8,6 +8,8 @@ export interface CliIo {
   isTTY: boolean;
   /** Asks a yes/no question on the terminal; without one, throws NeedsTerminalError naming the flag to use. */
   confirm(question: string, flagHint: string): Promise<boolean>;
+  /** Asks for a secret without echoing it; without a terminal, throws NeedsTerminalError with the hint. */
+  secret(question: string, flagHint: string): Promise<string>;
 }
 
 export function processIo(): CliIo {
@@ -26,5 +28,37 @@ export function processIo(): CliIo {
         rl.close();
       }
     },
+    async secret(question, flagHint) {
+      if (!isTTY) throw new NeedsTerminalError(`${question} needs an answer, and there is no terminal to ask`, { hint: flagHint });
+      return readSecret(question);
+    },
   };
+}
+
+/** Reads one line from the terminal in raw mode, echoing nothing. */
+function readSecret(question: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const stdin = process.stdin;
+    process.stdout.write(`${question}: `);
+    stdin.setRawMode(true);
+    stdin.resume();
+    let value = '';
+    const done = (err?: Error) => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.off('data', onData);
+      process.stdout.write('\n');
+      if (err) reject(err);
+      else resolve(value);
+    };
+    const onData = (buf: Buffer) => {
+      for (const ch of buf.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return done();
+        if (ch === '\u0003') return done(new CancelledError('cancelled'));
+        if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
+        else value += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
 }

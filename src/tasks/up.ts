@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { DeployError, KubeupError, PreflightError, VerifyError } from '../errors.js';
 import { buildPlan } from '../plan/index.js';
 import type { HostPlan, Plan } from '../plan/types.js';
-import { clusterIdentities, ensureClusterPki, renderKubeconfig, writeMergedKubeconfig, ADMIN_USER } from '../pki/index.js';
+import { clusterIdentities, ensureClusterPki, identityInputFromPlan, renderKubeconfig, writeMergedKubeconfig, ADMIN_USER } from '../pki/index.js';
 import { executeSteps } from '../provision/execute.js';
 import { hostSteps } from '../provision/steps.js';
 import { artifactsForRoles, fetchArtifacts, releaseManifest, resolveCacheDir, type Arch } from '../release/index.js';
@@ -182,15 +182,7 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
       title: 'Certificates',
       task: timed('certificates', async (ctx, task) => {
         const plan = ctx.plan!;
-        const identities = clusterIdentities({
-          clusterName: plan.cluster.name,
-          masterAddress: plan.cluster.master.address,
-          masterHostname: plan.cluster.master.nodeName,
-          serviceCidr: plan.cluster.serviceCidr,
-          dnsDomain: plan.cluster.dnsDomain,
-          apiServerPort: plan.cluster.apiServer.port,
-          nodes: plan.hosts.filter((h) => h.roles.includes('worker')).map((h) => ({ nodeName: h.nodeName, address: h.address })),
-        });
+        const identities = clusterIdentities(identityInputFromPlan(plan));
         ctx.pki = await ensureClusterPki(join(opts.stateDir, 'pki'), identities, { clusterName: plan.cluster.name, now: deps.now() });
         ctx.pki.warnings.forEach((w) => warn(undefined, w));
         task.title = ctx.pki.changed.length ? `Certificates: issued ${ctx.pki.changed.join(', ')}` : 'Certificates: all reused';

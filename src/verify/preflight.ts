@@ -84,6 +84,14 @@ export interface PreflightInput {
 export async function preflightHost(session: HostSession, input: PreflightInput): Promise<PreflightResult> {
   const problems: PreflightFinding[] = [];
   const warnings: PreflightFinding[] = [];
+  // sudo first: without it nothing else can be fixed or installed (the SSH layer asks with the run's password).
+  try {
+    const id = await session.exec(['id', '-u'], { sudo: true });
+    if (id.stdout.trim() !== '0') problems.push({ check: 'sudo', message: `commands run through sudo as uid ${id.stdout.trim()}, not root`, hint: 'let this user run any command as root with sudo' });
+  } catch (e) {
+    const err = e as { message: string; hint?: string };
+    problems.push({ check: 'sudo', message: err.message, ...(err.hint && { hint: err.hint }) });
+  }
   const r = await session.exec(['sh', '-c', PROBE], { allowFailure: true });
   const f = parseProbe(r.stdout);
 

@@ -1,0 +1,110 @@
+// `kubeup up` and `kubeup down` from the CLI: secrets asked once (or taken from the environment when headless),
+// a confirmation unless --yes, the run, and the closing lines (where the logs and summary are).
+import { readFileSync } from 'node:fs';
+import ssh2 from 'ssh2';
+import { KubeupError, UsageError } from '../errors.js';
+import type { ProfileStore } from '../profile/store.js';
+import { formatHostRoles } from '../profile/describe.js';
+import type { Profile } from '../profile/types.js';
+import { expandHome, profileStateDir } from '../state.js';
+import { connectHost } from '../tasks/connect.js';
+import type { RunOptions, RunSecrets } from '../tasks/context.js';
+import type { CliValues } from '../cli.js';
+import type { CliIo } from './io.js';
+
+const ENV = { sshPassword: 'KUBEUP_SSH_PASSWORD', sudoPassword: 'KUBEUP_SUDO_PASSWORD', keyPassphrase: 'KUBEUP_KEY_PASSPHRASE' } as const;
+
+function keyIsEncrypted(path: string): boolean {
+  let text: Buffer;
+  try {
+    text = readFileSync(expandHome(path));
+  } catch {
+    return false; // a missing file is reported by the SSH layer with the field that names it
+  }
+  const parsed = ssh2.utils.parseKey(text);
+  return parsed instanceof Error && /passphrase/i.test(parsed.message);
+}
+
+async function gatherSecrets(profile: Profile, io: CliIo): Promise<RunSecrets> {
+  const secrets: RunSecrets = {};
+  const ask = async (key: keyof typeof ENV, question: string) => {
+    const fromEnv = process.env[ENV[key]];
+    secrets[key] = fromEnv ?? (await io.secret(question, `run in a terminal, or set ${ENV[key]} in the environment for a headless run`));
+  };
+  if (profile.ssh.password) await ask('sshPassword', `SSH password for ${profile.hosts.map((h) => `${h.user}@${h.address}`).join(', ')}`);
+  if (profile.ssh.sudoPassword) await ask('sudoPassword', 'sudo password on the hosts');
+  const keyFiles = [profile.ssh.identityFile, ...profile.hosts.map((h) => h.identityFile)].filter((f): f is string => !!f);
+  if (keyFiles.some(keyIsEncrypted)) await ask('keyPassphrase', `passphrase of ${keyFiles.find(keyIsEncrypted)}`);
+  return secrets;
+}
+
+function concurrency(v: string | undefined): number {
+  if (v === undefined) return 10;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 100) throw new UsageError(`--concurrency ${v} is not a number from 1 to 100`);
+  return n;
+}
+
+export async function runDeployCommand(command: 'up' | 'down', profile: Profile, values: CliValues, store: ProfileStore, io: CliIo): Promise<number> {
+  const yes = values.yes === true;
+  if (!yes) {
+    const what = command === 'up' ? `Deploy profile ${profile.name} to ${formatHostRoles(profile)}?` : `Remove everything kubeup installed on ${formatHostRoles(profile)}?`;
+    if (!(await io.confirm(what, `add --yes to ${command === 'up' ? 'deploy' : 'remove it'} without asking`))) {
+      io.out('Nothing done.');
+      return 0;
+    }
+  }
+  const secrets = await gatherSecrets(profile, io);
+  const opts: RunOptions = {
+    concurrency: concurrency(values.concurrency),
+    acceptNewHostKeys: values['accept-new-host-keys'] === true,
+    secrets,
+    stateDir: profileStateDir(profile.name),
+    renderer: io.isTTY && !values.plain && !process.env.CI ? 'default' : 'simple',
+    onWarning: (host, m) => io.err(`warning: ${host ? `${host}: ` : ''}${m}`),
+    ...(process.env.KUBEUP_VERIFY_TIMEOUT_MS && { verifyTimeoutMs: Number(process.env.KUBEUP_VERIFY_TIMEOUT_MS) }),
+    ...(process.env.KUBEUP_VALIDATE_TIMEOUT_MS && { validateTimeoutMs: Number(process.env.KUBEUP_VALIDATE_TIMEOUT_MS) }),
+  };
+  const deps = { connect: connectHost, now: () => new Date() };
+  try {
+    if (command === 'down') {
+      const { runDown } = await import('../tasks/down.js');
+      const r = await runDown(profile, { ...opts, purge: values.purge === true }, deps);
+      io.out(`Removed kubeup from ${r.cleaned.size} host${r.cleaned.size === 1 ? '' : 's'}.${r.purged ? ' Local CA removed.' : ''}`);
+      io.out(`Summary: ${r.summaryPath}`);
+      return 0;
+    }
+    const { runUp } = await import('../tasks/up.js');
+    const r = await runUp(profile, opts, deps);
+    pinAcceptedKeys(profile, r.ctx.acceptedHostKeys, store, values, io);
+    if (r.reportText) io.out(`\n${r.reportText}`);
+    io.out(`Kubeconfig: ${r.ctx.kubeconfigPath} (context ${profile.name})${r.ctx.kubeconfigBackup ? `, previous file saved as ${r.ctx.kubeconfigBackup}` : ''}`);
+    io.out(`Run log and summary: ${r.logDir}`);
+    io.out(`Summary: ${r.summaryPath}`);
+    return 0;
+  } catch (e) {
+    if (e instanceof KubeupError) {
+      const where = (e as KubeupError & { logDir?: string }).logDir;
+      io.err(`kubeup: ${e.describe()}`);
+      if (where) io.err(`Run log and summary: ${where}`);
+      return e.exitCode;
+    }
+    throw e;
+  }
+}
+
+/** --accept-new-host-keys on a saved profile: the learned fingerprints are pinned in it, like OpenSSH's accept-new. */
+function pinAcceptedKeys(profile: Profile, accepted: Map<string, string>, store: ProfileStore, values: CliValues, io: CliIo): void {
+  if (accepted.size === 0) return;
+  const hosts = profile.hosts.map((h) => {
+    const id = h.port === 22 ? h.address : h.address.includes(':') ? `[${h.address}]:${h.port}` : `${h.address}:${h.port}`;
+    const fp = accepted.get(id);
+    return fp && !h.hostKey ? { ...h, hostKey: fp } : h;
+  });
+  if (values.profile) {
+    store.save({ ...profile, hosts });
+    io.out(`Pinned ${accepted.size} new host key${accepted.size === 1 ? '' : 's'} in profile ${profile.name} (and known_hosts).`);
+  } else {
+    io.out(`Added ${accepted.size} new host key${accepted.size === 1 ? '' : 's'} to known_hosts.`);
+  }
+}

@@ -1,0 +1,104 @@
+// `kubeup down`: every reachable host is cleaned; unreachable ones are reported (the run then fails, so a script
+// notices) but never stop the others. The kubeconfig context goes; the local CA stays unless --purge.
+import { Listr } from 'listr2';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DeployError, KubeupError } from '../errors.js';
+import { assumedFacts, buildPlan } from '../plan/index.js';
+import { removeContextFromKubeconfig } from '../pki/index.js';
+import { teardownHost, type TeardownRecord } from '../provision/teardown.js';
+import type { Profile } from '../profile/types.js';
+import type { RunCtx, RunDeps, RunOptions } from './context.js';
+import { RunRecorder } from './records.js';
+
+export interface DownResult {
+  cleaned: Map<string, TeardownRecord>;
+  failed: Map<string, string>;
+  kubeconfigChanged: boolean;
+  purged: boolean;
+  summaryPath: string;
+}
+
+export async function runDown(profile: Profile, opts: RunOptions & { purge: boolean }, deps: RunDeps): Promise<DownResult> {
+  const recorder = new RunRecorder(opts.stateDir, profile.name, 'down', deps.now());
+  // Paths do not depend on host names or arch: the plan from assumed facts lists exactly what `up` installs.
+  const plan = buildPlan(profile, assumedFacts(profile));
+  const cleaned = new Map<string, TeardownRecord>();
+  const failed = new Map<string, string>();
+  const result = { kubeconfigChanged: false, purged: false };
+  const ctx = { sessions: new Map(), facts: {}, artifacts: [], records: new Map(), acceptedHostKeys: new Map(), recorder } as RunCtx;
+  const listr = new Listr<RunCtx>(
+    [
+      {
+        title: `Remove kubeup from ${plan.hosts.length} hosts`,
+        task: (_c, task) =>
+          task.newListr(
+            plan.hosts.map((h, i) => ({
+              title: h.id,
+              task: async (c: RunCtx, t) => {
+                const started = Date.now();
+                try {
+                  t.output = 'connecting';
+                  const { session } = await deps.connect({ host: profile.hosts[i]!, field: `hosts[${i}]`, profile, acceptNewHostKeys: opts.acceptNewHostKeys, secrets: opts.secrets });
+                  c.sessions.set(h.id, session);
+                  t.output = 'removing units, binaries, configuration, certificates and data';
+                  const r = await teardownHost(session, h, (line) => c.recorder.log(h.id, line));
+                  cleaned.set(h.id, r);
+                  t.title = `${h.id}: ${r.unitsStopped.length} units stopped, ${r.removed.length} paths removed`;
+                } catch (e) {
+                  const msg = e instanceof KubeupError ? e.describe() : (e as Error).message;
+                  failed.set(h.id, msg);
+                  c.recorder.host(h.id).error = msg;
+                  throw e;
+                } finally {
+                  c.recorder.hostPhase(h.id, 'down', Date.now() - started);
+                }
+              },
+            })),
+            { concurrent: opts.concurrency, exitOnError: false },
+          ),
+      },
+      {
+        title: 'Kubeconfig',
+        task: async (_c, task) => {
+          const r = await removeContextFromKubeconfig(profile.name, { ...(opts.kubeconfig && { path: opts.kubeconfig }), now: deps.now() });
+          result.kubeconfigChanged = r.changed;
+          task.title = r.changed ? `Kubeconfig: context ${profile.name} removed from ${r.path}` : `Kubeconfig: no context ${profile.name} in ${r.path}`;
+        },
+      },
+      {
+        title: 'Local certificate authority',
+        task: async (_c, task) => {
+          if (!opts.purge) {
+            task.title = `Local CA kept in ${join(opts.stateDir, 'pki')} (--purge removes it)`;
+            return;
+          }
+          await rm(join(opts.stateDir, 'pki'), { recursive: true, force: true });
+          result.purged = true;
+          task.title = 'Local CA and certificates removed';
+        },
+      },
+    ],
+    {
+      ctx,
+      renderer: opts.renderer as never,
+      fallbackRenderer: 'simple' as never,
+      fallbackRendererCondition: () => opts.renderer !== 'default' || !process.stdout.isTTY || !!process.env.CI,
+      registerSignalListeners: false,
+      exitOnError: false,
+    },
+  );
+  try {
+    await listr.run(ctx);
+  } finally {
+    await Promise.allSettled([...ctx.sessions.values()].map((s) => (s as { close(): Promise<void> }).close()));
+  }
+  const error = failed.size
+    ? new DeployError(`kubeup down could not clean ${failed.size} host${failed.size === 1 ? '' : 's'}:\n${[...failed].map(([h, m]) => `  - ${h}: ${m}`).join('\n')}`, {
+        hint: 'the other hosts were cleaned; when the host is back, run kubeup down again',
+      })
+    : undefined;
+  const files = recorder.finish(!error, error?.message);
+  if (error) throw error;
+  return { cleaned, failed, ...result, summaryPath: files.text };
+}
