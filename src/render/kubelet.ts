@@ -34,6 +34,9 @@ export function kubeletConfig(ctx: RenderContext): Record<string, unknown> {
     clusterDNS: [cluster.clusterDns],
     clusterDomain: cluster.dnsDomain,
     containerRuntimeEndpoint: `unix://${CONTAINERD_SOCKET}`,
+    // From 1.35 kubelet refuses cgroup v1 hosts unless told otherwise. kubeup still runs on them (older
+    // distributions, nested containers such as its own test hosts); kubelet logs its deprecation warning there.
+    failCgroupV1: false,
     readOnlyPort: 0,
     tlsCertFile: certPath(KUBELET_IDENTITY),
     tlsPrivateKeyFile: keyPath(KUBELET_IDENTITY),

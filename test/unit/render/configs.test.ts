@@ -96,6 +96,7 @@ describe('component configuration files', () => {
       clusterDNS: ['10.96.0.10'],
       clusterDomain: 'cluster.local',
       containerRuntimeEndpoint: 'unix:///run/containerd/containerd.sock',
+      failCgroupV1: false,
       readOnlyPort: 0,
       tlsCertFile: '/etc/kubernetes/pki/kubelet.crt',
       tlsPrivateKeyFile: '/etc/kubernetes/pki/kubelet.key',
