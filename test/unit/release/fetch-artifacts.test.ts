@@ -1,7 +1,9 @@
 // fetchArtifacts / prepareCache against a local mirror: the right URLs, verification, the cache, extraction.
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DownloadError } from '../../../src/errors.js';
 import { fetchArtifacts, prepareCache, releaseManifest } from '../../../src/release/index.js';
@@ -211,5 +213,40 @@ describe('verification', () => {
     expect(err).toBeInstanceOf(DownloadError);
     expect(err.message).toBe(`the checksum file ${server.base}/m/v${profile.versions.etcd}/SHA256SUMS has no "<sha256>  ${etcd!.fileName}" line`);
     expect(server.countOf(new URL(etcd!.url).pathname)).toBe(0);
+  });
+});
+
+describe('two kubeup processes sharing one cache', () => {
+  it('both succeed while downloading the same files at once, and leave one verified entry', async () => {
+    const release = await serveRelease(server, ['amd64']);
+    const wanted = release.artifacts.filter((a) => a.component === 'containerd' || a.id === 'kubernetes/amd64/kubelet');
+    // Slow the downloads down so that the two processes overlap.
+    for (const a of wanted) {
+      const body = release.files.get(a.id)!;
+      server.set(new URL(a.url).pathname, (_req, res) => {
+        res.writeHead(200, { 'content-length': body.length });
+        const half = Math.floor(body.length / 2);
+        res.write(body.subarray(0, half));
+        setTimeout(() => res.end(body.subarray(half)), 300);
+      });
+    }
+    const run = () =>
+      new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fetch-worker.ts', import.meta.url))], {
+          env: { ...process.env, KUBEUP_TEST_ARTIFACTS: JSON.stringify(wanted), KUBEUP_TEST_CACHE: cacheDir },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`worker exited ${code}: ${err}`))));
+      });
+    const [a, b] = await Promise.all([run(), run()]);
+    expect(JSON.parse(a)).toEqual(JSON.parse(b));
+    for (const art of wanted) expect(server.countOf(new URL(art.url).pathname)).toBe(2);
+    const again = await fetchArtifacts(wanted, { cacheDir, ...fast });
+    expect(again.every((f) => f.fromCache)).toBe(true);
+    expect((await listFiles(cacheDir)).filter((f) => f.endsWith('.part') || f.endsWith('.tmp'))).toEqual([]);
   });
 });
