@@ -5,14 +5,18 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import os from 'node:os';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HarnessSsh, hostsStatus, startHosts, type TestCluster, type TestHost } from './hosts/index.js';
 import { fingerprintOfPublicKeyLine } from './hosts/keys.js';
 import { BRIDGE, STATE_DIR } from './hosts/paths.js';
+import { withFileLock } from './hosts/lock.js';
 import { isAlive } from './hosts/processes.js';
+import { waitUntilReady } from './hosts/ready.js';
+import { ROOTFS_PACKAGES, ROOTFS_RECIPE, ensureRootfs, rootfsKey, rootfsPath } from './hosts/rootfs.js';
 import { hostFolderNames } from './hosts/record.js';
 import { run } from './hosts/run.js';
-import { describeWithHosts } from './skip.js';
+import { describeWithHosts, hostsSkipReason } from './skip.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 
@@ -289,7 +293,9 @@ describeWithHosts('test hosts', () => {
       });
       child.on('close', (code) => reject(new Error(`starter exited ${code}: ${stderr}`)));
     });
+    const closed = new Promise((resolve) => child.on('close', resolve));
     child.kill('SIGKILL');
+    await closed;
     expect(oldPids.filter(isAlive)).toHaveLength(2);
 
     const next = await startHosts({ count: 1 });
@@ -316,3 +322,100 @@ async function onHostOf(cluster: TestCluster, name: string, command: string) {
     ssh.close();
   }
 }
+
+describe('test hosts: options and prerequisites', () => {
+  const savedPath = process.env.PATH;
+  afterEach(() => {
+    process.env.PATH = savedPath;
+  });
+
+  it('rejects a host count or variant out of range, naming the field', async () => {
+    await expect(startHosts({ count: 0 })).rejects.toMatchObject({ field: 'count' });
+    await expect(startHosts({ count: 17 })).rejects.toMatchObject({ field: 'count' });
+    await expect(startHosts({ count: 2, variants: { 3: { sudoPassword: true } } })).rejects.toMatchObject({
+      field: 'variants.3',
+    });
+    await expect(startHosts({ count: 2, variants: { 2: { sshPort: 70000 } } })).rejects.toMatchObject({
+      field: 'variants.2.sshPort',
+    });
+  });
+
+  it('skips with a reason where hosts cannot run, and fails instead under CI', () => {
+    process.env.PATH = '/nonexistent';
+    const reason = hostsSkipReason({});
+    expect(reason).toMatch(/^test hosts need /);
+    expect(() => hostsSkipReason({ CI: 'true' })).toThrow(/required under CI=true: test hosts need /);
+  });
+
+  it('keys the cached root filesystem on its package list and recipe', () => {
+    expect(rootfsKey()).toBe(rootfsKey([...ROOTFS_PACKAGES], structuredClone(ROOTFS_RECIPE)));
+    expect(rootfsKey([...ROOTFS_PACKAGES, 'curl'])).not.toBe(rootfsKey());
+    const recipe = structuredClone(ROOTFS_RECIPE);
+    recipe.files['etc/hosts'] += '192.168.213.99\th99\n';
+    expect(rootfsKey(ROOTFS_PACKAGES, recipe)).not.toBe(rootfsKey());
+  });
+});
+
+describeWithHosts('test hosts: shared pieces', () => {
+  it('builds a root filesystem without host keys or machine-id, with names for every host and noisy units masked', async () => {
+    const { path: root } = await ensureRootfs();
+    expect(root).toBe(rootfsPath());
+    expect(fs.readdirSync(path.join(root, 'etc/ssh')).filter((n) => n.startsWith('ssh_host_'))).toEqual([]);
+    expect(fs.readFileSync(path.join(root, 'etc/machine-id'), 'utf8')).toBe('');
+    expect(fs.readFileSync(path.join(root, 'etc/resolv.conf'), 'utf8')).toBe('');
+    const hosts = fs.readFileSync(path.join(root, 'etc/hosts'), 'utf8');
+    expect(hosts).toMatch(/^127\.0\.0\.1\tlocalhost$/m);
+    expect(hosts).toMatch(/^192\.168\.213\.11\th1$/m);
+    expect(hosts).toMatch(/^192\.168\.213\.26\th16$/m);
+    expect(fs.readlinkSync(path.join(root, 'etc/systemd/system/console-getty.service'))).toBe('/dev/null');
+    expect(fs.readlinkSync(path.join(root, 'etc/systemd/system/apt-daily.timer'))).toBe('/dev/null');
+    const wants = path.join(root, 'etc/systemd/system/multi-user.target.wants/systemd-networkd.service');
+    expect(fs.existsSync(wants)).toBe(true);
+  });
+
+  it('holds a file lock against other processes, and frees it when its holder is killed', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubeup-lock-'));
+    const lock = path.join(dir, 'lock');
+    try {
+      // While this process holds the lock, flock(1) from another process cannot take it.
+      const tryLock = () => run(['flock', '--nonblock', lock, 'true'], { allowFailure: true });
+      await withFileLock(lock, async () => {
+        expect((await tryLock()).code).toBe(1);
+      });
+      expect((await tryLock()).code).toBe(0);
+
+      // A holder that dies without unlocking (SIGKILL) does not leave the lock taken.
+      const script = `import { withFileLock } from './test/harness/hosts/lock.ts';
+        await withFileLock(${JSON.stringify(lock)}, async () => { console.log('holding'); await new Promise(() => {}); });`;
+      const holder = spawn('node', ['--import', 'tsx', '--input-type=module', '-e', script], {
+        cwd: REPO,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      await new Promise<void>((resolve) => holder.stdout.on('data', () => resolve()));
+      expect((await tryLock()).code).toBe(1);
+      const closed = new Promise((resolve) => holder.on('close', resolve));
+      holder.kill('SIGKILL');
+      await closed;
+      const waited = await run(['flock', '--timeout', '10', lock, 'true'], { allowFailure: true });
+      expect(waited.code).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports a host that dies while booting with the tail of its console log', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubeup-host-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'console.log'), 'Booting...\nFailed to mount API filesystems.\n');
+      const record = {
+        index: 9, name: 'h9', address: '192.168.213.19', port: 22, user: 'root', dir, rootDir: path.join(dir, 'root'),
+        pid: 999_999_999, cgroupDirs: [], hostKeySha256: 'SHA256:none',
+      };
+      const err = await waitUntilReady(record, '/nonexistent-key', 1_000).catch((e: unknown) => e);
+      expect(err).toMatchObject({ host: 'h9', message: expect.stringMatching(/h9 stopped while booting/) });
+      expect((err as { hint: string }).hint).toContain('Failed to mount API filesystems.');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -58,9 +58,12 @@ export const ROOTFS_RECIPE = {
   } as Record<string, string>,
 };
 
-export function rootfsKey(): string {
-  const recipe = JSON.stringify({ suite: SUITE, variant: VARIANT, packages: ROOTFS_PACKAGES, recipe: ROOTFS_RECIPE });
-  return createHash('sha256').update(recipe).digest('hex').slice(0, 16);
+export function rootfsKey(
+  packages: readonly string[] = ROOTFS_PACKAGES,
+  recipe: typeof ROOTFS_RECIPE = ROOTFS_RECIPE,
+): string {
+  const text = JSON.stringify({ suite: SUITE, variant: VARIANT, packages, recipe });
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
 export function rootfsPath(): string {
