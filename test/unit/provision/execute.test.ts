@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { executeSteps } from '../../../src/provision/execute.js';
+import type { Step } from '../../../src/provision/steps.js';
+import { FakeSession } from '../../../src/ssh/fake.js';
+
+const unitFile: Step = { kind: 'upload', path: '/etc/systemd/system/etcd.service', mode: 0o644, owner: 'root:root', source: { text: '[Unit]\n' }, sensitive: false, restarts: ['etcd.service'], what: 'file' };
+const options: Step = { kind: 'upload', path: '/etc/default/kubelet', mode: 0o644, owner: 'root:root', source: { text: 'KUBELET_OPTS="--v=2"\n' }, sensitive: false, restarts: ['kubelet.service'], what: 'file' };
+const key: Step = { kind: 'upload', path: '/etc/kubernetes/pki/kubelet.key', mode: 0o600, owner: 'root:root', source: { text: 'PRIVATE' }, sensitive: true, restarts: ['kubelet.service'], what: 'key' };
+const units: Step = { kind: 'units', units: ['etcd.service', 'kubelet.service'] };
+
+/** A host whose units report the given states for is-enabled and is-active. */
+function host(enabled: string[], active: string[]): FakeSession {
+  return new FakeSession()
+    .on(['systemctl', 'is-enabled', 'etcd.service', 'kubelet.service'], { stdout: enabled.join('\n') + '\n', code: enabled.every((e) => e === 'enabled') ? 0 : 1 })
+    .on(['systemctl', 'is-active', 'etcd.service', 'kubelet.service'], { stdout: active.join('\n') + '\n', code: active.every((a) => a === 'active') ? 0 : 3 });
+}
+
+describe('executeSteps', () => {
+  it('first run: uploads everything, reloads systemd, enables and starts the units in order', async () => {
+    const s = host(['disabled', 'disabled'], ['inactive', 'inactive'])
+      .on(['systemctl', 'daemon-reload'], {}, { times: 1 })
+      .on(['systemctl', 'enable', 'etcd.service', 'kubelet.service'], {}, { times: 1 })
+      .on(['systemctl', 'restart', 'etcd.service'], {}, { times: 1 })
+      .on(['systemctl', 'restart', 'kubelet.service'], {}, { times: 1 });
+    const r = await executeSteps(s, [unitFile, options, key, units]);
+    s.assertAllUsed();
+    expect(r.filesChanged).toEqual(['/etc/systemd/system/etcd.service', '/etc/default/kubelet', '/etc/kubernetes/pki/kubelet.key']);
+    expect(r.unitsStarted).toEqual(['etcd.service', 'kubelet.service']);
+    expect(r.unitsRestarted).toEqual([]);
+    const cmds = s.commands();
+    expect(cmds.indexOf('systemctl restart etcd.service')).toBeLessThan(cmds.indexOf('systemctl restart kubelet.service'));
+    expect(s.files.get('/etc/kubernetes/pki/kubelet.key')!.mode).toBe(0o600);
+    expect(s.calls.find((c) => c.kind === 'upload' && c.path.endsWith('.key'))).toMatchObject({ sensitive: true });
+  });
+
+  it('re-run on an up-to-date host: no upload, no reload, no enable, no restart', async () => {
+    const s = host(['enabled', 'enabled'], ['active', 'active']);
+    for (const step of [unitFile, options, key]) {
+      if (step.kind === 'upload' && 'text' in step.source) s.addFile(step.path, step.source.text, step.mode);
+    }
+    const r = await executeSteps(s, [unitFile, options, key, units]);
+    expect(r).toMatchObject({ filesChanged: [], bytesUploaded: 0, unitsRestarted: [], unitsStarted: [], filesUnchanged: 3 });
+    expect(s.commands().filter((c) => /daemon-reload|enable |restart|start /.test(c))).toEqual([]);
+  });
+
+  it('restarts only the units whose inputs changed, and starts a unit that is down', async () => {
+    const s = host(['enabled', 'enabled'], ['failed', 'active']).on(['systemctl', 'restart', 'etcd.service'], {}, { times: 1 }).on(['systemctl', 'restart', 'kubelet.service'], {}, { times: 1 });
+    s.addFile(unitFile.kind === 'upload' ? unitFile.path : '', '[Unit]\n');
+    s.addFile('/etc/default/kubelet', 'KUBELET_OPTS="--v=1"\n'); // changed content
+    const r = await executeSteps(s, [unitFile, options, units]);
+    s.assertAllUsed();
+    expect(r.unitsRestarted).toEqual(['kubelet.service']);
+    expect(r.unitsStarted).toEqual(['etcd.service']);
+    expect(s.commands()).not.toContain('systemctl daemon-reload');
+  });
+
+  it('a best-effort fix that fails becomes a warning; a required step that fails stops the host', async () => {
+    const s = new FakeSession().on(['modprobe', '-a', 'overlay'], { code: 1, stderr: 'modprobe: FATAL: Module overlay not found' }).on(['install', '-d', '/x'], { code: 1, stderr: 'Read-only file system' });
+    const r = await executeSteps(s, [{ kind: 'exec', title: 'load kernel modules', argv: ['modprobe', '-a', 'overlay'], bestEffort: true }]);
+    expect(r.warnings).toEqual(['load kernel modules did not work (modprobe: FATAL: Module overlay not found); continuing']);
+    await expect(executeSteps(s, [{ kind: 'exec', title: 'make dir', argv: ['install', '-d', '/x'] }])).rejects.toThrow(/Read-only file system/);
+  });
+
+  it('never writes a private key into the log', async () => {
+    const lines: string[] = [];
+    const s = host(['enabled', 'enabled'], ['active', 'active']).on(['systemctl', 'restart', 'kubelet.service']);
+    await executeSteps(s, [key, units], { log: (l) => lines.push(l) });
+    expect(lines.join('\n')).toContain('/etc/kubernetes/pki/kubelet.key');
+    expect(lines.join('\n')).not.toContain('PRIVATE');
+  });
+});

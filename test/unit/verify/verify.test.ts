@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { FakeSession } from '../../../src/ssh/fake.js';
+import { VerifyError, ValidationError } from '../../../src/errors.js';
+import { verifyUnits } from '../../../src/verify/units.js';
+import { listeningPorts, parseProbe } from '../../../src/verify/preflight.js';
+import { waitNodesReady, nodeReport } from '../../../src/verify/validate-cluster.js';
+import type { ApiClient } from '../../../src/verify/api-client.js';
+
+/** A clock that sleeps instantly, so bounded waits run in no time. */
+function fakeClock() {
+  let t = 0;
+  return { now: () => t, sleep: async (ms: number) => void (t += ms) };
+}
+
+describe('verifyUnits', () => {
+  it('waits while units are activating and passes once all are active', async () => {
+    const replies = ['activating\nactive\n', 'active\nactive\n'];
+    const s = new FakeSession().on(['systemctl', 'is-active', 'etcd.service', 'kubelet.service'], () => ({ stdout: replies.shift()!, code: 0 }));
+    await verifyUnits(s, ['etcd.service', 'kubelet.service'], { ...fakeClock(), intervalMs: 1000, timeoutMs: 10_000 });
+    expect(s.commands().filter((c) => c.includes('is-active'))).toHaveLength(2);
+  });
+
+  it('fails after the time limit with the failed unit and its journal lines', async () => {
+    const s = new FakeSession()
+      .on(/is-active/, { stdout: 'active\nfailed\n', code: 3 })
+      .on(['journalctl', '-u', 'kubelet.service', '-n', '20', '--no-pager', '-o', 'short-iso'], { stdout: 'kubelet[42]: E unknown flag: --network-plugin\n' });
+    const err = await verifyUnits(s, ['etcd.service', 'kubelet.service'], { ...fakeClock(), intervalMs: 2000, timeoutMs: 10_000 }).catch((e) => e);
+    expect(err).toBeInstanceOf(VerifyError);
+    expect(err.message).toMatch(/kubelet\.service is failed after 10 s/);
+    expect(err.message).toContain('unknown flag: --network-plugin');
+    expect(err.host).toBe('root@fake:22');
+    // t = 0, 2, 4, 6, 8, 10 s: six looks within the 10 s limit.
+    expect(s.commands().filter((c) => c.includes('is-active')).length).toBe(6);
+  });
+});
+
+describe('preflight parsing', () => {
+  it('reads the probe and the listening ports', () => {
+    expect(parseProbe('os=Linux\nmachine=x86_64\nlisten=LISTEN:0.0.0.0:22 UNCONN:[::]:8472\n')).toMatchObject({ os: 'Linux', machine: 'x86_64' });
+    expect([...listeningPorts('LISTEN:0.0.0.0:22 LISTEN:[::]:6443 UNCONN:0.0.0.0:8472 LISTEN:127.0.0.1:10248')].sort()).toEqual(['tcp:10248', 'tcp:22', 'tcp:6443', 'udp:8472']);
+  });
+});
+
+describe('waitNodesReady', () => {
+  const node = (name: string, ready: boolean) => ({ metadata: { name }, status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }], nodeInfo: { kubeletVersion: 'v1.35.2' } } });
+
+  it('reports "N of M ready, missing" while waiting, then returns the nodes', async () => {
+    const answers = [[node('a', true)], [node('a', true), node('b', false)], [node('a', true), node('b', true)]];
+    const api = { request: async () => ({ status: 200, body: { items: answers.shift() }, text: '' }) } as unknown as ApiClient;
+    const statuses: string[] = [];
+    const nodes = await waitNodesReady(api, ['a', 'b'], { ...fakeClock(), onStatus: (s) => statuses.push(s) });
+    expect(statuses).toEqual(['1 of 2 nodes ready, missing: b (not registered)', '1 of 2 nodes ready, missing: b (NotReady)']);
+    expect(nodes.map((n) => n.name)).toEqual(['a', 'b']);
+  });
+
+  it('gives up after its time limit, saying what is missing', async () => {
+    const api = { request: async () => ({ status: 200, body: { items: [node('a', false)] }, text: '' }) } as unknown as ApiClient;
+    const err = await waitNodesReady(api, ['a'], { ...fakeClock(), timeoutMs: 30_000, intervalMs: 3000 }).catch((e) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect(err.message).toMatch(/nodes: still 0 of 1 nodes ready, missing: a \(NotReady\) after 30 s/);
+  });
+
+  it('reads roles from node-role labels', () => {
+    expect(nodeReport({ metadata: { name: 'x', labels: { 'node-role.kubernetes.io/worker': '', 'node-role.kubernetes.io/control-plane': '' } } }).roles).toEqual(['control-plane', 'worker']);
+  });
+});
