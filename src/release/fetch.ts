@@ -151,7 +151,17 @@ async function get(url: URL, fileName: string, opts: HttpOptions, notFoundHint =
       if (hop >= maxRedirects) {
         throw new Final(new DownloadError(`${redactUrl(url)} redirected more than ${maxRedirects} times`, { file: fileName, hint: 'check the mirror URL' }));
       }
-      current = new URL(res.headers.location, current);
+      const next = new URL(res.headers.location, current);
+      if (current.protocol === 'https:' && next.protocol === 'http:') {
+        // The checksum files are what every download is trusted against: never let a redirect drop TLS.
+        throw new Final(
+          new DownloadError(`${redactUrl(current)} redirected to plain http (${redactUrl(next)}); kubeup does not follow that`, {
+            file: fileName,
+            hint: 'use an https mirror that does not redirect to http, or an http:// mirror URL on purpose in download.mirrors',
+          }),
+        );
+      }
+      current = next;
       continue;
     }
     if (status === 200) return { res, url: current };

@@ -284,6 +284,25 @@ describe('through a proxy', () => {
     expect(await readFile(join(dir, 'kubelet'))).toEqual(body);
   });
 
+  it('does not follow a redirect from https down to plain http', async () => {
+    server.set('/bin/kubelet', sendBytes(fakeElf('plain')));
+    const downgrade = https.createServer({ key: await readFile(join(tlsDir, 'key.pem')), cert }, (_req, res) => {
+      res.writeHead(302, { location: `${server.base}/bin/kubelet` });
+      res.end();
+    });
+    await new Promise<void>((resolve) => downgrade.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `https://127.0.0.1:${(downgrade.address() as AddressInfo).port}/bin/kubelet`;
+      const err = (await downloadFile(url, join(dir, 'kubelet'), { ...fast, ca: cert }).catch((e: unknown) => e)) as DownloadError;
+      expect(err).toBeInstanceOf(DownloadError);
+      expect(err.message).toContain('redirected to plain http');
+      expect(server.requests).toEqual([]);
+    } finally {
+      downgrade.closeAllConnections();
+      await new Promise<void>((resolve) => downgrade.close(() => resolve()));
+    }
+  });
+
   it('tunnels https with CONNECT when HTTPS_PROXY is set', async () => {
     const dest = join(dir, 'kubelet');
     await downloadFile(`${tlsBase}/bin/kubelet`, dest, { ...fast, env: { HTTPS_PROXY: proxy.url }, ca: cert, expect: 'elf' });
