@@ -1,5 +1,6 @@
 // What a run needs from outside (deps: injectable for tests) and what it accumulates (RunCtx: results only; the
 // configuration stays in the immutable Profile and Plan).
+import type { ListrRendererFactory } from 'listr2';
 import type { Facts, Plan } from '../plan/types.js';
 import type { ClusterPki } from '../pki/index.js';
 import type { HostRecord } from '../provision/execute.js';
@@ -45,8 +46,11 @@ export interface RunOptions {
   stateDir: string;
   /** Where the kubeconfig goes; default $KUBECONFIG's first path or ~/.kube/config. */
   kubeconfig?: string;
-  /** listr2 renderer: 'default' in a terminal, 'simple' for plain lines, 'silent' in tests. */
-  renderer: 'default' | 'simple' | 'verbose' | 'silent';
+  /**
+   * listr2 renderer: 'default' in a terminal, 'simple' for plain lines, 'silent' in tests, or a custom renderer class
+   * (the Ink run view) with its options.
+   */
+  renderer: 'default' | 'simple' | 'verbose' | 'silent' | { factory: ListrRendererFactory; options?: Record<string, unknown> };
   /** Bounds for the waits (tests shorten them). */
   verifyTimeoutMs?: number;
   validateTimeoutMs?: number;

@@ -9,6 +9,7 @@ import { removeContextFromKubeconfig } from '../pki/index.js';
 import { teardownHost, type TeardownRecord } from '../provision/teardown.js';
 import type { Profile } from '../profile/types.js';
 import type { RunCtx, RunDeps, RunOptions } from './context.js';
+import { rendererOptions } from './listr-options.js';
 import { RunRecorder } from './records.js';
 
 export interface DownResult {
@@ -81,9 +82,7 @@ export async function runDown(profile: Profile, opts: RunOptions & { purge: bool
     ],
     {
       ctx,
-      renderer: opts.renderer as never,
-      fallbackRenderer: 'simple' as never,
-      fallbackRendererCondition: () => opts.renderer !== 'default' || !process.stdout.isTTY || !!process.env.CI,
+      ...rendererOptions(opts.renderer),
       registerSignalListeners: false,
       exitOnError: false,
     },

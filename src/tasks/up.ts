@@ -17,6 +17,7 @@ import { preflightHost } from '../verify/preflight.js';
 import { verifyUnits } from '../verify/units.js';
 import { formatClusterReport, validateCluster, waitApiReady, type ClusterReport } from '../verify/validate-cluster.js';
 import type { RunCtx, RunDeps, RunOptions } from './context.js';
+import { rendererOptions } from './listr-options.js';
 import { formatBytes, RunRecorder } from './records.js';
 
 type Task = ListrTaskWrapper<RunCtx, ListrDefaultRenderer, ListrSimpleRenderer>;
@@ -275,10 +276,7 @@ export async function runUp(profile: Profile, opts: RunOptions, deps: RunDeps): 
     ctx,
     exitOnError: true,
     concurrent: false,
-    renderer: opts.renderer as never,
-    fallbackRenderer: 'simple' as never,
-    fallbackRendererCondition: () => opts.renderer !== 'default' || !process.stdout.isTTY || !!process.env.CI,
-    rendererOptions: { collapseSubtasks: false, showErrorMessage: false } as never,
+    ...rendererOptions(opts.renderer, { collapseSubtasks: false, showErrorMessage: false }),
     registerSignalListeners: false,
   });
   let error: unknown;
