@@ -9,7 +9,7 @@ import { renderKubeApiserver } from './kube-apiserver.js';
 import { renderKubeControllerManager } from './kube-controller-manager.js';
 import { renderKubeProxy } from './kube-proxy.js';
 import { renderKubeScheduler } from './kube-scheduler.js';
-import { renderKubeconfig } from './kubeconfig.js';
+import { renderKubeconfigs } from './kubeconfig.js';
 import { renderKubelet } from './kubelet.js';
 import type { RenderContext } from './types.js';
 
@@ -19,20 +19,15 @@ const renderMaster = (ctx: RenderContext): RenderedFile[] => [
   ...renderEtcd(ctx),
   ...renderKubeApiserver(ctx),
   ...renderKubeControllerManager(ctx),
-  renderKubeconfig(ctx, 'kube-controller-manager'),
   ...renderKubeScheduler(ctx),
-  renderKubeconfig(ctx, 'kube-scheduler'),
 ];
 
 const renderWorker = (ctx: RenderContext): RenderedFile[] => [
   ...renderContainerd(ctx),
   ...renderCni(ctx),
   ...renderFlannel(ctx),
-  renderKubeconfig(ctx, 'flannel'),
   ...renderKubelet(ctx),
-  renderKubeconfig(ctx, 'kubelet'),
   ...renderKubeProxy(ctx),
-  renderKubeconfig(ctx, 'kube-proxy'),
 ];
 
 export function renderHost(plan: { cluster: ClusterPlan }, host: HostTarget): RenderedFile[] {
@@ -40,6 +35,7 @@ export function renderHost(plan: { cluster: ClusterPlan }, host: HostTarget): Re
   const files = [
     ...(host.roles.includes('master') ? renderMaster(ctx) : []),
     ...(host.roles.includes('worker') ? renderWorker(ctx) : []),
+    ...renderKubeconfigs(ctx),
   ];
   const byPath = new Map<string, RenderedFile>();
   for (const f of files) {

@@ -43,3 +43,11 @@ export function renderKubeconfig(ctx: RenderContext, component: KubeconfigCompon
     restarts: [unitName(KUBECONFIG_USERS[component].daemon)],
   };
 }
+
+/** The kubeconfigs of the components a host runs: controller manager and scheduler on a master, the rest on workers. */
+export function renderKubeconfigs(ctx: RenderContext): RenderedFile[] {
+  const components = (Object.keys(KUBECONFIG_USERS) as KubeconfigComponent[]).filter((c) =>
+    ctx.host.roles.includes(ON_MASTER.has(c) ? 'master' : 'worker'),
+  );
+  return components.map((c) => renderKubeconfig(ctx, c));
+}

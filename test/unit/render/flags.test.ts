@@ -15,6 +15,13 @@ function flagsOf(plan: Plan, daemon: string): Map<string, string> {
   return flagMap(optionsWords(file(plan.hosts[0]!, defaultsPath(daemon)).content).words);
 }
 
+/** The daemon's flags on every host that runs it. */
+function flagsOnEachHost(plan: Plan, daemon: string): [string, Map<string, string>][] {
+  return plan.hosts
+    .filter((h) => h.units.includes(`${daemon}.service`))
+    .map((h) => [h.id, flagMap(optionsWords(file(h, defaultsPath(daemon)).content).words)]);
+}
+
 /** Problems with one daemon's flags against one flag list: unknown, deprecated, ignored, or a value of the wrong type. */
 function problems(flags: Map<string, string>, list: FlagList): string[] {
   const out: string[] = [];
@@ -33,10 +40,13 @@ describe('Kubernetes daemon flags', () => {
   for (const [minor, version] of Object.entries(KUBERNETES)) {
     const plan = planFor(profileWithVersion('three-hosts', version));
     for (const daemon of K8S_DAEMONS) {
-      it(`${daemon} ${version}: every flag exists in ${minor}, none deprecated`, () => {
-        const flags = flagsOf(plan, daemon);
-        expect(flags.size).toBeGreaterThan(0);
-        expect(problems(flags, flagList(`${daemon}-${minor}.json`))).toEqual([]);
+      it(`${daemon} ${version}: every flag exists in ${minor}, none deprecated, on every host that runs it`, () => {
+        const hosts = flagsOnEachHost(plan, daemon);
+        expect(hosts.length).toBeGreaterThan(0);
+        for (const [id, flags] of hosts) {
+          expect(flags.size).toBeGreaterThan(0);
+          expect(problems(flags, flagList(`${daemon}-${minor}.json`)), id).toEqual([]);
+        }
       });
     }
   }
