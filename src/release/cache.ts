@@ -2,9 +2,9 @@
 // it was verified against. Entries are written under a temporary name and renamed, so concurrent runs never see
 // half a file; an entry whose content no longer matches its record is removed and fetched again.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import { DownloadError } from '../errors.js';
 import { isSha256, sha256File } from './checksum.js';
 import type { Env } from './proxy.js';
@@ -89,8 +89,21 @@ export async function verifiedCached(entry: CacheEntry, expected?: string): Prom
   return actual;
 }
 
-export async function ensureEntryDir(entry: CacheEntry): Promise<void> {
+/** A temporary download this old was left by a run that died; younger ones may belong to a run still going. */
+const STALE_PART_MS = 24 * 60 * 60 * 1000;
+
+export async function ensureEntryDir(entry: CacheEntry, now = Date.now()): Promise<void> {
   await mkdir(entry.dir, { recursive: true });
+  const prefix = `${basename(entry.file)}.`;
+  for (const name of await readdir(entry.dir)) {
+    if (!name.startsWith(prefix) || !(name.endsWith('.part') || name.endsWith('.tmp'))) continue;
+    const path = join(entry.dir, name);
+    try {
+      if (now - (await stat(path)).mtimeMs > STALE_PART_MS) await rm(path, { force: true });
+    } catch {
+      // Gone already: another run finished or cleaned it.
+    }
+  }
 }
 
 /** Records the verified sha256 (temp + rename). */

@@ -2,7 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { DownloadError } from '../../../src/errors.js';
 import { checkRules } from '../../../src/profile/rules.js';
-import { cacheEntry, resolveCacheDir } from '../../../src/release/cache.js';
+import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cacheEntry, ensureEntryDir, resolveCacheDir } from '../../../src/release/cache.js';
 import { expectedSha256 } from '../../../src/release/checksum.js';
 import { bypassesProxy, proxyFor, redactUrl } from '../../../src/release/proxy.js';
 import { testProfile } from './fixture-server.js';
@@ -90,6 +93,26 @@ describe('cache locations', () => {
     const e = cacheEntry('/c', { component: 'etcd', version: '3.6.14', arch: 'amd64', fileName: 'etcd.tar.gz' });
     expect(e).toEqual({ dir: '/c/etcd/3.6.14/amd64', file: '/c/etcd/3.6.14/amd64/etcd.tar.gz', record: '/c/etcd/3.6.14/amd64/etcd.tar.gz.sha256', extractDir: '/c/etcd/3.6.14/amd64/etcd.tar.gz.d' });
     expect(() => cacheEntry('/c', { component: 'etcd', version: '../../x', arch: 'amd64', fileName: 'f' })).toThrow(DownloadError);
+  });
+});
+
+describe('cache clean-up', () => {
+  it('removes temporary downloads a dead run left a day ago, and keeps recent ones and other files', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'kubeup-stale-'));
+    try {
+      const e = cacheEntry(root, { component: 'runc', version: '1.5.1', arch: 'amd64', fileName: 'runc.amd64' });
+      await ensureEntryDir(e);
+      const old = `${e.file}.123.abcd.part`;
+      const recent = `${e.file}.456.ef01.part`;
+      for (const f of [old, recent, e.file, `${e.dir}/other.part`]) await writeFile(f, 'x');
+      const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600 * 1000);
+      await utimes(old, twoDaysAgo, twoDaysAgo);
+      await utimes(`${e.dir}/other.part`, twoDaysAgo, twoDaysAgo);
+      await ensureEntryDir(e);
+      expect((await readdir(e.dir)).sort()).toEqual(['other.part', 'runc.amd64', 'runc.amd64.456.ef01.part']);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
 
