@@ -7,8 +7,8 @@ import { ConnectError, KubeupError, RemoteCommandError } from '../errors.js';
 import { authFailure, authHandler, expandHome, prepareAuth, type AuthProgress, type Credentials } from './auth.js';
 import { SudoError } from './errors.js';
 import { runOnChannel, type ChannelOutcome } from './exec.js';
-import { hostKeyError, verifyHostKey, type HostKeyVerdict } from './host-key.js';
-import { appendKnownHost, readKnownHostsFile } from './known-hosts.js';
+import { hostKeyError, preferredHostKeyAlgorithms, verifyHostKey, type HostKeyVerdict } from './host-key.js';
+import { appendKnownHost, lookupKnownHosts, readKnownHostsFile } from './known-hosts.js';
 import { ChannelLimiter } from './limiter.js';
 import { displayArgv, type CommandArg } from './quote.js';
 import type { ExecOptions, ExecResult, HostSession, UploadOptions, UploadResult } from './session.js';
@@ -48,8 +48,18 @@ export interface ConnectOptions {
   maxChannels?: number;
   /** Things the user should see that did not stop the connection (dead agent socket, learned host key). */
   onWarning?: (message: string) => void;
+  /** Called after a new host key was written to known_hosts (acceptNewHostKeys). */
+  onHostKeyLearned?: (learned: LearnedHostKey) => void;
   /** Environment to read SSH_AUTH_SOCK from; default process.env. */
   env?: NodeJS.ProcessEnv;
+}
+
+export interface LearnedHostKey {
+  host: string;
+  port: number;
+  keyType: string;
+  fingerprint: string;
+  knownHostsFile: string;
 }
 
 const DEFAULT_KNOWN_HOSTS = '~/.ssh/known_hosts';
@@ -109,6 +119,8 @@ async function openClient(endpoint: SshEndpoint, opts: ConnectOptions, sock?: Du
   let offeredKey: Buffer | undefined;
   const readyTimeout = opts.readyTimeoutMs ?? 20_000;
   const keepaliveInterval = opts.keepaliveIntervalMs ?? 15_000;
+  const knownTypes = lookupKnownHosts(knownHosts.entries, endpoint.host, endpoint.port).keys.map((e) => e.keyType);
+  const hostKeyAlgorithms = preferredHostKeyAlgorithms(knownTypes);
   const config: ConnectConfig = {
     host: endpoint.host,
     port: endpoint.port,
@@ -117,6 +129,7 @@ async function openClient(endpoint: SshEndpoint, opts: ConnectOptions, sock?: Du
     keepaliveInterval,
     keepaliveCountMax: 4,
     ...(sock ? { sock: sock as unknown as ConnectConfig['sock'] } : {}),
+    ...(hostKeyAlgorithms ? { algorithms: { serverHostKey: hostKeyAlgorithms as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] } } : {}),
     hostVerifier: (key: Buffer) => {
       offeredKey = key;
       verdict = verifyHostKey({
@@ -174,6 +187,7 @@ async function openClient(endpoint: SshEndpoint, opts: ConnectOptions, sock?: Du
       });
     }
     opts.onWarning?.(`${endpoint.host}: learned host key ${verdict.keyType} ${verdict.fingerprint}, added to ${knownHostsFile}`);
+    opts.onHostKeyLearned?.({ host: endpoint.host, port: endpoint.port, keyType: verdict.keyType, fingerprint: verdict.fingerprint, knownHostsFile });
   }
   return client;
 }
@@ -256,8 +270,8 @@ export class SshSession implements HostSession {
 
   async exec(argv: readonly CommandArg[], opts: ExecOptions = {}): Promise<ExecResult> {
     const outcome = await this.run(argv, opts);
-    const result = { code: outcome.code ?? -1, stdout: outcome.stdout.toString('utf8'), stderr: outcome.stderr };
-    return result;
+    // code is null only after a signal, and run() has thrown for that unless allowFailure: report it as -1.
+    return { code: outcome.code ?? -1, stdout: outcome.stdout.toString('utf8'), stderr: outcome.stderr };
   }
 
   /** exec with stdout as bytes; the same checks and errors. */

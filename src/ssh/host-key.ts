@@ -114,3 +114,27 @@ export function hostKeyError(verdict: Exclude<HostKeyVerdict, { status: 'ok' | '
       );
   }
 }
+
+// ssh2's own default order of host key algorithms.
+const DEFAULT_HOST_KEY_ALGORITHMS = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
+];
+
+/**
+ * Host key algorithms in the order to offer them, asking first for the key types known_hosts already holds for this
+ * host (as OpenSSH does). Without this, a host known by its ECDSA key would look unknown when it also has an ed25519
+ * key, which ssh2 prefers. Undefined: keep ssh2's default.
+ */
+export function preferredHostKeyAlgorithms(knownKeyTypes: readonly string[]): string[] | undefined {
+  const preferred = [...new Set(knownKeyTypes.flatMap((t) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t])))].filter((a) =>
+    DEFAULT_HOST_KEY_ALGORITHMS.includes(a),
+  );
+  if (preferred.length === 0) return undefined;
+  return [...preferred, ...DEFAULT_HOST_KEY_ALGORITHMS.filter((a) => !preferred.includes(a))];
+}

@@ -173,8 +173,10 @@ describe('host keys', () => {
     expect((err as HostKeyError).hint).toContain(`hosts[0].hostKey: ${printed}`);
     expect(existsSync(file)).toBe(false);
 
-    const learned = await open(spec(sshdA), { knownHostsFile: file, acceptNewHostKeys: true });
+    const learnedKeys: unknown[] = [];
+    const learned = await open(spec(sshdA), { knownHostsFile: file, acceptNewHostKeys: true, onHostKeyLearned: (k) => learnedKeys.push(k) });
     expect((await learned.exec(['true'])).code).toBe(0);
+    expect(learnedKeys).toEqual([{ host: '127.0.0.1', port: sshdA.port, keyType: 'ssh-ed25519', fingerprint: printed, knownHostsFile: file }]);
     expect(readFileSync(file, 'utf8')).toBe(`${sshdA.knownHostsLine()}\n`);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, 'fresh')).mode & 0o777).toBe(0o700);
@@ -195,6 +197,14 @@ describe('host keys', () => {
     expect(hk.offered).toBe(fingerprint(sshdA.hostKeys[0]!.blob));
     expect(hk.hint).toContain(`ssh-keygen -R '[127.0.0.1]:${sshdA.port}' -f ${file}`);
     expect(readFileSync(file, 'utf8')).toBe(`[127.0.0.1]:${sshdA.port} ${impostor.publicLine}\n`);
+  });
+
+  it('asks for the key type known_hosts holds when the host has several (ECDSA known, ed25519 preferred by ssh2)', async () => {
+    const file = join(dir, 'known_hosts_ecdsa_only');
+    const ecdsa = sshdB.hostKeys.find((k) => k.type === 'ecdsa')!;
+    writeFileSync(file, `[127.0.0.1]:${sshdB.port} ${ecdsa.publicLine}\n`);
+    const session = await open(spec(sshdB), { knownHostsFile: file });
+    expect((await session.exec(['true'])).code).toBe(0);
   });
 
   it('accepts a pinned fingerprint without known_hosts, and refuses a wrong pin', async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostKeyError } from '../../../src/ssh/errors.js';
-import { hostKeyError, normalizeFingerprint, verifyHostKey } from '../../../src/ssh/host-key.js';
+import { hostKeyError, normalizeFingerprint, preferredHostKeyAlgorithms, verifyHostKey } from '../../../src/ssh/host-key.js';
 import { fingerprint, parseKnownHosts } from '../../../src/ssh/known-hosts.js';
 
 let dir: string;
@@ -90,5 +90,18 @@ describe('verifyHostKey', () => {
   it('normalizes fingerprints with or without prefix and padding', () => {
     expect(normalizeFingerprint(' SHA256:abc= ')).toBe('SHA256:abc');
     expect(normalizeFingerprint('abc')).toBe('SHA256:abc');
+  });
+});
+
+describe('preferredHostKeyAlgorithms', () => {
+  it('puts the known key types first, RSA keys as their SHA-2 signature algorithms', () => {
+    expect(preferredHostKeyAlgorithms(['ecdsa-sha2-nistp256'])?.slice(0, 2)).toEqual(['ecdsa-sha2-nistp256', 'ssh-ed25519']);
+    expect(preferredHostKeyAlgorithms(['ssh-rsa'])?.slice(0, 3)).toEqual(['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa']);
+    expect(preferredHostKeyAlgorithms(['ssh-rsa'])).toHaveLength(7);
+  });
+
+  it('keeps the default order when nothing is known', () => {
+    expect(preferredHostKeyAlgorithms([])).toBeUndefined();
+    expect(preferredHostKeyAlgorithms(['sk-ssh-ed25519@openssh.com'])).toBeUndefined();
   });
 });
