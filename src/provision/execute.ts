@@ -20,6 +20,8 @@ export interface ExecuteOptions {
   /** Every remote output line and every action, for the host's log file. Never receives secrets. */
   log?: (line: string) => void;
   onUploadProgress?: (path: string, sent: number, total: number) => void;
+  /** Each line a remote command prints, as it arrives. */
+  onRemoteLine?: (line: string, stream: 'stdout' | 'stderr') => void;
   signal?: AbortSignal;
 }
 
@@ -34,7 +36,10 @@ export async function executeSteps(session: HostSession, steps: readonly Step[],
   const toRestart = new Set<string>();
   let unitFilesChanged = false;
   const log = opts.log ?? (() => {});
-  const onLine = (line: string, stream: 'stdout' | 'stderr') => log(`${stream === 'stderr' ? '! ' : '  '}${line}`);
+  const onLine = (line: string, stream: 'stdout' | 'stderr') => {
+    log(`${stream === 'stderr' ? '! ' : '  '}${line}`);
+    opts.onRemoteLine?.(line, stream);
+  };
 
   for (const step of steps) {
     opts.signal?.throwIfAborted();

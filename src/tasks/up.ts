@@ -18,6 +18,7 @@ import { verifyUnits } from '../verify/units.js';
 import { formatClusterReport, validateCluster, waitApiReady, type ClusterReport } from '../verify/validate-cluster.js';
 import type { RunCtx, RunDeps, RunOptions } from './context.js';
 import { rendererOptions } from './listr-options.js';
+import { progressThrottle, remoteLine, transferLine } from './progress.js';
 import { formatBytes, RunRecorder } from './records.js';
 
 type Task = ListrTaskWrapper<RunCtx, ListrDefaultRenderer, ListrSimpleRenderer>;
@@ -163,15 +164,13 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
         const arches = [...new Set(plan.hosts.map((h) => h.arch))] as Arch[];
         const manifest = releaseManifest(profile, arches);
         const needed = plan.hosts.flatMap((h) => artifactsForRoles(manifest, h.roles, h.arch));
-        const progress = new Map<string, [number, number | undefined]>();
+        const throttle = progressThrottle();
         const fetched = await fetchArtifacts(needed, {
           cacheDir: resolveCacheDir(profile.download.cacheDir),
           ...(profile.download.proxy !== undefined && { proxy: profile.download.proxy }),
           ...(opts.signal && { signal: opts.signal }),
           onProgress: (id, done, total) => {
-            progress.set(id, [done, total]);
-            const sum = [...progress.values()].reduce((a, [d]) => a + d, 0);
-            task.output = `${id.split('/').pop()}: ${formatBytes(done)}${total ? ` of ${formatBytes(total)}` : ''} (total ${formatBytes(sum)})`;
+            if (throttle(id, done, total)) task.output = transferLine('download', id, done, total);
           },
         });
         ctx.artifacts = fetched;
@@ -195,8 +194,13 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
         const plan = ctx.plan!;
         await perHost('provision', plan.hosts, opts.concurrency, (h) => `${h.id} (${h.roles.join('+')})`, async (c, h, t) => {
           const steps = hostSteps(plan, h, { artifacts: c.artifacts, pki: c.pki! });
+          const throttle = progressThrottle();
           const record = await executeSteps(c.sessions.get(h.id)!, steps, {
             onStatus: (line) => (t.output = line),
+            onRemoteLine: (line, stream) => (t.output = remoteLine(stream, line)),
+            onUploadProgress: (path, sent, total) => {
+              if (throttle(path, sent, total)) t.output = transferLine('upload', path, sent, total);
+            },
             log: (line) => c.recorder.log(h.id, line),
             ...(opts.signal && { signal: opts.signal }),
           });
