@@ -26,6 +26,9 @@ export function kubeApiserverFlags(ctx: RenderContext): Record<string, string> {
     'kubelet-certificate-authority': CA_CERT,
     'kubelet-client-certificate': certPath(APISERVER_KUBELET_CLIENT_IDENTITY),
     'kubelet-client-key': keyPath(APISERVER_KUBELET_CLIENT_IDENTITY),
+    // Reach kubelets by the address kubelet reports (--node-ip, in its serving certificate), not by a node name
+    // the master may not be able to resolve.
+    'kubelet-preferred-address-types': 'InternalIP,ExternalIP,Hostname',
     'secure-port': String(cluster.apiServer.port),
     'service-account-issuer': cluster.serviceAccountIssuer,
     'service-account-key-file': SERVICE_ACCOUNT_PUB,
