@@ -1,5 +1,6 @@
 // The only place that runs mutating Steps on a host. Uploads are idempotent (the session compares sha256, mode and
 // owner first), so a re-run of an up-to-date host uploads nothing and restarts nothing.
+import { CancelledError } from '../errors.js';
 import type { HostSession } from '../ssh/session.js';
 import { displayArgv } from '../ssh/quote.js';
 import { unitStates } from '../verify/units.js';
@@ -42,7 +43,8 @@ export async function executeSteps(session: HostSession, steps: readonly Step[],
   };
 
   for (const step of steps) {
-    opts.signal?.throwIfAborted();
+    // Cancelling waits for the step under way: remote writes are atomic, so nothing is left half-written.
+    if (opts.signal?.aborted) throw new CancelledError('cancelled before the next step', { host: session.target });
     switch (step.kind) {
       case 'exec': {
         opts.onStatus?.(step.title);
