@@ -227,7 +227,7 @@ describeWithHosts('test hosts', () => {
     expect(r.stdout.trim()).toBe('h5');
   });
 
-  it('stop() of one host powers just that host off', async () => {
+  it('stop() of one host powers just that host off, cleanly or abruptly', async () => {
     const h3 = host('h3');
     expect(await tcpProbe(h3.address, 22)).toBe('open');
     await h3.stop();
@@ -240,9 +240,16 @@ describeWithHosts('test hosts', () => {
       const r = await onHost(host(name), (ssh) => ssh.exec('systemctl is-active ssh'));
       expect(r.stdout.trim()).toBe('active');
     }
+
+    // Pulling the plug: no clean poweroff, but the same result.
+    const h2 = host('h2');
+    await h2.stop({ abrupt: true });
+    expect(isAlive(h2.pid)).toBe(false);
+    expect(await tcpProbe(h2.address, 22)).toBe('unreachable');
+    const h1 = await onHost(host('h1'), (ssh) => ssh.exec('systemctl is-active ssh'));
+    expect(h1.stdout.trim()).toBe('active');
     expect(hostsStatus().map((s) => [s.name, s.running])).toEqual([
       ['h1', true],
-      ['h2', true],
       ['h4', true],
       ['h5', true],
     ]);
