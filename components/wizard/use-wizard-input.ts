@@ -2,7 +2,6 @@
 // handles what moves between rows and steps, so that no key is handled twice.
 import { useInput, useStdin } from 'ink';
 import type { Dispatch } from 'react';
-import { FORM_FIELDS } from './fields.js';
 import { activeForm, type WizardAction, type WizardState } from './use-wizard-state.js';
 
 export interface ReviewViewport {
@@ -26,11 +25,16 @@ export function useWizardInput(state: WizardState, dispatch: Dispatch<WizardActi
       }
       const form = activeForm(state);
       if (!form || state.forms[form].choosing) return;
-      const field = FORM_FIELDS[form][state.forms[form].focus];
       if (key.upArrow || (key.shift && key.tab)) return dispatch({ type: 'move', delta: -1 });
       if (key.downArrow || key.tab) return dispatch({ type: 'move', delta: 1 });
       if (key.return) return dispatch({ type: 'enter' });
-      if (field?.kind === 'toggle' && (input === ' ' || key.leftArrow || key.rightArrow)) return dispatch({ type: 'toggle' });
+      // Enter pressed faster than the screen redraws arrives as one chunk ("\r\r"), which Ink does not split.
+      if (/^\r+$/.test(input)) {
+        for (let i = 0; i < input.length; i++) dispatch({ type: 'enter' });
+        return;
+      }
+      // The reducer toggles only a toggle field: on a text field these keys belong to the text input.
+      if (input === ' ' || key.leftArrow || key.rightArrow) return dispatch({ type: 'toggle' });
     },
     { isActive: isRawModeSupported === true },
   );

@@ -232,6 +232,9 @@ function enter(s: WizardState, form: FormId): WizardState {
   return f.focus === fields.length ? submit(s, form) : back(s);
 }
 
+// eslint-disable-next-line no-control-regex
+const stripControl = (v: string) => v.replace(/[\u0000-\u001f\u007f]/g, '');
+
 export function wizardReducer(s: WizardState, a: WizardAction): WizardState {
   if (s.result) return s;
   const form = activeForm(s);
@@ -239,7 +242,8 @@ export function wizardReducer(s: WizardState, a: WizardAction): WizardState {
     case 'move':
       return form && !s.forms[form].choosing ? moveFocus(s, form, a.delta) : s;
     case 'edit':
-      return form ? withField(s, form, a.key, a.value) : s;
+      // Control characters (a pasted line break, keys that arrived in one chunk) never belong in a field.
+      return form ? withField(s, form, a.key, typeof a.value === 'string' ? stripControl(a.value) : a.value) : s;
     case 'toggle': {
       const field = form && FORM_FIELDS[form][s.forms[form].focus];
       if (!form || field?.kind !== 'toggle') return s;

@@ -228,3 +228,10 @@ describe('wizard state: cancelling', () => {
     expect(run(done, { type: 'hosts-choice', choice: 'add' })).toBe(done);
   });
 });
+
+describe('wizard state: typed text', () => {
+  it('keeps line breaks and other control characters out of fields', () => {
+    const s = run(fresh(), { type: 'hosts-choice', choice: 'add' }, { type: 'edit', key: 'address', value: '10.1.1.1\r\r\t' });
+    expect(s.hostEditor!.host.address).toBe('10.1.1.1');
+  });
+});

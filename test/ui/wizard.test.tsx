@@ -350,6 +350,18 @@ describe('setup wizard', () => {
     expect(second.results).toEqual([{ cancelled: true }]);
   });
 
+  it('takes Enter pressed several times in one burst as that many presses', async () => {
+    const { app } = await start();
+    await waitForFrame(app, 'No hosts yet');
+    await press(app, KEYS.enter);
+    await waitForFrame(app, 'New host');
+    await typeText(app, '192.168.213.11');
+    await typeText(app, '\r\r\r\r'); // address -> user -> port -> roles -> open the list
+    const frame = await waitForFrame(app, 'worker (i)\n');
+    expect(lineWith(frame, 'Address')).toMatch(/Address\s+192\.168\.213\.11$/);
+    expect(lineWith(frame, 'SSH port')).toMatch(/SSH port\s+22$/);
+  });
+
   it('shows why saving failed and lets the user try again', async () => {
     let attempts = 0;
     const { app, results } = await start({
