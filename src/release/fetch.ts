@@ -272,10 +272,19 @@ export async function downloadFile(url: string, dest: string, opts: DownloadFile
       const lengthHeader = res.headers['content-length'];
       const total = lengthHeader !== undefined && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
       let done = 0;
+      let reported = 0;
+      // Report every 1% (or 1 MiB without a known size) and the end, not every 16 KiB chunk: a UI re-renders on each.
+      const step = total !== undefined ? Math.max(1, Math.floor(total / 100)) : 1 << 20;
       opts.onProgress?.(0, total);
       res.on('data', (chunk: Buffer) => {
         done += chunk.length;
-        opts.onProgress?.(done, total);
+        if (done - reported >= step || done === total) {
+          reported = done;
+          opts.onProgress?.(done, total);
+        }
+      });
+      res.once('end', () => {
+        if (reported !== done) opts.onProgress?.(done, total);
       });
       try {
         await pipeline(res, createWriteStream(part, { mode: 0o644 }));

@@ -151,6 +151,17 @@ describe('downloadFile', () => {
     expect(await readFile(join(dir, 'slow'))).toEqual(Buffer.concat(chunks));
   });
 
+  it('reports progress in steps of about 1%, not per chunk', async () => {
+    const body = Buffer.concat([fakeElf('big'), Buffer.alloc(4 << 20, 7)]);
+    server.set('/big', sendBytes(body));
+    const seen: number[] = [];
+    await downloadFile(`${server.base}/big`, join(dir, 'big'), { ...fast, onProgress: (d) => seen.push(d) });
+    expect(seen[0]).toBe(0);
+    expect(seen.at(-1)).toBe(body.length);
+    expect(seen.length).toBeLessThanOrEqual(102);
+    expect(seen.length).toBeGreaterThan(10);
+  });
+
   it('gives up on a server that stops sending, after the idle timeout, on every try', async () => {
     server.set('/stuck', (_req, res) => {
       res.writeHead(200, { 'content-length': 100 });
