@@ -16,6 +16,11 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Do not throw on a non-zero exit: return the result. */
   allowFailure?: boolean;
+  /**
+   * Secret strings that must not show: replaced by `[redacted]` in onLine output, in the result and in errors.
+   * Prefer passing secrets through stdin; this is the safety net for the ones that end up in argv or output.
+   */
+  redact?: readonly string[];
 }
 
 export interface ExecResult {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectError, RemoteCommandError } from '../../src/errors.js';
-import { connect, type ConnectSpec, type SshSession } from '../../src/ssh/client.js';
+import { connect, JumpHostPool, type ConnectSpec, type SshSession } from '../../src/ssh/client.js';
 import { AuthError, HostKeyError, SudoError } from '../../src/ssh/errors.js';
 import { fingerprint } from '../../src/ssh/known-hosts.js';
 import { shRaw } from '../../src/ssh/quote.js';
@@ -254,6 +254,27 @@ describe('exec', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
+  it('redacts given secrets in lines, results and errors', async () => {
+    const secret = `tok-${suffix}`;
+    const lines: string[] = [];
+    const ok = await root.exec(['echo', `key=${secret}`], { redact: [secret], onLine: (l) => lines.push(l) });
+    expect(ok.stdout).toBe('key=[redacted]\n');
+    expect(lines).toEqual(['key=[redacted]']);
+    const err = await failure(root.exec(['sh', '-c', 'echo "bad $0" >&2; exit 1', secret], { redact: [secret] }));
+    expect(err.message).not.toContain(secret);
+    expect((err as RemoteCommandError).stderr).toBe('bad [redacted]\n');
+    expect((err as RemoteCommandError).argv).toContain('[redacted]');
+  });
+
+  it('says the connection was lost when the host drops it', async () => {
+    const doomed = await open(spec(sshdA));
+    // The parent of the command is this connection's sshd process.
+    await doomed.exec(['sh', '-c', 'kill -9 $PPID'], { allowFailure: true }).catch(() => undefined);
+    const err = await failure(doomed.exec(['true']));
+    expect(err).toBeInstanceOf(ConnectError);
+    expect(err.message).toMatch(/^lost the SSH connection to root@127\.0\.0\.1:\d+/);
+  });
+
   it('keeps parallel work under sshd MaxSessions with the channel limit', async () => {
     const results = await Promise.all(Array.from({ length: 24 }, (_, i) => root.exec(['sh', '-c', `sleep 0.1; echo ${i}`])));
     expect(results.map((r) => r.stdout.trim())).toEqual(Array.from({ length: 24 }, (_, i) => String(i)));
@@ -382,6 +403,24 @@ describe('jump host', () => {
     const err = await failure(open(spec(sshdB, { jump }), { knownHostsFile: onlyJump }));
     expect(err).toBeInstanceOf(HostKeyError);
     expect(err.message).toContain(`[127.0.0.1]:${sshdB.port}`);
+  });
+
+  it('shares one jump connection between sessions through a pool, and closes it after the last one', async () => {
+    const jump = { host: sshdA.host, port: sshdA.port, user: 'root', field: 'ssh.jumpHost', auth: { identityFile: key.path } };
+    const pool = new JumpHostPool();
+    const logins = () => (sshdA.log().match(/Accepted publickey for root/g) ?? []).length;
+    const before = logins();
+    const [one, two] = await Promise.all([
+      connect(spec(sshdB, { jump }), { knownHostsFile: knownHosts, jumpHosts: pool }),
+      connect(spec(sshdB, { jump }), { knownHostsFile: knownHosts, jumpHosts: pool }),
+    ]);
+    expect(logins() - before).toBe(1);
+    expect(pool.size).toBe(1);
+    await one!.close();
+    expect((await two!.exec(['true'])).code).toBe(0);
+    await two!.close();
+    expect(pool.size).toBe(0);
+    await pool.closeAll();
   });
 
   it('says when the jump host cannot reach the target', async () => {
