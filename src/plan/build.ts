@@ -1,7 +1,7 @@
 // buildPlan: profile + preflight facts -> the whole deploy as data. Pure and deterministic: no I/O, no clock,
 // hosts in profile order, everything inside a host sorted.
 import semver from 'semver';
-import { KubeupError, PreflightError } from '../errors.js';
+import { InternalError, PreflightError, ProfileError } from '../errors.js';
 import { firstServiceIp, isIp, parseCidr } from '../profile/rules.js';
 import { hasRole, hostId, type HostSpec, type Profile } from '../profile/types.js';
 import { renderHost } from '../render/index.js';
@@ -26,7 +26,7 @@ function resolveNodeNames(profile: Profile, facts: Facts): Map<HostSpec, { facts
     const id = hostId(spec);
     const f = facts[id];
     if (!f) {
-      throw new KubeupError(`no preflight facts for host ${id}`, {
+      throw new InternalError(`no preflight facts for host ${id}`, {
         host: id,
         hint: 'run preflight on every host of the profile before building the plan; this is a bug in kubeup',
       });
@@ -62,7 +62,9 @@ function buildCluster(profile: Profile, master: HostSpec, masterNodeName: string
   const n = profile.network;
   const service = parseCidr(n.serviceCidr);
   if (typeof service === 'string') {
-    throw new KubeupError(service, { field: 'network.serviceCidr', hint: 'validate the profile before building a plan' });
+    throw new ProfileError(`profile ${profile.name} is not valid`, [{ path: 'network.serviceCidr', message: service }], {
+      hint: 'fix the field, then run the command again',
+    });
   }
   const kubernetesServiceIp = firstServiceIp(service);
   const domain = n.dnsDomain;
@@ -106,7 +108,9 @@ function buildPhases(hosts: HostPlan[], master: string): PhasePlan[] {
 export function buildPlan(profile: Profile, facts: Facts): Plan {
   const master = profile.hosts.find(hasRole('master'));
   if (!master) {
-    throw new KubeupError('the profile has no master host', { field: 'hosts', hint: 'validate the profile before building a plan' });
+    throw new ProfileError(`profile ${profile.name} is not valid`, [{ path: 'hosts', message: 'no host has the master role' }], {
+      hint: 'give one host the roles [master] or [master, worker] (kube-up: a or ai)',
+    });
   }
   const resolved = resolveNodeNames(profile, facts);
   const cluster = buildCluster(profile, master, resolved.get(master)!.nodeName);

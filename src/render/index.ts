@@ -1,5 +1,5 @@
 // renderHost: every file kubeup writes on one host, sorted by path. Pure: the plan in, text out.
-import { KubeupError } from '../errors.js';
+import { InternalError } from '../errors.js';
 import type { ClusterPlan, HostTarget, RenderedFile } from '../plan/types.js';
 import { renderCni } from './cni.js';
 import { renderContainerd } from './containerd.js';
@@ -41,7 +41,7 @@ export function renderHost(plan: { cluster: ClusterPlan }, host: HostTarget): Re
   for (const f of files) {
     // Two roles on one host must never want the same file: that would be a bug in the renderers.
     if (byPath.has(f.path)) {
-      throw new KubeupError(`two components render the same file ${f.path}`, {
+      throw new InternalError(`two components render the same file ${f.path}`, {
         host: host.id,
         file: f.path,
         hint: 'this is a bug in kubeup, please report it with your profile',

@@ -1,6 +1,6 @@
 // Shared text builders: the header line, /etc/default option files, sorted JSON and YAML.
 import { stringify as yamlStringify } from 'yaml';
-import { KubeupError } from '../errors.js';
+import { InternalError } from '../errors.js';
 
 export const header = (profile: string, comment = '#') => `${comment} managed by kubeup — profile ${profile}`;
 
@@ -24,7 +24,7 @@ export function renderOptions(profile: string, variable: string, flags: Flags, c
     .map((name) => {
       const value = String(flags[name]);
       if (!FLAG_NAME.test(name) || !SAFE_VALUE.test(value)) {
-        throw new KubeupError(`option --${name}=${value} cannot be written safely to an options file`, {
+        throw new InternalError(`option --${name}=${value} cannot be written safely to an options file`, {
           field: name,
           hint: 'values must not contain spaces, quotes, backslashes or $; this is a bug in kubeup, please report it',
         });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KubeupError, PreflightError } from '../../../src/errors.js';
+import { InternalError, KubeupError, PreflightError } from '../../../src/errors.js';
 import { assumedFacts, buildPlan, writeRendered, type Facts, type Plan } from '../../../src/plan/index.js';
 import { clusterIdentities, kubeletIdentityName } from '../../../src/pki/identities.js';
 import { hostId, type Profile } from '../../../src/profile/types.js';
@@ -199,7 +199,7 @@ describe('node names and facts', () => {
   it('says which host has no facts', () => {
     const { ['192.168.213.12']: _dropped, ...rest } = facts;
     const err = catchError(() => buildPlan(profile, rest));
-    expect(err).toBeInstanceOf(KubeupError);
+    expect(err).toBeInstanceOf(InternalError);
     expect((err as KubeupError).host).toBe('192.168.213.12');
   });
 

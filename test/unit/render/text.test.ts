@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KubeupError } from '../../../src/errors.js';
+import { InternalError } from '../../../src/errors.js';
 import { header, optionsVariable, renderOptions, stableJson, stableYaml } from '../../../src/render/text.js';
 import { optionsWords } from './helpers.js';
 
@@ -19,8 +19,8 @@ describe('renderOptions', () => {
       } catch (e) {
         caught = e;
       }
-      expect(caught, value).toBeInstanceOf(KubeupError);
-      expect((caught as KubeupError).field).toBe('bad');
+      expect(caught, value).toBeInstanceOf(InternalError);
+      expect((caught as InternalError).field).toBe('bad');
     }
   });
 
