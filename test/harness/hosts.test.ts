@@ -8,7 +8,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HarnessSsh, hostsStatus, startHosts, type TestCluster, type TestHost } from './hosts/index.js';
-import { fingerprintOfPublicKeyLine } from './hosts/keys.js';
+import { fingerprintOfPublicKeyLine, generateClientKey } from './hosts/keys.js';
 import { BRIDGE, STATE_DIR } from './hosts/paths.js';
 import { withFileLock } from './hosts/lock.js';
 import { isAlive } from './hosts/processes.js';
@@ -420,7 +420,20 @@ describeWithHosts('test hosts: shared pieces', () => {
       };
       const err = await waitUntilReady(record, '/nonexistent-key', 1_000).catch((e: unknown) => e);
       expect(err).toMatchObject({ host: 'h9', message: expect.stringMatching(/h9 stopped while booting/) });
-      expect((err as { hint: string }).hint).toContain('Failed to mount API filesystems.');
+      expect((err as Error).message).toContain('Failed to mount API filesystems.');
+
+      // Alive but never answering (a closed port on loopback): gives up after the timeout, with the console tail.
+      const closedPort = await new Promise<number>((resolve) => {
+        const server = net.createServer().listen(0, '127.0.0.1', () => {
+          const { port } = server.address() as net.AddressInfo;
+          server.close(() => resolve(port));
+        });
+      });
+      const silent = { ...record, address: '127.0.0.1', port: closedPort, pid: process.pid };
+      const key = await generateClientKey(path.join(dir, 'key'));
+      const timedOut = await waitUntilReady(silent, key.privateKeyPath, 1_500).catch((e: unknown) => e);
+      expect((timedOut as Error).message).toMatch(/h9 \(root@127\.0\.0\.1:\d+\) not ready after 1\.5 s: .*ECONNREFUSED/);
+      expect((timedOut as Error).message).toContain('Failed to mount API filesystems.');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -9,6 +9,14 @@ import { HarnessSsh } from './ssh.js';
 const POLL_MS = 500;
 export const READY_TIMEOUT_MS = 60_000;
 
+const HINT =
+  'the hosts are removed after a failed start; to look at one by hand: `npm run hosts -- up 1`, then `npm run hosts -- down`';
+
+/** The end of the host's console, inside the message: the host folder (and its log) goes away with the cleanup. */
+function consoleSays(record: HostRecord): string {
+  return `\nconsole of ${record.name} (last lines):\n${consoleTail(record)}`;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function sshIsActive(record: HostRecord, privateKeyPath: string): Promise<string> {
@@ -26,9 +34,9 @@ export async function waitUntilReady(record: HostRecord, privateKeyPath: string,
   let last = 'no answer yet';
   for (;;) {
     if (!isAlive(record.pid)) {
-      throw new TestHostsError(`test host ${record.name} stopped while booting`, {
+      throw new TestHostsError(`test host ${record.name} stopped while booting${consoleSays(record)}`, {
         host: record.name,
-        hint: `console log ${record.dir}/console.log ends with:\n${consoleTail(record)}`,
+        hint: HINT,
       });
     }
     try {
@@ -39,8 +47,9 @@ export async function waitUntilReady(record: HostRecord, privateKeyPath: string,
     }
     if (Date.now() > deadline) {
       throw new TestHostsError(
-        `test host ${record.name} (${record.user}@${record.address}:${record.port}) not ready after ${timeoutMs / 1000} s: ${last}`,
-        { host: record.name, hint: `console log ${record.dir}/console.log ends with:\n${consoleTail(record)}` },
+        `test host ${record.name} (${record.user}@${record.address}:${record.port}) not ready after ` +
+          `${timeoutMs / 1000} s: ${last}${consoleSays(record)}`,
+        { host: record.name, hint: HINT },
       );
     }
     await sleep(POLL_MS);
