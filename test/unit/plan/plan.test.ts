@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InternalError, KubeupError, PreflightError } from '../../../src/errors.js';
+import { InternalError, PreflightError, ProfileError } from '../../../src/errors.js';
 import { assumedFacts, buildPlan, writeRendered, type Facts, type Plan } from '../../../src/plan/index.js';
 import { clusterIdentities, kubeletIdentityName } from '../../../src/pki/identities.js';
 import { hostId, type Profile } from '../../../src/profile/types.js';
@@ -201,6 +201,13 @@ describe('node names and facts', () => {
     const err = catchError(() => buildPlan(profile, rest));
     expect(err).toBeInstanceOf(InternalError);
     expect((err as KubeupError).host).toBe('192.168.213.12');
+  });
+
+  it('refuses a profile that skipped validation: no master', () => {
+    const noMaster = { ...profile, hosts: profile.hosts.map((h) => ({ ...h, roles: ['worker' as const] })) };
+    const err = catchError(() => buildPlan(noMaster, facts)) as ProfileError;
+    expect(err).toBeInstanceOf(ProfileError);
+    expect(err.describe()).toContain('hosts: no host has the master role');
   });
 
   it('assumedFacts for --dry-run: amd64, node name or address as host name', () => {
