@@ -416,6 +416,20 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
       expect((JSON.parse(version.stdout) as { serverVersion: { gitVersion: string } }).serverVersion.gitVersion).toBe('v1.35.2');
     });
 
+    it('takes kubectl create and apply (protobuf bodies, server-side field validation)', () => {
+      const created = run(kubectl, ['create', 'namespace', 'demo'], kubectlEnv);
+      expect(created.stdout + created.stderr).toBe('namespace/demo created\n');
+      const manifest = join(dir, 'cm.yaml');
+      writeFileSync(manifest, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: demo\ndata:\n  level: one\n');
+      expect(run(kubectl, ['apply', '-f', manifest], kubectlEnv).stdout).toBe('configmap/settings created\n');
+      writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('level: one', 'level: two'));
+      expect(run(kubectl, ['apply', '-f', manifest], kubectlEnv).stdout).toBe('configmap/settings configured\n');
+      expect(run(kubectl, ['-n', 'demo', 'get', 'configmap', 'settings', '-o', 'jsonpath={.data.level}'], kubectlEnv).stdout).toBe('two');
+      const forbidden = run(kubectl, ['delete', 'namespace', 'kube-system'], kubectlEnv);
+      expect(forbidden.code).toBe(1);
+      expect(forbidden.stderr).toContain('namespaces "kube-system" is forbidden: this namespace may not be deleted');
+    });
+
     it('answers kubectl auth can-i from the RBAC bootstrap policy', () => {
       const kcm = { ...kubectlEnv, KUBECONFIG: join(dir, 'kcm.kubeconfig') };
       const yes = run(kubectl, ['auth', 'can-i', 'list', 'nodes'], kcm);

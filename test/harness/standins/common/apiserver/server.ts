@@ -15,9 +15,10 @@ import { componentStatuses, componentStatusWarning } from './componentstatus.js'
 import { coreVersions, groupList, resourceList } from './discovery.js';
 import { EtcdClient, EtcdError } from './etcd.js';
 import { renderHealth, type Check } from './health.js';
+import { gvDocument, rootIndex } from './openapi.js';
 import type { ApiServerConfig } from './options.js';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
-import { selfSubjectAccessReviewFromProtobuf, unwrapEnvelope } from './protobuf.js';
+import { coreObjectFromProtobuf, selfSubjectAccessReviewFromProtobuf, unwrapEnvelope } from './protobuf.js';
 import { requestInfo, type RequestInfo } from './request-info.js';
 import { apiVersionOf, findResource, resources, type ResourceDef } from './resources.js';
 import { newClaims, signToken, verifyToken } from './sa-token.js';
@@ -201,12 +202,16 @@ export class ApiServer {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const type = (req.headers['content-type'] ?? 'application/json').split(';')[0]?.trim() ?? '';
-    if (type === 'application/vnd.kubernetes.protobuf' && protobuf) {
+    if (type === 'application/vnd.kubernetes.protobuf') {
+      let decoded: unknown;
       try {
-        return protobuf(unwrapEnvelope(Buffer.concat(chunks)).raw);
+        const env = unwrapEnvelope(Buffer.concat(chunks));
+        decoded = protobuf ? protobuf(env.raw) : coreObjectFromProtobuf(env.apiVersion, env.kind, env.raw);
       } catch (err) {
         throw badRequest(`the server rejected our request due to an error in our request: ${(err as Error).message}`);
       }
+      if (decoded === null) throw unsupportedMediaType(type);
+      return decoded;
     }
     const text = Buffer.concat(chunks).toString('utf8');
     if (text.trim() === '') return undefined;
@@ -331,6 +336,17 @@ export class ApiServer {
         compiler: 'gc',
         platform: `linux/${process.arch === 'x64' ? 'amd64' : process.arch}`,
       });
+      return;
+    }
+    if (path === '/openapi/v3') {
+      this.send(res, 200, rootIndex());
+      return;
+    }
+    const openapi = /^\/openapi\/v3\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(path);
+    if (openapi) {
+      const doc = openapi[1] ? gvDocument('', openapi[1]) : gvDocument(openapi[2] as string, openapi[3] as string);
+      if (doc) this.send(res, 200, doc);
+      else this.send(res, 404, '404 page not found\n');
       return;
     }
     if (path === '/api') {
