@@ -79,6 +79,7 @@ export function applyDefaults(input: ParsedProfileInput): Profile {
     network: { ...DEFAULT_NETWORK, ...stripUndefined(input.network ?? {}) },
     download: {
       mirrors: stripUndefined(input.download?.mirrors ?? {}),
+      ...(input.download?.checksums !== undefined && { checksums: { ...input.download.checksums } }),
       ...(input.download?.cacheDir !== undefined && { cacheDir: input.download.cacheDir }),
       ...(input.download?.proxy !== undefined && { proxy: input.download.proxy }),
     },

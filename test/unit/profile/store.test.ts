@@ -130,3 +130,14 @@ describe('YAML files', () => {
     }
   });
 });
+
+describe('download settings', () => {
+  it('keeps pinned checksums through validation and a YAML round trip', () => {
+    const sha = 'a'.repeat(64);
+    const p = requireValidProfile({ ...profile('lab'), download: { mirrors: {}, checksums: { 'flannel-v0.28.9-linux-amd64.tar.gz': sha } } }, 'test');
+    expect(p.download.checksums).toEqual({ 'flannel-v0.28.9-linux-amd64.tar.gz': sha });
+    const file = join(dir, 'lab.yaml');
+    writeFileSync(file, profileToYaml(p));
+    expect(readProfileFile(file).download.checksums).toEqual({ 'flannel-v0.28.9-linux-amd64.tar.gz': sha });
+  });
+});
