@@ -217,17 +217,22 @@ describe('verification', () => {
 });
 
 describe('two kubeup processes sharing one cache', () => {
-  it('both succeed while downloading the same files at once, and leave one verified entry', async () => {
+  it('both succeed while downloading the same files at once, and leave one verified entry', { timeout: 60_000 }, async () => {
     const release = await serveRelease(server, ['amd64']);
     const wanted = release.artifacts.filter((a) => a.component === 'containerd' || a.id === 'kubernetes/amd64/kubelet');
-    // Slow the downloads down so that the two processes overlap.
+    // Hold each download until both processes have asked for it, so that they really overlap (a fallback timer
+    // releases a lone request, and the request count below then shows that the overlap did not happen).
+    const timers: NodeJS.Timeout[] = [];
     for (const a of wanted) {
       const body = release.files.get(a.id)!;
+      const waiting: import('node:http').ServerResponse[] = [];
+      const releaseBoth = () => waiting.splice(0).forEach((res) => res.end(body.subarray(1)));
       server.set(new URL(a.url).pathname, (_req, res) => {
         res.writeHead(200, { 'content-length': body.length });
-        const half = Math.floor(body.length / 2);
-        res.write(body.subarray(0, half));
-        setTimeout(() => res.end(body.subarray(half)), 300);
+        res.write(body.subarray(0, 1));
+        waiting.push(res);
+        if (waiting.length === 2) releaseBoth();
+        else timers.push(setTimeout(releaseBoth, 15_000));
       });
     }
     const run = () =>
@@ -242,7 +247,7 @@ describe('two kubeup processes sharing one cache', () => {
         child.stderr.on('data', (d: Buffer) => (err += d.toString()));
         child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`worker exited ${code}: ${err}`))));
       });
-    const [a, b] = await Promise.all([run(), run()]);
+    const [a, b] = await Promise.all([run(), run()]).finally(() => timers.forEach(clearTimeout));
     expect(JSON.parse(a)).toEqual(JSON.parse(b));
     for (const art of wanted) expect(server.countOf(new URL(art.url).pathname)).toBe(2);
     const again = await fetchArtifacts(wanted, { cacheDir, ...fast });
