@@ -25,6 +25,8 @@ export interface ChoiceProps<V extends string> {
   readonly items: readonly ChoiceItem<V>[];
   readonly isFocused: boolean;
   readonly initialIndex?: number;
+  /** Rows shown at most; a longer list scrolls. */
+  readonly limit?: number;
   onSelect(value: V): void;
 }
 
@@ -34,6 +36,7 @@ export function Choice<V extends string>(props: ChoiceProps<V>) {
       items={[...props.items]}
       isFocused={props.isFocused}
       initialIndex={props.initialIndex ?? 0}
+      {...(props.limit !== undefined && { limit: props.limit })}
       indicatorComponent={Indicator}
       itemComponent={Item}
       onSelect={(item) => props.onSelect(item.value)}

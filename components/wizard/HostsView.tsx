@@ -15,13 +15,19 @@ export function hostLine(h: HostDraft): string {
 export interface HostsListProps {
   readonly hosts: readonly HostDraft[];
   readonly issues: readonly ProfileIssue[];
+  /** Address of a host whose editor was left unsaved (what was typed is kept). */
+  readonly parked?: string;
+  /** Rows the list may take; a longer list scrolls. */
+  readonly height: number;
   readonly isActive: boolean;
   onChoose(choice: HostsChoice): void;
 }
 
 export function HostsList(props: HostsListProps) {
+  // Digits pick the n-th row shown; numbers in the labels would lie once a long list scrolls.
+  const numbered = props.hosts.length + 3 <= props.height;
   const items: { label: string; value: HostsChoice }[] = [
-    ...props.hosts.map((h, i) => ({ label: `${i + 1}. ${hostLine(h)}`, value: `host:${i}` as const })),
+    ...props.hosts.map((h, i) => ({ label: `${numbered ? `${i + 1}. ` : ''}${hostLine(h)}`, value: `host:${i}` as const })),
     { label: '+ Add a host', value: 'add' },
     { label: 'Continue', value: 'continue' },
     { label: 'Back (quit)', value: 'back' },
@@ -38,12 +44,16 @@ export function HostsList(props: HostsListProps) {
           {glyphs.error} {formatIssue(issue)}
         </Text>
       ))}
+      {props.parked !== undefined && (
+        <Text {...theme.help}>Unsaved edits of a host ({props.parked}) are kept: open it again to go on.</Text>
+      )}
       <Box marginTop={1}>
         <Choice
           // Remounted when the list changes, so the cursor lands on "Add a host" again.
           key={items.map((i) => i.label).join('\n')}
           items={items}
           initialIndex={props.hosts.length}
+          limit={props.height}
           isFocused={props.isActive}
           onSelect={(value) => props.onChoose(value)}
         />

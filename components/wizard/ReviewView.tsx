@@ -42,7 +42,7 @@ export function ReviewView(props: ReviewViewProps) {
       ) : (
         <Box flexDirection="column">
           <Text {...theme.error}>
-            {props.issues.length} problem{props.issues.length === 1 ? '' : 's'}: saving is blocked until they are fixed
+            {props.issues.length === 1 ? '1 problem: saving is blocked until it is fixed' : `${props.issues.length} problems: saving is blocked until they are fixed`}
           </Text>
           {props.issues.map((issue) => (
             <Text key={`${issue.path}:${issue.message}`} {...theme.error}>

@@ -34,6 +34,8 @@ export interface WizardProps {
   readonly state: WizardState;
   /** YAML of the review step, one entry per line, and how many lines fit. */
   readonly review: { lines: readonly string[]; height: number };
+  /** Rows the host list may take before it scrolls. */
+  readonly listHeight: number;
   readonly dispatch: Dispatch<WizardAction>;
 }
 
@@ -74,7 +76,7 @@ function Form({ state, form, dispatch, continueLabel, backLabel }: { state: Wiza
   );
 }
 
-function Body({ state, review, dispatch }: WizardProps) {
+function Body({ state, review, listHeight, dispatch }: WizardProps) {
   const active = !state.confirmingCancel;
   switch (state.step) {
     case 'hosts':
@@ -94,6 +96,8 @@ function Body({ state, review, dispatch }: WizardProps) {
       return (
         <HostsList
           hosts={state.draft.hosts}
+          parked={state.parkedHost && (state.parkedHost.host.address.trim() || 'no address yet')}
+          height={listHeight}
           issues={state.hostsSubmitted ? hostsListErrors(state.draft) : []}
           isActive={active}
           onChoose={(choice) => dispatch({ type: 'hosts-choice', choice })}

@@ -2,7 +2,7 @@
 // The only effect is calling the caller's save(); the wizard itself never touches files or hosts.
 import React, { useEffect, useMemo } from 'react';
 import { useApp, useStdout } from 'ink';
-import { KubeupError } from '../../src/errors.js';
+import { formatIssue, KubeupError } from '../../src/errors.js';
 import type { ProfileInput } from '../../src/profile/schema.js';
 import type { Profile } from '../../src/profile/types.js';
 import { profileIssues } from './fields.js';
@@ -21,7 +21,10 @@ export interface WizardAppProps {
 
 /** Terminal rows the review step keeps for everything but the YAML (step bar, border, status, choices). */
 const REVIEW_CHROME = 11;
+/** Terminal rows the host list keeps for the step bar, texts and help. */
+const LIST_CHROME = 9;
 const DEFAULT_ROWS = 24;
+const DEFAULT_COLUMNS = 80;
 
 export function WizardApp(props: WizardAppProps) {
   const [state, dispatch] = useWizardState(props.initial, props.existingNames);
@@ -31,8 +34,13 @@ export function WizardApp(props: WizardAppProps) {
 
   const onReview = state.step === 'review';
   const lines = useMemo(() => (onReview ? profileYaml(state.draft).trimEnd().split('\n') : []), [onReview, state.draft]);
-  const issueCount = useMemo(() => (onReview ? profileIssues(state.draft).length : 0), [onReview, state.draft]);
-  const height = Math.max(3, rows - REVIEW_CHROME - issueCount);
+  const columns = stdout.columns || DEFAULT_COLUMNS;
+  // Each problem takes as many lines as it wraps to.
+  const issueLines = useMemo(
+    () => (onReview ? profileIssues(state.draft).reduce((n, i) => n + Math.ceil((formatIssue(i).length + 2) / columns), 0) : 0),
+    [onReview, state.draft, columns],
+  );
+  const height = Math.max(3, rows - REVIEW_CHROME - issueLines);
   useWizardInput(state, dispatch, { height, maxScroll: Math.max(0, lines.length - height) });
 
   const { phase, profile } = state.save;
@@ -53,7 +61,7 @@ export function WizardApp(props: WizardAppProps) {
     exit();
   }, [result, onResult, exit]);
 
-  return <Wizard state={state} review={{ lines, height }} dispatch={dispatch} />;
+  return <Wizard state={state} review={{ lines, height }} listHeight={Math.max(5, rows - LIST_CHROME)} dispatch={dispatch} />;
 }
 
 function describeError(error: unknown): string {

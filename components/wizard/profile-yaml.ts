@@ -1,24 +1,19 @@
-// The review step's text: the profile as its YAML file would look. A valid draft shows the profile with its
-// defaults filled in (what kubeup will use); an invalid one shows what was typed, so the problems can be found in it.
-import { Document, isMap, isSeq, visit } from 'yaml';
+// The review step's text: the profile as its YAML file would look. A valid draft is shown exactly as
+// `kubeup profiles export` writes it (defaults filled in: what kubeup will use); an invalid one as typed, so the
+// problems listed under it can be found in it.
+import { stringify } from 'yaml';
+import { profileToYaml } from '../../src/profile/yaml.js';
 import { validateProfile } from '../../src/profile/validate.js';
 import { draftToInput, type WizardDraft } from './draft.js';
 
+/** Shown for the name until the save step, where it is chosen. */
+export const NAME_CHOSEN_LATER = '(chosen on the next step)';
+/** Any valid name: the draft is checked here for everything but its name, which the save step checks. */
+const STAND_IN_NAME = 'wizard-draft';
+
 export function profileYaml(draft: WizardDraft): string {
   const input = draftToInput(draft);
-  const valid = validateProfile(input).profile;
-  const data: Record<string, unknown> = { ...(valid ?? input) };
-  // The name is chosen on the next step.
-  if (!draft.name.trim()) delete data.name;
-  const doc = new Document(data);
-  // Short lists on one line (`roles: [master, worker]`), so a host takes a few lines and the review fits a terminal.
-  visit(doc, {
-    Seq(_, node) {
-      if (node.items.every((i) => !isMap(i) && !isSeq(i))) node.flow = true;
-    },
-    Map(_, node) {
-      if (node.items.length === 0) node.flow = true;
-    },
-  });
-  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+  const name = input.name || NAME_CHOSEN_LATER;
+  const valid = validateProfile({ ...input, name: STAND_IN_NAME }).profile;
+  return valid ? profileToYaml({ ...valid, name }) : stringify({ ...input, name }, { lineWidth: 0 });
 }

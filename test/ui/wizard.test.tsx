@@ -75,7 +75,9 @@ describe('setup wizard', () => {
     await continueForm(app, 6);
 
     const review = await waitForFrame(app, 'the profile is valid');
-    expect(review).toContain('roles: [master, worker]');
+    expect(review).toContain('# kubeup profile'); // exactly as `kubeup profiles export` writes it
+    expect(review).toContain('name: (chosen on the next step)');
+    expect(review).toContain('- address: 192.168.213.11');
     await press(app, KEYS.enter); // Save under a name
 
     await waitForFrame(app, 'Profile name');
@@ -315,7 +317,7 @@ describe('setup wizard', () => {
     await waitForFrame(app, 'Service CIDR');
     await continueForm(app, 6);
     const review = await waitForFrame(app, 'saving is blocked');
-    expect(review).toContain('1 problem: saving is blocked until they are fixed');
+    expect(review).toContain('1 problem: saving is blocked until it is fixed');
     expect(review).toContain('✗ ssh.jumpHostKey: "not-a-fingerprint" is not a SHA256 host-key fingerprint');
     expect(review).not.toContain('Save under a name');
     await press(app, KEYS.enter); // the only choice: Back
@@ -360,6 +362,16 @@ describe('setup wizard', () => {
     const frame = await waitForFrame(app, 'worker (i)\n');
     expect(lineWith(frame, 'Address')).toMatch(/Address\s+192\.168\.213\.11$/);
     expect(lineWith(frame, 'SSH port')).toMatch(/SSH port\s+22$/);
+  });
+
+  it('scrolls a host list longer than the terminal, without row numbers that digits would not match', async () => {
+    const hosts = Array.from({ length: 30 }, (_, i) => ({ address: `192.168.213.${20 + i}`, roles: i === 0 ? 'a' : 'i' }));
+    const { app } = await start({ initial: { name: 'big', hosts } });
+    const frame = await waitForFrame(app, '+ Add a host');
+    expect(frame.split('\n').length).toBeLessThanOrEqual(24);
+    expect(frame).not.toMatch(/\b1\. root@/);
+    await press(app, KEYS.down); // Continue scrolls into view
+    await waitForFrame(app, '› Continue');
   });
 
   it('shows why saving failed and lets the user try again', async () => {

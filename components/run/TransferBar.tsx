@@ -1,0 +1,38 @@
+// One transfer as a line: direction, name, bar, percent, bytes, rate and time left (once two lines gave a rate).
+import React from 'react';
+import { Text } from 'ink';
+import { secondsLeft, type Transfer } from '../../src/tasks/run-store.js';
+import { bar, formatBytes, formatDuration, keepEnd } from './format.js';
+import { fractionOf } from './selectors.js';
+import { runGlyphs, type RunTheme } from './theme.js';
+
+export function transferFacts(t: Transfer): string {
+  const amount = t.total !== undefined ? `${formatBytes(t.done)}/${formatBytes(t.total)}` : formatBytes(t.done);
+  const percent = t.total ? ` ${String(Math.floor(fractionOf(t) * 100)).padStart(3)}%` : '';
+  const rate = t.bytesPerSec !== undefined ? ` ${formatBytes(Math.round(t.bytesPerSec))}/s` : '';
+  const left = secondsLeft(t);
+  const eta = left !== undefined && t.total !== undefined && t.done < t.total ? ` ${formatDuration(left * 1000)} left` : '';
+  return `${percent} ${amount}${rate}${eta}`;
+}
+
+export interface TransferBarProps {
+  readonly transfer: Transfer;
+  readonly direction: 'upload' | 'download';
+  readonly width: number;
+  readonly theme: RunTheme;
+}
+
+export function TransferBar({ transfer, direction, width, theme }: TransferBarProps) {
+  const facts = transferFacts(transfer);
+  const nameWidth = Math.max(8, Math.min(24, Math.floor(width / 3)));
+  const barWidth = Math.max(4, width - nameWidth - facts.length - 4);
+  const b = bar(fractionOf(transfer), barWidth);
+  const name = keepEnd(transfer.name, nameWidth).padEnd(nameWidth);
+  return (
+    <Text wrap="truncate-end">
+      {direction === 'upload' ? runGlyphs.upload : runGlyphs.download} {name} <Text {...theme.barDone}>{b.done}</Text>
+      <Text {...theme.barTodo}>{b.todo}</Text>
+      {facts}
+    </Text>
+  );
+}

@@ -1,0 +1,34 @@
+// Text helpers of the run view: sizes, durations, bars and truncation. Pure, so frames are deterministic.
+import { runGlyphs } from './theme.js';
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(n / 1024 / 1024 / 1024).toFixed(2)} GiB`;
+}
+
+/** 0:07, 1:05, 1:02:03: elapsed and remaining times in one short form. */
+export function formatDuration(ms: number): string {
+  const total = Math.max(0, Math.round(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = String(total % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
+}
+
+export function bar(fraction: number, width: number): { done: string; todo: string } {
+  const w = Math.max(1, width);
+  const filled = Math.min(w, Math.max(0, Math.round(fraction * w)));
+  return { done: runGlyphs.barDone.repeat(filled), todo: runGlyphs.barTodo.repeat(w - filled) };
+}
+
+/** Cuts a path or name from the left, keeping its end (the file name), to at most `max` characters. */
+export function keepEnd(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return max <= 1 ? text.slice(-max) : `…${text.slice(text.length - max + 1)}`;
+}
+
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
