@@ -99,6 +99,7 @@ function buildPhases(hosts: HostPlan[], master: string): PhasePlan[] {
     { id: 'download', title: 'Download releases', runsOn: 'local', hosts: all },
     { id: 'certificates', title: 'Issue certificates', runsOn: 'local', hosts: all },
     { id: 'provision', title: 'Provision hosts', runsOn: 'hosts', hosts: all },
+    { id: 'rbac', title: 'Create cluster roles', runsOn: 'api', hosts: [master] },
     { id: 'verify', title: 'Verify daemons', runsOn: 'hosts', hosts: all },
     { id: 'kubeconfig', title: 'Write kubeconfig', runsOn: 'local', hosts: [] },
     { id: 'validate', title: 'Validate cluster', runsOn: 'api', hosts: [master] },

@@ -1,6 +1,7 @@
 // formatPlan: the --dry-run text. Numbered phases in run order, each with where it runs and what it touches.
 // Derived from the same Plan a real run executes, so the two cannot drift apart.
 import type { Component } from '../profile/types.js';
+import { renderRbacObjects } from '../render/rbac.js';
 import type { BinaryPlan, CertificatePlan, HostPlan, PhasePlan, Plan } from './types.js';
 
 const octal = (mode: number) => mode.toString(8).padStart(4, '0');
@@ -83,6 +84,8 @@ function phaseBody(plan: Plan, phase: PhasePlan): string[] {
       ];
     case 'provision':
       return hosts.flatMap(provision);
+    case 'rbac':
+      return renderRbacObjects().map((o) => `   ${o.kind} ${o.metadata.name}${o.subjects ? ` -> user ${o.subjects.map((x) => x.name).join(', ')}` : ''}`);
     case 'verify':
       return hosts.map((h) => `   ${h.id}: systemctl is-active ${h.units.join(' ')}`);
     case 'kubeconfig':

@@ -99,7 +99,7 @@ export interface HostPlan {
 /** A host before its files are rendered: what render functions receive. */
 export type HostTarget = Omit<HostPlan, 'files'>;
 
-export type PhaseId = 'preflight' | 'download' | 'certificates' | 'provision' | 'verify' | 'kubeconfig' | 'validate';
+export type PhaseId = 'preflight' | 'download' | 'certificates' | 'provision' | 'rbac' | 'verify' | 'kubeconfig' | 'validate';
 
 export interface PhasePlan {
   id: PhaseId;

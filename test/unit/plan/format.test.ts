@@ -40,9 +40,10 @@ describe('formatPlan for the classic profile', () => {
       '2. download: Download releases, on this machine',
       '3. certificates: Issue certificates, on this machine',
       '4. provision: Provision hosts, on 2 hosts',
-      '5. verify: Verify daemons, on 2 hosts',
-      '6. kubeconfig: Write kubeconfig, on this machine',
-      '7. validate: Validate cluster, through the API of 192.168.4.218',
+      '5. rbac: Create cluster roles, through the API of 192.168.4.218',
+      '6. verify: Verify daemons, on 2 hosts',
+      '7. kubeconfig: Write kubeconfig, on this machine',
+      '8. validate: Validate cluster, through the API of 192.168.4.218',
     ]);
   });
 

@@ -153,6 +153,7 @@ describe('buildPlan', () => {
       'download:local:3',
       'certificates:local:3',
       'provision:hosts:3',
+      'rbac:api:1',
       'verify:hosts:3',
       'kubeconfig:local:0',
       'validate:api:1',
@@ -200,7 +201,7 @@ describe('node names and facts', () => {
     const { ['192.168.213.12']: _dropped, ...rest } = facts;
     const err = catchError(() => buildPlan(profile, rest));
     expect(err).toBeInstanceOf(InternalError);
-    expect((err as KubeupError).host).toBe('192.168.213.12');
+    expect((err as InternalError).host).toBe('192.168.213.12');
   });
 
   it('refuses a profile that skipped validation: no master', () => {
