@@ -23,7 +23,7 @@ const READY_WRAPPER = 'printf "%s\\n" "$0" >&2; exec "$@"';
 
 export interface CommandShape {
   sudo?: SudoMode;
-  /** Wrap in coreutils `timeout`: TERM after this long, KILL 5 s later, to the whole process group. */
+  /** Wrap in coreutils `timeout`: TERM after this long, KILL 5 s later, to the command's whole process group. */
   timeoutMs?: number;
 }
 
@@ -35,9 +35,10 @@ export function buildCommand(argv: readonly CommandArg[], shape: CommandShape, m
   const sudo = shape.sudo === 'root' ? undefined : shape.sudo;
   if (!sudo && !shape.timeoutMs) return quoteArgv(argv);
   let command: CommandArg[] = argv.some(isShellRaw) ? ['sh', '-c', quoteArgv(argv)] : [...argv];
+  // Inside sudo: sudo does not pass on signals from its own process group, and only root may signal root's command.
+  if (shape.timeoutMs) command = ['timeout', '-k', '5', `${Math.max(shape.timeoutMs, 1) / 1000}`, ...command];
   if (sudo === 'nopasswd') command = ['sudo', '-n', '--', ...command];
   if (sudo === 'password') command = ['sudo', '-S', '-p', markers.prompt, '--', 'sh', '-c', READY_WRAPPER, markers.ready, ...command];
-  if (shape.timeoutMs) command = ['timeout', '-k', '5', `${Math.max(shape.timeoutMs, 1) / 1000}`, ...command];
   return quoteArgv(command);
 }
 

@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
-import { DeployError, KubeupError } from '../errors.js';
+import { DeployError, KubeupError, RemoteCommandError } from '../errors.js';
 import type { ExecOptions, UploadOptions, UploadResult } from './session.js';
 import type { ChannelOutcome } from './exec.js';
 import type { CommandArg } from './quote.js';
@@ -47,7 +47,7 @@ mkdir -p -- "$(dirname -- "$2")"
 if [ "$1" != "$tmp" ]; then cp -- "$1" "$tmp"; fi
 chown -- "$4" "$tmp"
 chmod -- "$5" "$tmp"
-mv -f -- "$tmp" "$2"`;
+mv -fT -- "$tmp" "$2"`;
 
 const OWNER = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/;
 
@@ -62,7 +62,8 @@ export async function uploadFile(
   const local = await describeLocal(content);
   const sudo = ctx.useSudo;
 
-  const current = await ctx.run(['sh', '-c', STAT_SCRIPT, 'sh', remotePath], { sudo });
+  const step = stepRunner(ctx, remotePath);
+  const current = await step('read the existing file', ['sh', '-c', STAT_SCRIPT, 'sh', remotePath], { sudo });
   if (isSame(current.stdout.toString('utf8').trim(), local.sha256, opts.mode, owner)) {
     return { changed: false, bytes: local.size };
   }
@@ -71,27 +72,45 @@ export async function uploadFile(
   const temp = posix.join(dir, `.${posix.basename(remotePath)}.kubeup-${randomBytes(6).toString('hex')}`);
   const mode = `0${(opts.mode & 0o7777).toString(8)}`;
   if (!sudo) {
-    await ctx.run(['sh', '-c', PREPARE_SCRIPT, 'sh', dir, temp]);
+    await step('create the folder and a temporary file', ['sh', '-c', PREPARE_SCRIPT, 'sh', dir, temp]);
     try {
       await send(ctx, temp, content, local.size, opts);
     } catch (err) {
       await ctx.run(['rm', '-f', '--', temp], { allowFailure: true });
       throw err;
     }
-    await ctx.run(['sh', '-c', PLACE_SCRIPT, 'sh', temp, remotePath, temp, owner, mode]);
+    await step('set owner and mode and rename into place', ['sh', '-c', PLACE_SCRIPT, 'sh', temp, remotePath, temp, owner, mode]);
   } else {
     // mktemp -d makes a 0700 folder only this user can enter.
-    const staging = (await ctx.run(['mktemp', '-d', '/tmp/kubeup-upload.XXXXXXXX'])).stdout.toString('utf8').trim();
+    const staging = (await step('make a private staging folder', ['mktemp', '-d', '/tmp/kubeup-upload.XXXXXXXX'])).stdout.toString('utf8').trim();
     try {
       const staged = posix.join(staging, 'content');
-      await ctx.run(['sh', '-c', PREPARE_SCRIPT, 'sh', staging, staged]);
+      await step('create the staging file', ['sh', '-c', PREPARE_SCRIPT, 'sh', staging, staged]);
       await send(ctx, staged, content, local.size, opts);
-      await ctx.run(['sh', '-c', PLACE_SCRIPT, 'sh', staged, remotePath, temp, owner, mode], { sudo: true });
+      await step('copy into place with sudo', ['sh', '-c', PLACE_SCRIPT, 'sh', staged, remotePath, temp, owner, mode], { sudo: true });
     } finally {
       await ctx.run(['rm', '-rf', '--', staging], { allowFailure: true });
     }
   }
   return { changed: true, bytes: local.size };
+}
+
+/** Runs one remote step of an upload; a failure names the file and the step instead of the helper script. */
+function stepRunner(ctx: UploadContext, remotePath: string) {
+  return async (what: string, argv: readonly CommandArg[], opts: ExecOptions = {}): Promise<ChannelOutcome> => {
+    try {
+      return await ctx.run(argv, opts);
+    } catch (err) {
+      if (!(err instanceof RemoteCommandError)) throw err;
+      const reason = err.stderr.trim().split('\n').slice(-2).join(' | ') || `exit ${err.code ?? 'signal'}`;
+      throw new DeployError(`upload of ${remotePath} failed (${what}): ${reason}`, {
+        host: ctx.host,
+        file: remotePath,
+        cause: err,
+        hint: 'check the owner (user and group must exist on the host), free disk space and permissions',
+      });
+    }
+  };
 }
 
 function checkArguments(ctx: UploadContext, remotePath: string, owner: string, mode: number): void {

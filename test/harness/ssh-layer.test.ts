@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectError, RemoteCommandError } from '../../src/errors.js';
+import { ConnectError, DeployError, RemoteCommandError } from '../../src/errors.js';
 import { connect, JumpHostPool, type ConnectSpec, type SshSession } from '../../src/ssh/client.js';
 import { AuthError, HostKeyError, SudoError } from '../../src/ssh/errors.js';
 import { fingerprint } from '../../src/ssh/known-hosts.js';
@@ -36,6 +36,25 @@ async function open(s: ConnectSpec, opts: Parameters<typeof connect>[1] = {}): P
   const session = await connect(s, { knownHostsFile: knownHosts, env: {}, ...opts });
   sessions.push(session);
   return session;
+}
+
+let sleeps = 0;
+/** A sleep duration no other process on the machine uses, so pgrep finds exactly ours. */
+function uniqueSleep(): string {
+  return `${30 + ++sleeps}.${parseInt(suffix, 16)}`;
+}
+
+/** True when no `sleep <nap>` process is left (polls briefly: the kill is asynchronous). */
+async function goneSoon(nap: string): Promise<boolean> {
+  for (let i = 0; i < 40; i++) {
+    try {
+      execFileSync('pgrep', ['-f', `sleep ${nap}`], { stdio: 'pipe' });
+    } catch {
+      return true; // pgrep exits 1 when nothing matches
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
 }
 
 async function failure(promise: Promise<unknown>): Promise<Error> {
@@ -245,13 +264,13 @@ describe('exec', () => {
     expect((await root.exec(['printf', 'x\\ny\\n', shRaw('| wc -l')])).stdout.trim()).toBe('2');
   });
 
-  it('stops a command that runs past its timeout', async () => {
-    const marker = join(dir, `timeout-${suffix}`);
-    const err = await failure(root.exec(['sh', '-c', `sleep 30; touch ${marker}`], { timeoutMs: 500 }));
+  it('stops a command that runs past its timeout, with everything it started', async () => {
+    const nap = uniqueSleep();
+    const err = await failure(root.exec(['sh', '-c', `sleep ${nap}; echo never`], { timeoutMs: 500 }));
     expect(err).toBeInstanceOf(RemoteCommandError);
     expect((err as RemoteCommandError).code).toBeNull();
     expect((err as RemoteCommandError).hint).toContain('did not finish within 500 ms');
-    expect(existsSync(marker)).toBe(false);
+    expect(await goneSoon(nap)).toBe(true);
   });
 
   it('redacts given secrets in lines, results and errors', async () => {
@@ -310,6 +329,14 @@ describe('sudo', () => {
     expect((err as SudoError).hint).toContain('ssh.sudoPassword: true');
   });
 
+  it('stops a sudo command that runs past its timeout', async () => {
+    const session = await open(spec(sshdA, { user: sudoUser.name, sudoPassword: sudoUser.password }));
+    const nap = uniqueSleep();
+    const err = await failure(session.exec(['sh', '-c', `sleep ${nap}; echo never`], { sudo: true, timeoutMs: 1500 }));
+    expect(err).toBeInstanceOf(RemoteCommandError);
+    expect(await goneSoon(nap)).toBe(true);
+  });
+
   it('uses sudo -n for NOPASSWD users', async () => {
     const session = await open(spec(sshdA, { user: nopassUser.name }));
     expect((await session.exec(['id', '-u'], { sudo: true })).stdout).toBe('0\n');
@@ -363,6 +390,31 @@ describe('upload and read', () => {
     expect(statSync(remote).mode & 0o7777).toBe(0o755);
     expect(progress.at(-1)).toBe(300_000);
     expect((await session.upload(remote, { localPath: local }, { mode: 0o755 })).changed).toBe(false);
+  });
+
+  it('leaves nothing behind when placing the file fails, and says which file and why', async () => {
+    const session = await open(spec(sshdA));
+    const folder = join(base(), 'failing');
+    const err = await failure(session.upload(join(folder, 'f'), Buffer.from('x'), { mode: 0o644, owner: 'kubeup-nosuchuser' }));
+    expect(err).toBeInstanceOf(DeployError);
+    expect(err.message).toMatch(/^upload of .*\/failing\/f failed \(set owner and mode and rename into place\): .*invalid user/);
+    expect(readdirSync(folder)).toEqual([]);
+
+    const sudoSession = await open(spec(sshdA, { user: nopassUser.name }));
+    const before = readdirSync('/tmp').filter((n) => n.startsWith('kubeup-upload.')).length;
+    const sudoErr = await failure(sudoSession.upload(join(folder, 'g'), Buffer.from('x'), { mode: 0o644, owner: 'kubeup-nosuchuser' }));
+    expect(sudoErr.message).toMatch(/failed \(copy into place with sudo\)/);
+    expect(readdirSync(folder)).toEqual([]);
+    expect(readdirSync('/tmp').filter((n) => n.startsWith('kubeup-upload.')).length).toBe(before);
+  });
+
+  it('refuses to replace a folder with a file', async () => {
+    const session = await open(spec(sshdA));
+    const folder = join(base(), 'a-folder');
+    mkdirSync(folder, { recursive: true });
+    const err = await failure(session.upload(folder, Buffer.from('x'), { mode: 0o644 }));
+    expect(err.message).toMatch(/failed \(read the existing file\): .*Is a directory/);
+    expect(statSync(folder).isDirectory()).toBe(true);
   });
 
   it('reads files back, and undefined for a missing one', async () => {

@@ -22,9 +22,9 @@ describe('buildCommand', () => {
     );
   });
 
-  it('wraps in coreutils timeout outside sudo', () => {
+  it('wraps in coreutils timeout, inside sudo so that it may signal root processes', () => {
     expect(buildCommand(['sleep', '9'], { timeoutMs: 1500 }, markers)).toBe('timeout -k 5 1.5 sleep 9');
-    expect(buildCommand(['sleep', '9'], { timeoutMs: 2000, sudo: 'nopasswd' }, markers)).toBe('timeout -k 5 2 sudo -n -- sleep 9');
+    expect(buildCommand(['sleep', '9'], { timeoutMs: 2000, sudo: 'nopasswd' }, markers)).toBe('sudo -n -- timeout -k 5 2 sleep 9');
   });
 
   it('produces a wrapper that really prints the ready marker and then runs the command', () => {
