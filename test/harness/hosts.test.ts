@@ -9,7 +9,7 @@ import os from 'node:os';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HarnessSsh, hostsStatus, startHosts, type TestCluster, type TestHost } from './hosts/index.js';
 import { fingerprintOfPublicKeyLine, generateClientKey } from './hosts/keys.js';
-import { BRIDGE, STATE_DIR } from './hosts/paths.js';
+import { BRIDGE, BRIDGE_ADDRESS, STATE_DIR } from './hosts/paths.js';
 import { withFileLock } from './hosts/lock.js';
 import { isAlive } from './hosts/processes.js';
 import { waitUntilReady } from './hosts/ready.js';
@@ -200,6 +200,21 @@ describeWithHosts('test hosts', () => {
       ssh.exec("timeout 5 bash -c 'exec 3<>/dev/tcp/192.168.213.12/22; head -c 8 <&3'"),
     );
     expect(r.stdout).toBe('SSH-2.0-');
+  });
+
+  it('lets hosts reach a server on this machine at the bridge address (where the release mirror listens)', async () => {
+    const server = net.createServer((socket) => socket.end('mirror'));
+    const port = await new Promise<number>((resolve) =>
+      server.listen(0, BRIDGE_ADDRESS, () => resolve((server.address() as net.AddressInfo).port)),
+    );
+    try {
+      const r = await onHost(host('h2'), (ssh) =>
+        ssh.exec(`timeout 5 bash -c 'exec 3<>/dev/tcp/${BRIDGE_ADDRESS}/${port}; cat <&3'`),
+      );
+      expect(r.stdout).toBe('mirror');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('gives the sudo variant a deploy user whose sudo needs the password, and refuses root login', async () => {

@@ -25,6 +25,7 @@ import { hostsUnavailableReason } from './requirements.js';
 export { TestHostsError } from './errors.js';
 export { hostsUnavailableReason } from './requirements.js';
 export { HarnessSsh } from './ssh.js';
+export { BRIDGE, BRIDGE_ADDRESS, MAX_HOSTS, hostAddress } from './paths.js';
 
 export interface HostVariant {
   /** Log in as the non-root user `deploy`, whose sudo asks for a (random) password; root login is refused. */
