@@ -112,7 +112,7 @@ export const profileInputSchema = z
           .optional(),
         cacheDir: z.string().min(1).optional(),
         proxy: z.string().url('must be a URL such as http://proxy:3128').optional(),
-        checksums: z.record(z.string(), z.string({ invalid_type_error: 'must be a sha256 written as 64 hex digits' })).optional(),
+        checksums: z.record(z.string(), z.string()).optional(),
       })
       .strict()
       .optional(),

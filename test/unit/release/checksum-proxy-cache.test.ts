@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { DownloadError } from '../../../src/errors.js';
 import { checkRules } from '../../../src/profile/rules.js';
+import { validateProfile } from '../../../src/profile/validate.js';
+import { releaseManifest } from '../../../src/release/manifest.js';
 import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -125,5 +127,25 @@ describe('profile download.checksums rules', () => {
       { path: 'download.checksums["dir/y.tgz"]', message: '"dir/y.tgz" is not a file name', hint: 'use the bare upstream file name, e.g. flannel-v0.28.9-linux-amd64.tar.gz' },
       { path: 'download.checksums["x.tar.gz"]', message: '"abc" is not a sha256', hint: 'write the sha256 of the file as 64 hex digits, as sha256sum prints it' },
     ]);
+  });
+
+  it('carries a valid value from the written profile to the manifest, and rejects a bad one at its path', () => {
+    const file = 'flannel-v0.28.9-linux-amd64.tar.gz';
+    const input = {
+      name: 'lab',
+      hosts: [{ address: '192.168.213.10', roles: 'ai' }],
+      versions: { flannel: '0.28.9' },
+      download: { checksums: { [file]: A } },
+    };
+    const { profile, issues } = validateProfile(input);
+    expect(issues).toEqual([]);
+    const flannel = releaseManifest(profile!, ['amd64']).find((a) => a.component === 'flannel')!;
+    expect(flannel.checksum).toEqual({ kind: 'pinned', sha256: A, source: `profile download.checksums["${file}"]` });
+
+    const bad = validateProfile({ ...input, download: { checksums: { [file]: 'sha256:abc' } } });
+    expect(bad.profile).toBeUndefined();
+    expect(bad.issues.map((i) => i.path)).toEqual([`download.checksums["${file}"]`]);
+    const wrongType = validateProfile({ ...input, download: { checksums: { [file]: 42 } } });
+    expect(wrongType.issues.map((i) => i.path)).toEqual([`download.checksums.${file}`]);
   });
 });
