@@ -188,6 +188,7 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
   let adminKubeconfig: string;
   let kubectlEnv: NodeJS.ProcessEnv;
   const admin = { cert: '', key: '' };
+  let heartbeat: NodeJS.Timeout | undefined;
 
   const apiFlags = (): string[] => [
     `--etcd-servers=${etcdUrl}`,
@@ -273,6 +274,7 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
   }, 180_000);
 
   afterAll(async () => {
+    if (heartbeat) clearInterval(heartbeat);
     for (const p of started.reverse()) await p.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -471,6 +473,13 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
     it('run with their kubeconfigs: pod CIDRs are allocated and componentstatuses turn healthy', async () => {
       const schedulerConfig = join(dir, 'kube-scheduler.yaml');
       writeFileSync(schedulerConfig, `apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nclientConnection:\n  kubeconfig: ${join(dir, 'scheduler.kubeconfig')}\nleaderElection:\n  leaderElect: true\n`);
+      // node-a's "kubelet": post the Ready heartbeat every second with node-a's own credentials
+      heartbeat = setInterval(() => {
+        void https(`${apiUrl}/api/v1/nodes/node-a/status`, {
+          ca: pki.path('ca.crt'), cert: pki.path('node-a.crt'), key: pki.path('node-a.key'), method: 'PATCH', contentType: 'application/strategic-merge-patch+json',
+          body: { status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: `${new Date().toISOString().slice(0, 19)}Z` }] } },
+        }).catch(() => undefined);
+      }, 1000);
       const kcm = startProcess(process.execPath, [
         join(bin, 'kube-controller-manager'),
         `--kubeconfig=${join(dir, 'kcm.kubeconfig')}`,
@@ -488,6 +497,8 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
         `--service-account-private-key-file=${pki.path('sa.key')}`,
         '--use-service-account-credentials=true',
         '--node-monitor-period=1s',
+        '--node-monitor-grace-period=5s',
+        '--node-startup-grace-period=3s',
         '--leader-elect=true',
       ]);
       const scheduler = startProcess(process.execPath, [join(bin, 'kube-scheduler'), `--config=${schedulerConfig}`, '--bind-address=127.0.0.1', '--secure-port=10259']);
@@ -519,8 +530,19 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
       });
       expect(leases).toEqual(expect.arrayContaining(['kube-controller-manager', 'kube-scheduler']));
 
-      // node-b never posted status: after the grace period the controller marks it Unknown and taints it.
-      // (The grace period is the real default, 40 s; node-a keeps posting heartbeats meanwhile.)
+      // node-b never posted status: after the startup grace period the controller marks it Unknown and taints it,
+      // while node-a, whose "kubelet" (this test) keeps posting heartbeats, stays Ready and untainted.
+      const b = await waitFor('node-b marked Unknown', async () => {
+        const node = (await asAdmin('/api/v1/nodes/node-b')).json() as { spec: { taints?: { key: string; effect: string }[] }; status: { conditions?: { type: string; status: string; reason: string; message: string }[] } };
+        const ready = node.status.conditions?.find((c) => c.type === 'Ready');
+        return ready?.status === 'Unknown' && (node.spec.taints ?? []).length > 0 ? { ready, taints: node.spec.taints } : undefined;
+      }, 30_000);
+      expect(b.ready).toMatchObject({ reason: 'NodeStatusUnknown', message: 'Kubelet never posted node status.' });
+      expect(b.taints).toEqual([expect.objectContaining({ key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule' })]);
+      const a = (await asAdmin('/api/v1/nodes/node-a')).json() as { spec: { taints?: unknown[] }; status: { conditions: { type: string; status: string }[] } };
+      expect(a.status.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
+      expect(a.spec.taints ?? []).toEqual([]);
+      expect(run(kubectl, ['get', 'node', 'node-b', '--no-headers'], kubectlEnv).stdout).toMatch(/^node-b\s+NotReady\s/);
     });
 
     it('the scheduler binds a pending pod to the Ready node', async () => {

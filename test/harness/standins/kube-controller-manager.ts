@@ -38,6 +38,8 @@ interface KcmOptions {
   readonly serviceCidr?: Cidr4;
   readonly nodeMaskBits: number;
   readonly gracePeriodMs: number;
+  /** For nodes that never posted status (--node-startup-grace-period). */
+  readonly startupGraceMs: number;
   readonly monitorPeriodMs: number;
   readonly controllers: string[];
   readonly useServiceAccountCredentials: boolean;
@@ -84,6 +86,7 @@ function options(flags: ParsedFlags): KcmOptions {
     ...(serviceCidr ? { serviceCidr } : {}),
     nodeMaskBits: mask,
     gracePeriodMs: flags.duration('node-monitor-grace-period', 40_000),
+    startupGraceMs: flags.duration('node-startup-grace-period', 60_000),
     monitorPeriodMs: flags.duration('node-monitor-period', 5_000),
     controllers,
     useServiceAccountCredentials: flags.bool('use-service-account-credentials', false),
@@ -123,10 +126,11 @@ class ControllerClients {
   }
 }
 
-async function allocateCidrs(client: ApiClient, o: KcmOptions): Promise<void> {
+/** `reader` lists (kcm's own list/watch-everything credentials, like its shared informers); `client` writes. */
+async function allocateCidrs(reader: ApiClient, client: ApiClient, o: KcmOptions): Promise<void> {
   const range = o.clusterCidr;
   if (!range) return;
-  const nodes = (await client.list<Node>('/api/v1/nodes')).items;
+  const nodes = (await reader.list<Node>('/api/v1/nodes')).items;
   const count = 2 ** (o.nodeMaskBits - range.bits);
   const used = new Set<number>();
   for (const n of nodes) {
@@ -165,9 +169,9 @@ async function allocateCidrs(client: ApiClient, o: KcmOptions): Promise<void> {
 const pressureTypes = ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure'];
 const unreachable: Taint = { key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule' };
 
-async function monitorNodes(client: ApiClient, o: KcmOptions): Promise<void> {
-  const nodes = (await client.list<Node>('/api/v1/nodes')).items;
-  const leases = (await client.list('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases')).items as (KubeObject & { spec?: { renewTime?: string } })[];
+async function monitorNodes(reader: ApiClient, client: ApiClient, o: KcmOptions): Promise<void> {
+  const nodes = (await reader.list<Node>('/api/v1/nodes')).items;
+  const leases = (await reader.list('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases')).items as (KubeObject & { spec?: { renewTime?: string } })[];
   const now = Date.now();
   for (const node of nodes) {
     const name = node.metadata.name;
@@ -176,7 +180,7 @@ async function monitorNodes(client: ApiClient, o: KcmOptions): Promise<void> {
     const lease = leases.find((l) => l.metadata.name === name);
     const beats = [ready?.lastHeartbeatTime, lease?.spec?.renewTime].filter((t): t is string => !!t).map((t) => Date.parse(t));
     const last = beats.length > 0 ? Math.max(...beats) : Date.parse(node.metadata.creationTimestamp ?? '') || now;
-    const stale = now - last > o.gracePeriodMs;
+    const stale = now - last > (beats.length > 0 ? o.gracePeriodMs : o.startupGraceMs);
     const tainted = (node.spec?.taints ?? []).some((t) => t.key === unreachable.key && t.effect === unreachable.effect);
     if (stale && ready?.status !== 'Unknown') {
       const never = !ready;
@@ -208,8 +212,8 @@ async function monitorNodes(client: ApiClient, o: KcmOptions): Promise<void> {
   }
 }
 
-async function ensureDefaultServiceAccounts(client: ApiClient): Promise<void> {
-  const namespaces = (await client.list('/api/v1/namespaces')).items;
+async function ensureDefaultServiceAccounts(reader: ApiClient, client: ApiClient): Promise<void> {
+  const namespaces = (await reader.list('/api/v1/namespaces')).items;
   for (const ns of namespaces) {
     const name = ns.metadata.name;
     if ((ns.status as { phase?: string } | undefined)?.phase === 'Terminating') continue;
@@ -221,10 +225,10 @@ async function ensureDefaultServiceAccounts(client: ApiClient): Promise<void> {
   }
 }
 
-async function controllerLoop(clients: ControllerClients, o: KcmOptions, signal: AbortSignal, isLeader: () => boolean): Promise<void> {
-  const loops: { name: string; sa: string; enabled: boolean; run: (c: ApiClient) => Promise<void> }[] = [
-    { name: 'node-ipam-controller', sa: 'node-controller', enabled: o.allocateNodeCidrs && controllerEnabled(o.controllers, 'node-ipam-controller', 'nodeipam'), run: (c) => allocateCidrs(c, o) },
-    { name: 'node-lifecycle-controller', sa: 'node-controller', enabled: controllerEnabled(o.controllers, 'node-lifecycle-controller', 'nodelifecycle'), run: (c) => monitorNodes(c, o) },
+async function controllerLoop(reader: ApiClient, clients: ControllerClients, o: KcmOptions, signal: AbortSignal, isLeader: () => boolean): Promise<void> {
+  const loops: { name: string; sa: string; enabled: boolean; run: (r: ApiClient, c: ApiClient) => Promise<void> }[] = [
+    { name: 'node-ipam-controller', sa: 'node-controller', enabled: o.allocateNodeCidrs && controllerEnabled(o.controllers, 'node-ipam-controller', 'nodeipam'), run: (r, c) => allocateCidrs(r, c, o) },
+    { name: 'node-lifecycle-controller', sa: 'node-controller', enabled: controllerEnabled(o.controllers, 'node-lifecycle-controller', 'nodelifecycle'), run: (r, c) => monitorNodes(r, c, o) },
     { name: 'serviceaccount-controller', sa: 'service-account-controller', enabled: controllerEnabled(o.controllers, 'serviceaccount-controller', 'serviceaccount'), run: ensureDefaultServiceAccounts },
   ];
   for (const l of loops) if (l.enabled) klog('controllermanager.go:781').info('Started controller', { controller: l.name });
@@ -233,7 +237,7 @@ async function controllerLoop(clients: ControllerClients, o: KcmOptions, signal:
       for (const l of loops) {
         if (!l.enabled || signal.aborted) continue;
         try {
-          await l.run(await clients.forController(l.sa));
+          await l.run(reader, await clients.forController(l.sa));
         } catch (err) {
           log.error('controller sync failed', { controller: l.name, err: (err as Error).message });
         }
@@ -286,7 +290,7 @@ runStandin({
     } else {
       leader = true;
     }
-    void controllerLoop(clients, o, abort.signal, () => leader);
+    void controllerLoop(client, clients, o, abort.signal, () => leader);
     return {
       close: async () => {
         abort.abort();
