@@ -74,7 +74,7 @@ export interface HostKeyErrorContext {
 /** The user-facing error for a verdict that refuses the connection (unknown, changed, revoked). */
 export function hostKeyError(verdict: Exclude<HostKeyVerdict, { status: 'ok' | 'new' }>, ctx: HostKeyErrorContext): HostKeyError {
   const name = knownHostsName(ctx.host, ctx.port);
-  const where = { host: `${ctx.host}:${ctx.port}` };
+  const where = { host: ctx.host };
   switch (verdict.status) {
     case 'unknown': {
       const others = verdict.otherKeyTypes.length ? ` (known_hosts has only ${verdict.otherKeyTypes.join(', ')} keys for it)` : '';

@@ -116,7 +116,7 @@ function connectFailure(
   }
   if (err.level === 'client-authentication') return authError();
   if (err.level === 'client-timeout') {
-    return new ConnectError(`no SSH handshake from ${target} within ${Math.round(readyTimeoutMs / 1000)} s`, {
+    return new ConnectError(`no SSH handshake from ${target} within ${Number((readyTimeoutMs / 1000).toFixed(1))} s`, {
       ...where,
       hint: 'check the address and port, that sshd runs there, and that no firewall drops the packets',
     });
@@ -145,7 +145,6 @@ function connectFailure(
     hint: 'check the host, its sshd log and the profile settings for it',
   });
 }
-
 
 async function loadKnownHosts(file: string, host: string): Promise<KnownHosts> {
   try {

@@ -5,6 +5,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectError, DeployError, RemoteCommandError } from '../../src/errors.js';
@@ -67,6 +68,7 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
 }
 
 beforeAll(async () => {
+  if (process.getuid?.() !== 0) throw new Error('the SSH layer system tests run sshd, useradd and sudo: run them as root');
   dir = mkdtempSync(join(tmpdir(), 'kubeup-ssh-layer-'));
   key = makeClientKey(dir, 'id_ed25519');
   passKey = makeClientKey(dir, 'id_pass', { passphrase: PASSPHRASE, type: 'ecdsa' });
@@ -169,6 +171,19 @@ describe('connect and authenticate', () => {
     const err = await failure(open(spec(sshdA, { auth: {} })));
     expect(err).toBeInstanceOf(AuthError);
     expect(err.message).toMatch(/^no way to log in to root@127\.0\.0\.1:\d+/);
+  });
+
+  it('gives up on a port that accepts but never speaks SSH', async () => {
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      const err = await failure(open(spec(sshdA, { port }), { readyTimeoutMs: 700 }));
+      expect(err).toBeInstanceOf(ConnectError);
+      expect(err.message).toBe(`no SSH handshake from 127.0.0.1:${port} within 0.7 s`);
+    } finally {
+      silent.close();
+    }
   });
 
   it('reports a refused port with a hint about sshd and the port field', async () => {
