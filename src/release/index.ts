@@ -22,6 +22,8 @@ export interface FetchArtifactsOptions extends Omit<HttpOptions, 'signal'> {
   signal?: AbortSignal;
   /** Downloads at once. */
   concurrency?: number;
+  /** Use the cache only: a file that is not there (verified) is an error instead of a download. */
+  offline?: boolean;
 }
 
 /** The artefacts nobody knows a sha256 for: kubeup will not fetch them. */
@@ -75,6 +77,12 @@ async function fetchOne(a: Artifact, opts: FetchArtifactsOptions): Promise<Fetch
   const known = a.checksum.kind === 'pinned' ? a.checksum.sha256 : undefined;
   let sha256 = await verifiedCached(entry, known);
   const fromCache = sha256 !== undefined;
+  if (sha256 === undefined && opts.offline) {
+    throw new DownloadError(`${a.fileName} is not in the download cache ${opts.cacheDir} (offline mode)`, {
+      file: a.fileName,
+      hint: 'fill the cache first with `kubeup cache prepare` on a machine that can reach the mirror, and copy the cache folder here',
+    });
+  }
   if (sha256 === undefined) {
     const expected = await expectedFor(a, opts);
     await ensureEntryDir(entry);

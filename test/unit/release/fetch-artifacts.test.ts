@@ -92,6 +92,23 @@ describe('prepareCache with a mirror for every component', () => {
     expect(await readFile(kubelet.binaries[0]!.path)).toEqual(release.binaries.get('kubernetes/arm64/kubelet')!.get('kubelet'));
   });
 
+  it('works offline from a prepared cache, and names what is missing when the cache is not complete', async () => {
+    const release = await serveRelease(server, ['amd64']);
+    await prepareCache(release.profile, ['amd64'], { cacheDir, ...fast });
+    await server.stop();
+    const offline = await prepareCache(release.profile, ['amd64'], { cacheDir, ...fast, offline: true });
+    expect(offline.every((f) => f.fromCache)).toBe(true);
+
+    const runc = offline.find((f) => f.artifact.component === 'runc')!;
+    await rm(runc.file);
+    const err = (await prepareCache(release.profile, ['amd64'], { cacheDir, ...fast, offline: true }).catch((e: unknown) => e)) as DownloadError;
+    expect(err).toBeInstanceOf(DownloadError);
+    expect(err.message).toBe(`runc.amd64 is not in the download cache ${cacheDir} (offline mode)`);
+    expect(err.hint).toContain('kubeup cache prepare');
+    server = new FixtureServer();
+    await server.start();
+  });
+
   it('replaces a corrupted cache entry by downloading it again', async () => {
     const release = await serveRelease(server, ['amd64']);
     const first = await prepareCache(release.profile, ['amd64'], { cacheDir, ...fast });
