@@ -111,8 +111,14 @@ export function errorsOf(s: WizardState, form: FormId): FormErrors {
 
 /** Whether anything differs from where the wizard started (then cancelling asks first). */
 export function isTouched(s: WizardState): boolean {
-  const typing = [s.hostEditor, s.parkedHost].some((e) => e && e.host.address.trim() !== '');
-  return typing || JSON.stringify(s.draft) !== JSON.stringify(s.initialDraft);
+  return hostEdited(s, s.hostEditor) || hostEdited(s, s.parkedHost) || JSON.stringify(s.draft) !== JSON.stringify(s.initialDraft);
+}
+
+/** Whether a host editor holds anything other than what it was opened with. */
+function hostEdited(s: WizardState, editor: HostEditor | undefined): boolean {
+  if (!editor) return false;
+  const origin = editor.slot === 'new' ? newHostDraft() : s.draft.hosts[editor.slot];
+  return JSON.stringify(editor.host) !== JSON.stringify(origin);
 }
 
 export function fieldValue(s: WizardState, form: FormId, key: string): FieldValue {
@@ -174,7 +180,7 @@ function back(s: WizardState): WizardState {
   if (form && s.forms[form].choosing) return withForm(s, form, { choosing: false });
   switch (s.step) {
     case 'hosts':
-      if (s.hostEditor) return { ...s, parkedHost: s.hostEditor, hostEditor: undefined };
+      if (s.hostEditor) return { ...s, parkedHost: hostEdited(s, s.hostEditor) ? s.hostEditor : undefined, hostEditor: undefined };
       if (s.hostMenu !== undefined) return { ...s, hostMenu: undefined };
       return cancel(s);
     case 'save':

@@ -72,6 +72,14 @@ describe('wizard state: hosts', () => {
     expect(run(s, { type: 'hosts-choice', choice: 'add' }).hostEditor!.host.address).toBe('192.168.213.40');
   });
 
+  it('keeps nothing when a host editor is left without changes, and that alone does not ask before quitting', () => {
+    const s = run(fresh(ONE_HOST), { type: 'hosts-choice', choice: 'host:0' }, { type: 'host-menu-choice', choice: 'edit' });
+    expect(isTouched(s)).toBe(false);
+    const left = run(s, { type: 'back' });
+    expect(left.parkedHost).toBeUndefined();
+    expect(run(left, { type: 'back' }).result).toEqual({ cancelled: true });
+  });
+
   it('removes a host from its menu', () => {
     const s = run(
       fresh({ name: 'x', hosts: [{ address: 'a1', roles: 'a' }, { address: 'w1', roles: 'i' }] }),
