@@ -23,7 +23,7 @@ const MASTER: CertificatePlan[] = [
     identity: 'service-account',
     key: SERVICE_ACCOUNT_KEY,
     publicKey: SERVICE_ACCOUNT_PUB,
-    restarts: ['kube-apiserver', 'kube-controller-manager'].map((d) => unitName(d as Daemon)),
+    restarts: [unitName('kube-apiserver'), unitName('kube-controller-manager')],
   },
 ];
 

@@ -4,6 +4,18 @@ import type { Component } from '../profile/types.js';
 import { renderRbacObjects } from '../render/rbac.js';
 import type { BinaryPlan, CertificatePlan, HostPlan, PhasePlan, Plan } from './types.js';
 
+/** Release names as upstream spells them. */
+const COMPONENT_LABELS: Record<Component, string> = {
+  kubernetes: 'kubernetes',
+  etcd: 'etcd',
+  flannel: 'flannel',
+  flannelCniPlugin: 'flannel-cni-plugin',
+  containerd: 'containerd',
+  runc: 'runc',
+  cniPlugins: 'cni-plugins',
+};
+const componentLabel = (c: Component) => COMPONENT_LABELS[c];
+
 const octal = (mode: number) => mode.toString(8).padStart(4, '0');
 const hostLabel = (h: HostPlan) => `${h.id} (node ${h.nodeName})`;
 
@@ -58,17 +70,6 @@ function provision(h: HostPlan): string[] {
     `     start: ${h.units.join(', ')}`,
   ];
 }
-
-const COMPONENT_LABELS: Record<Component, string> = {
-  kubernetes: 'kubernetes',
-  etcd: 'etcd',
-  flannel: 'flannel',
-  flannelCniPlugin: 'flannel-cni-plugin',
-  containerd: 'containerd',
-  runc: 'runc',
-  cniPlugins: 'cni-plugins',
-};
-const componentLabel = (c: Component) => COMPONENT_LABELS[c];
 
 function phaseBody(plan: Plan, phase: PhasePlan): string[] {
   const hosts = plan.hosts.filter((h) => phase.hosts.includes(h.id));
