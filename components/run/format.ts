@@ -32,3 +32,30 @@ export function keepEnd(text: string, max: number): string {
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
+
+/** Breaks text into lines of at most `width` characters (at spaces where it can), keeping its own line breaks. */
+export function wrapText(text: string, width: number): string[] {
+  const w = Math.max(1, width);
+  const out: string[] = [];
+  for (const raw of text.split('\n')) {
+    let line = raw;
+    while (line.length > w) {
+      const cut = line.lastIndexOf(' ', w);
+      const at = cut > w / 2 ? cut : w;
+      out.push(line.slice(0, at));
+      line = line.slice(at).replace(/^ /, '');
+    }
+    out.push(line);
+  }
+  return out;
+}
+
+/**
+ * At most `n` lines of an error: its first line (what failed) and its last lines (for a unit that did not start,
+ * the end of its journal says why).
+ */
+export function errorExcerpt(text: string, width: number, n: number): string[] {
+  const lines = wrapText(text, width);
+  if (lines.length <= n) return lines;
+  return n <= 1 ? lines.slice(0, 1) : [lines[0]!, ...lines.slice(lines.length - (n - 1))];
+}

@@ -1,9 +1,16 @@
 // Derived facts the panes and the summary show, read from the store's state. Pure.
-import type { HostStep, HostView, RunState, Transfer } from '../../src/tasks/run-store.js';
+import type { HostStep, HostView, RunState, TaskState, Transfer } from '../../src/tasks/run-store.js';
 
 export const roleText = (h: Pick<HostView, 'roles'>) => h.roles.join('+');
 
 export const nodeNameOf = (h: HostView) => h.nodeName ?? h.learnedName;
+
+/** The host's state as one glyph shows it. */
+export function hostState(h: HostView): TaskState {
+  if (h.error !== undefined || h.failedPhase !== undefined) return 'failed';
+  if (runningStep(h)) return 'running';
+  return h.steps.length > 0 && h.steps.every((s) => s.state === 'done' || s.state === 'skipped') ? 'done' : 'waiting';
+}
 
 export function runningStep(h: HostView): HostStep | undefined {
   return h.steps.find((s) => s.state === 'running');
