@@ -432,6 +432,18 @@ describe('upload and read', () => {
     expect(statSync(folder).isDirectory()).toBe(true);
   });
 
+  it('runs many uploads and commands in parallel on one session without tripping MaxSessions', async () => {
+    const session = await open(spec(sshdA, { user: nopassUser.name }));
+    const folder = join(base(), 'parallel');
+    const results = await Promise.all([
+      ...Array.from({ length: 12 }, (_, i) => session.upload(join(folder, `f${i}`), Buffer.from(`file ${i}\n`), { mode: 0o644 })),
+      ...Array.from({ length: 6 }, (_, i) => session.exec(['echo', String(i)], { sudo: true })),
+    ]);
+    expect(results.slice(0, 12).every((r) => 'changed' in r && r.changed)).toBe(true);
+    expect(readdirSync(folder).sort()).toEqual(Array.from({ length: 12 }, (_, i) => `f${i}`).sort());
+    expect(readFileSync(join(folder, 'f7'), 'utf8')).toBe('file 7\n');
+  });
+
   it('reads files back, and undefined for a missing one', async () => {
     const session = await open(spec(sshdA));
     const target = join(base(), 'read-me');
