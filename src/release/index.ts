@@ -31,7 +31,7 @@ export function missingChecksums(artifacts: readonly Artifact[]): Artifact[] {
   return artifacts.filter((a) => a.checksum.kind === 'missing');
 }
 
-function missingChecksumError(missing: readonly Artifact[]): DownloadError {
+export function missingChecksumError(missing: readonly Artifact[]): DownloadError {
   const files = [...new Set(missing.map((a) => a.fileName))].sort();
   const example = files.map((f) => `    "${f}": "<sha256>"`).join('\n');
   return new DownloadError(

@@ -9,7 +9,7 @@ import type { HostPlan, Plan } from '../plan/types.js';
 import { clusterIdentities, ensureClusterPki, identityInputFromPlan, renderKubeconfig, writeMergedKubeconfig, ADMIN_USER } from '../pki/index.js';
 import { executeSteps } from '../provision/execute.js';
 import { hostSteps } from '../provision/steps.js';
-import { artifactsForRoles, fetchArtifacts, releaseManifest, resolveCacheDir, type Arch } from '../release/index.js';
+import { artifactsForRoles, fetchArtifacts, missingChecksumError, missingChecksums, releaseManifest, resolveCacheDir, type Arch } from '../release/index.js';
 import { renderRbacObjects } from '../render/rbac.js';
 import { hostId, type Profile } from '../profile/types.js';
 import { ApiClient } from '../verify/api-client.js';
@@ -272,7 +272,17 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
   ];
 }
 
+/**
+ * What can be known before connecting anywhere: an artefact nobody knows a sha256 for would stop the run at the
+ * download phase, after preflight; say so at once instead.
+ */
+export function checkBeforeConnecting(profile: Profile): void {
+  const missing = missingChecksums(releaseManifest(profile, ['amd64']).filter((a) => a.roles.some((r) => r !== 'local')));
+  if (missing.length) throw missingChecksumError(missing);
+}
+
 export async function runUp(profile: Profile, opts: RunOptions, deps: RunDeps): Promise<UpResult> {
+  checkBeforeConnecting(profile);
   const recorder = new RunRecorder(opts.stateDir, profile.name, 'up', deps.now());
   const ctx: RunCtx = { sessions: new Map(), facts: {}, artifacts: [], records: new Map(), acceptedHostKeys: new Map(), recorder };
   const result: { report?: ClusterReport } = {};

@@ -1,4 +1,4 @@
-// The control-plane stand-ins, bundled exactly as they run inside test hosts, against a REAL etcd (Debian's etcd
+// The control-plane stand-ins, bundled and executed exactly as they run inside test hosts, against a REAL etcd (Debian's etcd
 // 3.4, TLS + client-cert auth) and the REAL kubectl v1.35.2, with certificates made by the real openssl.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -8,6 +8,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildStandin } from './standins/build.js';
+import { StandinExit } from './standins/common/errors.js';
+import { flagSpecFromReference, parseFlags, type FlagReference } from './standins/common/flags.js';
+import { loadKubeconfig } from './standins/common/kubeconfig.js';
+import { checkNotExpired, checkSignedByOneOf, loadCertificates, loadKeyPair } from './standins/common/pki.js';
 
 const repo = resolve(__dirname, '..', '..');
 const version = 'v1.35.2';
@@ -264,7 +268,7 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
     kubeconfig(join(dir, 'scheduler.kubeconfig'), apiUrl, pki.path('ca.crt'), pki.path('scheduler.crt'), pki.path('scheduler.key'), 'system:kube-scheduler');
     kubectlEnv = { ...process.env, HOME: dir, KUBECONFIG: adminKubeconfig, KUBECACHEDIR: join(dir, 'kube-cache') };
 
-    apiserver = startProcess(process.execPath, [join(bin, 'kube-apiserver'), ...apiFlags()]);
+    apiserver = startProcess(join(bin, 'kube-apiserver'), [...apiFlags()]);
     await waitFor('the API server to be ready', async () => {
       const r = await asAdmin('/readyz');
       return r.status === 200 ? true : undefined;
@@ -281,42 +285,42 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
 
   describe('command line', () => {
     it('prints the version it was built as', () => {
-      const r = run(process.execPath, [join(bin, 'kube-apiserver'), '--version']);
+      const r = run(join(bin, 'kube-apiserver'), ['--version']);
       expect(r.code).toBe(0);
       expect(r.stdout).toBe(`Kubernetes ${version}\n`);
     });
 
     it('refuses an unknown flag with cobra\'s message after the usage', () => {
-      const r = run(process.execPath, [join(bin, 'kube-apiserver'), '--etcd-servers=https://127.0.0.1:1', '--no-such-flag=1']);
+      const r = run(join(bin, 'kube-apiserver'), ['--etcd-servers=https://127.0.0.1:1', '--no-such-flag=1']);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('Usage:\n  kube-apiserver [flags]');
       expect(r.stderr.trimEnd().split('\n').pop()).toBe('Error: unknown flag: --no-such-flag');
     });
 
     it('refuses a malformed value with pflag\'s message', () => {
-      const r = run(process.execPath, [join(bin, 'kube-apiserver'), '--secure-port=abc']);
+      const r = run(join(bin, 'kube-apiserver'), ['--secure-port=abc']);
       expect(r.code).toBe(1);
       expect(r.stderr.trimEnd().split('\n').pop()).toBe('Error: invalid argument "abc" for "--secure-port" flag: strconv.ParseInt: parsing "abc": invalid syntax');
     });
 
     it('refuses a flag of another component (kubelet\'s --pod-cidr) and accepts a deprecated one with a warning', () => {
-      const unknown = run(process.execPath, [join(bin, 'kube-scheduler'), '--pod-cidr=10.0.0.0/24']);
+      const unknown = run(join(bin, 'kube-scheduler'), ['--pod-cidr=10.0.0.0/24']);
       expect(unknown.code).toBe(1);
       expect(unknown.stderr).toContain('Error: unknown flag: --pod-cidr');
-      const deprecated = run(process.execPath, [join(bin, 'kube-apiserver'), '--admission-control=NodeRestriction']);
+      const deprecated = run(join(bin, 'kube-apiserver'), ['--admission-control=NodeRestriction']);
       expect(deprecated.stderr).toContain('Flag --admission-control has been deprecated, Use --enable-admission-plugins or --disable-admission-plugins instead.');
       expect(deprecated.stderr).toContain('--etcd-servers must be specified');
     });
 
     it('refuses to start without the required flags, naming all of them', () => {
-      const r = run(process.execPath, [join(bin, 'kube-apiserver'), `--tls-cert-file=${pki.path('apiserver.crt')}`, `--tls-private-key-file=${pki.path('apiserver.key')}`]);
+      const r = run(join(bin, 'kube-apiserver'), [`--tls-cert-file=${pki.path('apiserver.crt')}`, `--tls-private-key-file=${pki.path('apiserver.key')}`]);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('"command failed" err="[--etcd-servers must be specified, service-account-issuer is a required flag, --service-account-signing-key-file and --service-account-issuer are required flags]"');
     });
 
     it('refuses a serving certificate that does not match its key, naming both files', () => {
       const flags = apiFlags().map((f) => (f.startsWith('--tls-private-key-file=') ? `--tls-private-key-file=${pki.path('admin.key')}` : f));
-      const r = run(process.execPath, [join(bin, 'kube-apiserver'), ...flags]);
+      const r = run(join(bin, 'kube-apiserver'), [...flags]);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('tls: private key does not match public key');
       expect(r.stderr).toContain(pki.path('apiserver.crt'));
@@ -325,9 +329,96 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
 
     it('refuses a missing client CA file, naming it', () => {
       const flags = apiFlags().map((f) => (f.startsWith('--client-ca-file=') ? `--client-ca-file=${join(dir, 'nope.crt')}` : f));
-      const r = run(process.execPath, [join(bin, 'kube-apiserver'), ...flags]);
+      const r = run(join(bin, 'kube-apiserver'), [...flags]);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`open ${join(dir, 'nope.crt')}: no such file or directory`);
+    });
+  });
+
+  describe('shared library', () => {
+    const refuses = (fn: () => unknown): string => {
+      try {
+        fn();
+      } catch (err) {
+        expect(err).toBeInstanceOf(StandinExit);
+        return (err as Error).message;
+      }
+      throw new Error('expected a refusal');
+    };
+
+    it('refuses a certificate not signed by the CA it must trust, and an expired one, naming the file', () => {
+      const intruder = pki.path('intruder.crt');
+      const cas = loadCertificates(pki.path('ca.crt'), 'client CA');
+      const [cert] = loadCertificates(intruder, 'client cert');
+      expect(refuses(() => checkSignedByOneOf(cert!, cas, intruder, pki.path('ca.crt'), 'client certificate'))).toContain(
+        `client certificate: ${intruder}: x509: certificate signed by unknown authority`,
+      );
+      expect(() => loadKeyPair(admin.cert, admin.key, 'admin', { cas, path: pki.path('ca.crt') })).not.toThrow();
+      const inThreeDays = new Date(Date.now() + 3 * 86_400_000);
+      expect(refuses(() => checkNotExpired(cert!, intruder, 'client certificate', inThreeDays))).toContain(
+        `client certificate: ${intruder}: x509: certificate has expired or is not yet valid: current time`,
+      );
+      const notPem = join(dir, 'not-a-cert.pem');
+      writeFileSync(notPem, 'hello\n');
+      expect(refuses(() => loadCertificates(notPem, 'client CA'))).toBe(`client CA: ${notPem}: data does not contain any valid RSA or ECDSA certificates`);
+    });
+
+    it('loads kubeconfigs like client-go and refuses what it refuses', () => {
+      const cfg = loadKubeconfig(adminKubeconfig);
+      expect(cfg).toMatchObject({ server: apiUrl, userName: 'admin', contextName: 'test' });
+      expect(cfg.certPem).toBe(readFileSync(admin.cert, 'utf8'));
+      const relative = join(dir, 'pki', 'relative.kubeconfig');
+      writeFileSync(relative, readFileSync(adminKubeconfig, 'utf8').replace(/certificate-authority-data: .*/, 'certificate-authority: ca.crt'));
+      expect(loadKubeconfig(relative).caPem).toBe(readFileSync(pki.path('ca.crt'), 'utf8'));
+      const broken = join(dir, 'broken.kubeconfig');
+      writeFileSync(broken, readFileSync(adminKubeconfig, 'utf8').replace('current-context: test', 'current-context: prod'));
+      expect(refuses(() => loadKubeconfig(broken))).toBe('invalid configuration: context was not found for specified context: prod');
+      writeFileSync(broken, readFileSync(adminKubeconfig, 'utf8').replace(/ {4}client-key-data: .*\n/, ''));
+      expect(refuses(() => loadKubeconfig(broken))).toBe('invalid configuration: client-key-data or client-key must be specified for admin to use the clientCert authentication method.');
+      writeFileSync(broken, readFileSync(adminKubeconfig, 'utf8').replace(/certificate-authority-data: .*/, 'certificate-authority: /nowhere/ca.crt'));
+      expect(refuses(() => loadKubeconfig(broken))).toBe('invalid configuration: unable to read certificate-authority /nowhere/ca.crt for test due to open /nowhere/ca.crt: no such file or directory');
+    });
+
+    it('parses flags with pflag semantics and Go value checks', () => {
+      const ref = JSON.parse(readFileSync(join(repo, 'test', 'fixtures', 'k8s-flags', 'kube-controller-manager-1.35.json'), 'utf8')) as FlagReference;
+      const spec = flagSpecFromReference(ref);
+      const p = parseFlags(['--controllers=*,-ttl', '--controllers', 'bootstrapsigner', '--allocate-node-cidrs', '-v', '4', '--node_monitor_period=1m30s', '--leader-elect=false'], spec);
+      expect(p.list('controllers')).toEqual(['*', '-ttl', 'bootstrapsigner']);
+      expect(p.bool('allocate-node-cidrs', false)).toBe(true);
+      expect(p.bool('leader-elect', true)).toBe(false);
+      expect(p.int('v', 0)).toBe(4);
+      expect(p.duration('node-monitor-period', 0)).toBe(90_000);
+      const error = (argv: string[]): string => {
+        try {
+          parseFlags(argv, spec);
+        } catch (err) {
+          return (err as Error).message;
+        }
+        return 'accepted';
+      };
+      expect(error(['--node-cidr-mask-size=4294967296'])).toBe('invalid argument "4294967296" for "--node-cidr-mask-size" flag: strconv.ParseInt: parsing "4294967296": value out of range');
+      expect(error(['--node-monitor-period=5'])).toBe('invalid argument "5" for "--node-monitor-period" flag: time: missing unit in duration "5"');
+      expect(error(['--kubeconfig'])).toBe('flag needs an argument: --kubeconfig');
+      expect(error(['-x'])).toBe("unknown shorthand flag: 'x' in -x");
+      expect(error(['run'])).toBe('"kube-controller-manager" does not take any arguments, got ["run"]');
+    });
+
+    it('builds each version with its own flag list: a 1.34 build refuses a flag that came in 1.35', async () => {
+      const old = join(bin, 'kube-scheduler-1.34');
+      await buildStandin('kube-scheduler', 'v1.34.5', old);
+      expect(run(old, ['--version']).stdout).toBe('Kubernetes v1.34.5\n');
+      expect(run(old, ['--min-compatibility-version=1.34']).stderr).toContain('Error: unknown flag: --min-compatibility-version');
+      await expect(buildStandin('kube-scheduler', 'v1.29.0', join(bin, 'x'))).rejects.toThrow(/no flag list for kube-scheduler v1\.29\.0/);
+    });
+
+    it('pads a build to the requested size', async () => {
+      const padded = join(bin, 'kube-scheduler-padded');
+      await buildStandin('kube-scheduler', version, padded, { padToBytes: 2_000_000 });
+      const unpadded = join(bin, 'kube-scheduler-unpadded');
+      await buildStandin('kube-scheduler', version, unpadded);
+      expect(readFileSync(unpadded).length).toBeLessThan(2_000_000);
+      expect(readFileSync(padded).length).toBeGreaterThanOrEqual(2_000_000);
+      expect(run(padded, ['--version']).stdout).toBe(`Kubernetes ${version}\n`);
     });
   });
 
@@ -453,10 +544,10 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
 
   describe('controller-manager and scheduler', () => {
     it('refuses a kubeconfig that does not exist, and a pod CIDR mask that does not fit', () => {
-      const noKc = run(process.execPath, [join(bin, 'kube-controller-manager'), `--kubeconfig=${join(dir, 'missing.kubeconfig')}`]);
+      const noKc = run(join(bin, 'kube-controller-manager'), [`--kubeconfig=${join(dir, 'missing.kubeconfig')}`]);
       expect(noKc.code).toBe(1);
       expect(noKc.stderr).toContain(`stat ${join(dir, 'missing.kubeconfig')}: no such file or directory`);
-      const mask = run(process.execPath, [join(bin, 'kube-controller-manager'), `--kubeconfig=${join(dir, 'kcm.kubeconfig')}`, '--allocate-node-cidrs=true', '--cluster-cidr=10.200.0.0/24', '--node-cidr-mask-size=16']);
+      const mask = run(join(bin, 'kube-controller-manager'), [`--kubeconfig=${join(dir, 'kcm.kubeconfig')}`, '--allocate-node-cidrs=true', '--cluster-cidr=10.200.0.0/24', '--node-cidr-mask-size=16']);
       expect(mask.code).toBe(1);
       expect(mask.stderr).toContain('Invalid --cluster-cidr, mask size of cluster CIDR must be less than or equal to --node-cidr-mask-size');
     });
@@ -464,7 +555,7 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
     it('refuses an unknown field in the scheduler configuration file', () => {
       const cfg = join(dir, 'bad-scheduler.yaml');
       writeFileSync(cfg, `apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nclientConnection:\n  kubeconfig: ${join(dir, 'scheduler.kubeconfig')}\n  kubeconfg: typo\n`);
-      const r = run(process.execPath, [join(bin, 'kube-scheduler'), `--config=${cfg}`]);
+      const r = run(join(bin, 'kube-scheduler'), [`--config=${cfg}`]);
       expect(r.code).toBe(1);
       // klog quotes the error text, so its inner quotes arrive escaped, as from the real binary
       expect(r.stderr).toContain('strict decoding error: unknown field \\"clientConnection.kubeconfg\\"');
@@ -480,8 +571,7 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
           body: { status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: `${new Date().toISOString().slice(0, 19)}Z` }] } },
         }).catch(() => undefined);
       }, 1000);
-      const kcm = startProcess(process.execPath, [
-        join(bin, 'kube-controller-manager'),
+      const kcm = startProcess(join(bin, 'kube-controller-manager'), [
         `--kubeconfig=${join(dir, 'kcm.kubeconfig')}`,
         `--authentication-kubeconfig=${join(dir, 'kcm.kubeconfig')}`,
         `--authorization-kubeconfig=${join(dir, 'kcm.kubeconfig')}`,
@@ -501,7 +591,7 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
         '--node-startup-grace-period=3s',
         '--leader-elect=true',
       ]);
-      const scheduler = startProcess(process.execPath, [join(bin, 'kube-scheduler'), `--config=${schedulerConfig}`, '--bind-address=127.0.0.1', '--secure-port=10259']);
+      const scheduler = startProcess(join(bin, 'kube-scheduler'), [`--config=${schedulerConfig}`, '--bind-address=127.0.0.1', '--secure-port=10259']);
 
       const cidrs = await waitFor('pod CIDRs on both nodes', async () => {
         const nodes = (await asAdmin('/api/v1/nodes')).json().items as { metadata: { name: string }; spec: { podCIDR?: string; podCIDRs?: string[] } }[];

@@ -3,6 +3,7 @@
  * executable Node 18 script, with the version and that version's flag list embedded. The result runs inside test
  * hosts (Debian bookworm's nodejs 18) with no node_modules.
  */
+import { wrapInElf } from './elf.js';
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
@@ -73,6 +74,9 @@ export async function buildStandin(name: string, k8sVersion: string, outFile: st
     minifySyntax: true,
   });
   chmodSync(outFile, 0o755);
+  // Real release binaries are ELF files, and kubeup checks for that: ship the stand-in as one too.
+  wrapInElf(outFile);
+  // Padding goes last: the JavaScript runs to the end of the file, so a trailing comment keeps it valid.
   const pad = opts.padToBytes ?? 0;
   const size = statSync(outFile).size;
   const wrapper = '\n/* padding: '.length + ' */\n'.length;
