@@ -172,7 +172,15 @@ export async function startMirror(opts: StartMirrorOptions = {}): Promise<Mirror
       if (res.destroyed) break;
       const buf = chunk as Buffer;
       sent += buf.length;
-      if (!res.write(buf)) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+      if (!res.write(buf)) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            res.off('drain', done).off('close', done);
+            resolve();
+          };
+          res.on('drain', done).on('close', done);
+        });
+      }
     }
     return sent;
   }
