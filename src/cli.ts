@@ -55,8 +55,9 @@ async function openWizard(store: ProfileStore, io: CliIo, initial?: unknown): Pr
     return EXIT.ok;
   }
   if (result.deployNow) {
-    const { describeDeploy } = await import('./cli/deploy.js');
-    return describeDeploy(result.profile, io);
+    // Exactly `kubeup up --profile NAME --yes` on the profile just saved: the run view in this terminal.
+    const { deployCommand } = await import('./cli/deploy.js');
+    return deployCommand('up', [], { profile: result.profile.name, yes: true } as Values, store, io);
   }
   io.out(`Saved. Deploy it later with:  kubeup up --profile ${result.profile.name}`);
   return EXIT.ok;

@@ -2,7 +2,8 @@
 // listr2 renderer that feeds that store, the abort signal the view fires when the user confirms a cancel, a sink
 // for warnings (the terminal belongs to Ink while it runs) and close(), which draws the last frame and unmounts.
 import React from 'react';
-import { render } from 'ink';
+import { render, type Instance } from 'ink';
+import { CancelledError } from '../../src/errors.js';
 import { hostId, type Profile } from '../../src/profile/types.js';
 import { RunViewRenderer } from '../../src/tasks/ink-renderer.js';
 import { initialRunState, RunStore, type HostInfo } from '../../src/tasks/run-store.js';
@@ -12,9 +13,13 @@ export interface RunViewHandle {
   renderer: { factory: typeof RunViewRenderer; options: { store: RunStore } };
   signal: AbortSignal;
   store: RunStore;
-  /** Shows a warning in the view; the caller prints the warnings after close(). */
+  /** Shows a warning in the view; follow() prints the warnings once the view has closed. */
   warn(host: string | undefined, message: string): void;
-  close(): Promise<void>;
+  /**
+   * Waits for the run, closes the view (its last frame stays on screen), prints the warnings it held, and turns a
+   * run the user cancelled into a CancelledError (exit 130) that keeps the run's log folder.
+   */
+  follow<T>(running: Promise<T>, print: (line: string) => void): Promise<T>;
 }
 
 export function hostsOfProfile(profile: Profile): HostInfo[] {
@@ -40,11 +45,40 @@ export function openRunView(profile: Profile, opts: OpenRunViewOptions = {}): Ru
     signal: controller.signal,
     store,
     warn: (host, message) => store.dispatch({ type: 'warning', ...(host !== undefined && { host }), message }),
-    async close() {
-      // Let React commit the last state (the summary) before Ink writes its final frame and lets go of the terminal.
-      await new Promise((resolve) => setImmediate(resolve));
-      app.unmount();
-      await app.waitUntilExit();
+    follow: async (running, print) => {
+      const printWarnings = () => store.getSnapshot().warnings.forEach((w) => print(`warning: ${w.host ? `${w.host}: ` : ''}${w.message}`));
+      let result;
+      try {
+        result = await running;
+      } catch (e) {
+        await close(app, store, e);
+        printWarnings();
+        if (!controller.signal.aborted) throw e;
+        const logDir = (e as { logDir?: string }).logDir;
+        throw Object.assign(
+          new CancelledError('deploy cancelled: the steps that were running finished, the rest did not start', {
+            hint: 'run kubeup up again to carry on: what is already done is kept and not redone',
+            cause: e,
+          }),
+          logDir ? { logDir } : {},
+        );
+      }
+      await close(app, store);
+      printWarnings();
+      if (controller.signal.aborted) print('The cancel came after the last step had started: the deploy finished.');
+      return result;
     },
   };
+}
+
+/** Ends the run in the store if its task tree never reported an end (it failed before starting), then unmounts. */
+async function close(app: Instance, store: RunStore, error?: unknown): Promise<void> {
+  if (!store.getSnapshot().finished) {
+    const message = error instanceof Error ? error.message : error === undefined ? undefined : String(error);
+    store.dispatch({ type: 'run-ended', ok: error === undefined, at: Date.now(), ...(message !== undefined && { error: message }) });
+  }
+  // Let React commit the last state (the summary) before Ink writes its final frame and lets go of the terminal.
+  await new Promise((resolve) => setImmediate(resolve));
+  app.unmount();
+  await app.waitUntilExit();
 }

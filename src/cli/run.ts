@@ -55,13 +55,18 @@ export async function runDeployCommand(command: 'up' | 'down', profile: Profile,
     }
   }
   const secrets = await gatherSecrets(profile, io);
+  const terminal = io.isTTY && !values.plain && !process.env.CI;
+  // `up` in a terminal: the live run view (Ink), part of the CLI's UI and loaded only here, as cli.ts loads the wizard.
+  const view = command === 'up' && terminal ? (await import('../../components/run/index.js')).openRunView(profile) : undefined;
   const opts: RunOptions = {
     concurrency: concurrency(values.concurrency),
     acceptNewHostKeys: values['accept-new-host-keys'] === true,
     secrets,
     stateDir: profileStateDir(profile.name),
-    renderer: io.isTTY && !values.plain && !process.env.CI ? 'default' : 'simple',
-    onWarning: (host, m) => io.err(`warning: ${host ? `${host}: ` : ''}${m}`),
+    renderer: view ? view.renderer : terminal ? 'default' : 'simple',
+    // While the view owns the terminal, warnings go into it; they are printed once it has closed.
+    onWarning: (host, m) => (view ? view.warn(host, m) : io.err(`warning: ${host ? `${host}: ` : ''}${m}`)),
+    ...(view && { signal: view.signal }),
     ...(process.env.KUBEUP_VERIFY_TIMEOUT_MS && { verifyTimeoutMs: Number(process.env.KUBEUP_VERIFY_TIMEOUT_MS) }),
     ...(process.env.KUBEUP_VALIDATE_TIMEOUT_MS && { validateTimeoutMs: Number(process.env.KUBEUP_VALIDATE_TIMEOUT_MS) }),
   };
@@ -75,7 +80,7 @@ export async function runDeployCommand(command: 'up' | 'down', profile: Profile,
       return 0;
     }
     const { runUp } = await import('../tasks/up.js');
-    const r = await runUp(profile, opts, deps);
+    const r = await (view ? view.follow(runUp(profile, opts, deps), io.err) : runUp(profile, opts, deps));
     pinAcceptedKeys(profile, r.ctx.acceptedHostKeys, store, values, io);
     if (r.reportText) io.out(`\n${r.reportText}`);
     io.out(`Kubeconfig: ${r.ctx.kubeconfigPath} (context ${profile.name})${r.ctx.kubeconfigBackup ? `, previous file saved as ${r.ctx.kubeconfigBackup}` : ''}`);
