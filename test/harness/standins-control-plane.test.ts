@@ -235,6 +235,7 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
     pki.leaf('kcm', 'ca', '/CN=system:kube-controller-manager', { usage: 'client' });
     pki.leaf('scheduler', 'ca', '/CN=system:kube-scheduler', { usage: 'client' });
     pki.leaf('intruder', 'other-ca', '/O=system:masters/CN=intruder', { usage: 'client' });
+    pki.leaf('server-only', 'ca', '/O=system:masters/CN=server-only', { usage: 'server' });
     pki.leaf('etcd-server', 'etcd-ca', '/CN=etcd', { usage: 'both', sans: 'IP:127.0.0.1,DNS:localhost' });
     pki.leaf('apiserver-etcd-client', 'etcd-ca', '/CN=kube-apiserver-etcd-client', { usage: 'client' });
     openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'sa.key'], pki.dir);
@@ -458,10 +459,15 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
       expect(missingObj.json()).toMatchObject({ reason: 'NotFound', message: 'configmaps "nope" not found' });
     });
 
-    it('rejects a client certificate from another CA with 401', async () => {
+    it('rejects a client certificate from another CA, or not meant for clients, with 401', async () => {
       const r = await https(`${apiUrl}/api/v1/nodes`, { ca: pki.path('ca.crt'), cert: pki.path('intruder.crt'), key: pki.path('intruder.key') });
       expect(r.status).toBe(401);
       expect(r.json()).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
+      // right CA, but a certificate for servers only: Go's verifier refuses it for client authentication
+      const serverOnly = await https(`${apiUrl}/api/v1/nodes`, { ca: pki.path('ca.crt'), cert: pki.path('server-only.crt'), key: pki.path('server-only.key') });
+      expect(serverOnly.status).toBe(401);
+      expect(apiserver.output()).toContain('failed: x509: certificate specifies an incompatible key usage');
+      expect(apiserver.output()).toContain('failed: x509: certificate signed by unknown authority');
     });
 
     it('lets anonymous callers read /healthz only, like the real public-info-viewer policy', async () => {

@@ -161,6 +161,8 @@ export function apiServerConfig(flags: ParsedFlags): ApiServerConfig {
     throw new StandinExit('service-account-key-file is a required flag');
   }
 
+  const kubeletCa = flags.string('kubelet-certificate-authority');
+  if (kubeletCa) loadCertificates(kubeletCa, 'failed to load --kubelet-certificate-authority');
   let kubeletClient: ApiServerConfig['kubeletClient'];
   if (kcCert && kcKey) {
     const pair = loadKeyPair(kcCert, kcKey, 'failed to load kubelet client certificate (--kubelet-client-certificate/--kubelet-client-key)');

@@ -242,7 +242,11 @@ export class ApiServer {
     const sock = req.socket as TLSSocket;
     const peer = sock.getPeerCertificate();
     if (peer && Object.keys(peer).length > 0) {
-      if (!sock.authorized || this.cfg.clientCas.length === 0) return null;
+      const failure = clientCertFailure(sock, peer.ext_key_usage, this.cfg.clientCas.length > 0);
+      if (failure) {
+        klog('authentication.go:73').error('Unable to authenticate the request', { err: `verifying certificate SN=${peer.serialNumber}, subject=${JSON.stringify(peer.subject?.CN ?? '')} failed: ${failure}` });
+        return null;
+      }
       const cn = typeof peer.subject?.CN === 'string' ? peer.subject.CN : '';
       const o = peer.subject?.O;
       const groups = Array.isArray(o) ? o : typeof o === 'string' ? [o] : [];
@@ -676,6 +680,22 @@ export class ApiServer {
     }
     res.end();
   }
+}
+
+/** Why a presented client certificate does not authenticate (Go's x509 error texts), or null when it does. */
+function clientCertFailure(sock: TLSSocket, extKeyUsage: string[] | undefined, haveClientCa: boolean): string | null {
+  if (!haveClientCa) return 'x509: no --client-ca-file configured, client certificates are not accepted';
+  if (!sock.authorized) {
+    const code = String((sock.authorizationError as unknown as { code?: string } | null)?.code ?? sock.authorizationError ?? '');
+    if (code.includes('EXPIRED') || code.includes('NOT_YET_VALID')) return 'x509: certificate has expired or is not yet valid';
+    if (code.includes('PURPOSE')) return 'x509: certificate specifies an incompatible key usage';
+    return 'x509: certificate signed by unknown authority';
+  }
+  // Like Go's verifier with ExtKeyUsageClientAuth: a certificate limited to other usages is refused.
+  if (extKeyUsage && extKeyUsage.length > 0 && !extKeyUsage.includes('1.3.6.1.5.5.7.3.2') && !extKeyUsage.includes('2.5.29.37.0')) {
+    return 'x509: certificate specifies an incompatible key usage';
+  }
+  return null;
 }
 
 function fieldValue(obj: KubeObject, path: string): string {
