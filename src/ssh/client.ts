@@ -28,7 +28,10 @@ export async function connect(spec: ConnectSpec, opts: ConnectOptions = {}): Pro
   }
   try {
     const client = await openClient(spec, opts, sock);
-    return new SshSession(spec, client, jump?.release, opts.maxChannels ?? 4);
+    return new SshSession(spec, client, jump?.release, {
+      maxChannels: opts.maxChannels ?? 4,
+      ...(opts.sudoPromptWaitMs ? { sudoPromptWaitMs: opts.sudoPromptWaitMs } : {}),
+    });
   } catch (err) {
     await jump?.release();
     throw err;

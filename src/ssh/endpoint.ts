@@ -34,6 +34,8 @@ export interface ConnectOptions {
   keepaliveIntervalMs?: number;
   /** Channels open at once on this connection (sshd's MaxSessions is 10). Default 4. */
   maxChannels?: number;
+  /** How long sudo may stay silent before its password prompt or the command starts. Default 20 s. */
+  sudoPromptWaitMs?: number;
   /** Things the user should see that did not stop the connection (dead agent socket, learned host key). */
   onWarning?: (message: string) => void;
   /** Called after a new host key was written to known_hosts (acceptNewHostKeys). */

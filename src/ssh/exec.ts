@@ -13,6 +13,8 @@ export interface ChannelRequest {
   timeoutMs?: number;
   /** Set when sudo runs with -S: the password goes to stdin at the first prompt marker, stdin after the ready one. */
   sudoPassword?: { markers: SudoMarkers; password: string };
+  /** How long to wait for sudo's prompt or the command's start; default SUDO_PROMPT_WAIT_MS. */
+  sudoPromptWaitMs?: number;
 }
 
 export interface ChannelOutcome {
@@ -24,9 +26,13 @@ export interface ChannelOutcome {
   timedOut: boolean;
   /** sudo asked a second time: the password was wrong. */
   sudoRejected: boolean;
+  /** sudo showed neither kubeup's prompt nor ran the command in time (another prompt, e.g. passprompt_override). */
+  sudoStuck: boolean;
 }
 
 const CLOSE_GRACE_MS = 10_000;
+/** sudo prompts (or starts the command) at once; silence this long means it waits for something we cannot answer. */
+export const SUDO_PROMPT_WAIT_MS = 20_000;
 
 export function runOnChannel(client: Client, req: ChannelRequest): Promise<ChannelOutcome> {
   return new Promise((resolve, reject) => {
@@ -41,6 +47,7 @@ export function runOnChannel(client: Client, req: ChannelRequest): Promise<Chann
       let signal: string | undefined;
       let timedOut = false;
       let sudoRejected = false;
+      let sudoStuck = false;
       let prompts = 0;
 
       const stdoutLines = new LineSplitter((line) => req.onLine?.(line, 'stdout'));
@@ -63,6 +70,7 @@ export function runOnChannel(client: Client, req: ChannelRequest): Promise<Chann
       const filter = req.sudoPassword
         ? new SudoStderrFilter(req.sudoPassword.markers, (event) => {
             if (event === 'ready') {
+              clearTimeout(sudoGuard);
               sendStdin();
             } else if (++prompts === 1) {
               channel.write(`${req.sudoPassword!.password}\n`);
@@ -71,6 +79,13 @@ export function runOnChannel(client: Client, req: ChannelRequest): Promise<Chann
               stop();
             }
           })
+        : undefined;
+
+      const sudoGuard = req.sudoPassword
+        ? setTimeout(() => {
+            sudoStuck = true;
+            stop();
+          }, req.sudoPromptWaitMs ?? SUDO_PROMPT_WAIT_MS)
         : undefined;
 
       const onStderrText = (text: string) => {
@@ -105,6 +120,7 @@ export function runOnChannel(client: Client, req: ChannelRequest): Promise<Chann
         if (finished) return;
         finished = true;
         for (const timer of timers) clearTimeout(timer);
+        clearTimeout(sudoGuard);
         onStderrText(stderrDecoder.end());
         if (filter) {
           const rest = filter.end();
@@ -113,7 +129,7 @@ export function runOnChannel(client: Client, req: ChannelRequest): Promise<Chann
         }
         stdoutLines.end();
         stderrLines.end();
-        resolve({ code, ...(signal ? { signal } : {}), stdout: Buffer.concat(stdoutChunks), stderr, timedOut, sudoRejected });
+        resolve({ code, ...(signal ? { signal } : {}), stdout: Buffer.concat(stdoutChunks), stderr, timedOut, sudoRejected, sudoStuck });
       };
       channel.on('close', finish);
 

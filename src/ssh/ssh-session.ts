@@ -13,6 +13,11 @@ import type { ExecOptions, ExecResult, HostSession, UploadOptions, UploadResult 
 import { buildCommand, newSudoMarkers, type SudoMarkers, type SudoMode } from './sudo.js';
 import { uploadFile } from './upload.js';
 
+export interface SessionSettings {
+  maxChannels: number;
+  sudoPromptWaitMs?: number;
+}
+
 /** A live connection to one host. Created by connect(). */
 export class SshSession implements HostSession {
   readonly target: string;
@@ -27,10 +32,10 @@ export class SshSession implements HostSession {
     private readonly spec: ConnectSpec,
     private readonly client: Client,
     private readonly releaseJump: (() => Promise<void>) | undefined,
-    maxChannels: number,
+    private readonly settings: SessionSettings,
   ) {
     this.target = endpointLabel(spec);
-    this.limiter = new ChannelLimiter(maxChannels);
+    this.limiter = new ChannelLimiter(settings.maxChannels);
     client.on('error', (err: Error) => {
       this.lost ??= err.message;
     });
@@ -71,6 +76,7 @@ export class SshSession implements HostSession {
         ...(onLine ? { onLine: (line: string, stream: 'stdout' | 'stderr') => onLine(hide(line), stream) } : {}),
         ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
         ...(mode === 'password' ? { sudoPassword: { markers: this.markers, password: this.spec.sudoPassword! } } : {}),
+        ...(this.settings.sudoPromptWaitMs ? { sudoPromptWaitMs: this.settings.sudoPromptWaitMs } : {}),
       }),
     );
     outcome.stderr = hide(outcome.stderr);
@@ -79,6 +85,12 @@ export class SshSession implements HostSession {
       throw new SudoError(`sudo password rejected on ${this.spec.host} (user ${this.spec.user})`, {
         host: this.spec.host,
         hint: `type the sudo password of ${this.spec.user} again; check it by logging in and running sudo -v`,
+      });
+    }
+    if (outcome.sudoStuck) {
+      throw new SudoError(`sudo on ${this.spec.host} did not show kubeup's password prompt (user ${this.spec.user})`, {
+        host: this.spec.host,
+        hint: 'sudo waits for something else here (a PAM second factor, another prompt): allow NOPASSWD for this user, or connect as root',
       });
     }
     if (outcome.timedOut) {
@@ -138,9 +150,12 @@ export class SshSession implements HostSession {
       });
     }
     if (!/password is required/i.test(probe.stderr)) {
+      const needsTty = /tty/i.test(probe.stderr);
       throw new SudoError(`user ${user} cannot use sudo on ${host}: ${probe.stderr.trim() || `exit ${probe.code}`}`, {
         host,
-        hint: `give ${user} sudo rights (a file in /etc/sudoers.d), or connect as root`,
+        hint: needsTty
+          ? `sudoers requires a terminal: add "Defaults:${user} !requiretty" in /etc/sudoers.d, or connect as root`
+          : `give ${user} sudo rights (a file in /etc/sudoers.d), or connect as root`,
       });
     }
     if (this.spec.sudoPassword === undefined) {

@@ -11,7 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectError, DeployError, RemoteCommandError } from '../../src/errors.js';
 import { connect, JumpHostPool, type ConnectSpec, type SshSession } from '../../src/ssh/client.js';
 import { AuthError, HostKeyError, SudoError } from '../../src/ssh/errors.js';
+import { runOnChannel } from '../../src/ssh/exec.js';
 import { fingerprint } from '../../src/ssh/known-hosts.js';
+import { openClient } from '../../src/ssh/open-client.js';
+import { newSudoMarkers } from '../../src/ssh/sudo.js';
 import { shRaw } from '../../src/ssh/quote.js';
 import { createLocalUser, freePort, makeClientKey, startSshd, type ClientKey, type LocalUser, type RunningSshd } from './sshd.js';
 
@@ -75,6 +78,7 @@ beforeAll(async () => {
   strangerKey = makeClientKey(dir, 'id_stranger');
   sudoUser = createLocalUser(`kubeup-sp${suffix}`, `pw '$(x)" ${suffix}`, 'password');
   nopassUser = createLocalUser(`kubeup-np${suffix}`, `np-${suffix}`, 'nopasswd');
+
   const authorizedKeys = {
     root: [key.publicLine, passKey.publicLine],
     [sudoUser.name]: [key.publicLine],
@@ -350,6 +354,22 @@ describe('sudo', () => {
     const err = await failure(session.exec(['sh', '-c', `sleep ${nap}; echo never`], { sudo: true, timeoutMs: 1500 }));
     expect(err).toBeInstanceOf(RemoteCommandError);
     expect(await goneSoon(nap)).toBe(true);
+  });
+
+  it('gives up when sudo waits for input without showing kubeup\'s prompt (e.g. a PAM second factor)', async () => {
+    // Stand-in for such a sudo: a command that waits on stdin and prints neither marker.
+    const client = await openClient(spec(sshdA), { knownHostsFile: knownHosts, env: {} });
+    try {
+      const outcome = await runOnChannel(client, {
+        command: 'head -c 1 >/dev/null',
+        sudoPassword: { markers: newSudoMarkers(), password: 'never sent' },
+        sudoPromptWaitMs: 500,
+      });
+      expect(outcome.sudoStuck).toBe(true);
+      expect(outcome.sudoRejected).toBe(false);
+    } finally {
+      client.end();
+    }
   });
 
   it('uses sudo -n for NOPASSWD users', async () => {

@@ -166,14 +166,15 @@ export interface LocalUser {
  * A temporary local account (for password login and sudo tests), with an optional sudoers entry. remove() deletes the
  * account, its home and its sudoers file.
  */
-export function createLocalUser(name: string, password: string, sudo?: 'password' | 'nopasswd'): LocalUser {
+export function createLocalUser(name: string, password: string, sudo?: 'password' | 'nopasswd', extraSudoers: string[] = []): LocalUser {
   if (!/^kubeup-[a-z0-9-]{1,20}$/.test(name)) throw new Error(`test user names must look like kubeup-xxx: ${name}`);
   execFileSync('useradd', ['--create-home', '--shell', '/bin/sh', name]);
   const sudoers = `/etc/sudoers.d/${name}`;
   try {
     execFileSync('chpasswd', [], { input: `${name}:${password}\n` });
     if (sudo) {
-      writeFileSync(sudoers, `${name} ALL=(ALL:ALL) ${sudo === 'nopasswd' ? 'NOPASSWD: ' : ''}ALL\n`, { mode: 0o440 });
+      const rule = `${name} ALL=(ALL:ALL) ${sudo === 'nopasswd' ? 'NOPASSWD: ' : ''}ALL`;
+      writeFileSync(sudoers, [...extraSudoers, rule].map((l) => `${l}\n`).join(''), { mode: 0o440 });
       execFileSync('visudo', ['-c', '-q', '-f', sudoers]);
     }
   } catch (err) {
