@@ -237,17 +237,16 @@ async function startControlPlane(): Promise<void> {
   await kubectl(['create', '--validate=false', '-f', rbac]);
 }
 
-async function startContainerd(): Promise<string> {
-  const root = path.join(dir, 'containerd');
+async function startContainerd(root: string): Promise<{ socket: string; process: Started }> {
   await mkdir(root, { recursive: true });
   const socket = path.join(root, 'containerd.sock');
   await writeFile(
     path.join(root, 'config.toml'),
     `version = 2\nroot = "${root}/root"\nstate = "${root}/state"\n[grpc]\n  address = "${socket}"\n[ttrpc]\n  address = "${socket}.ttrpc"\n`,
   );
-  containerd = start('/usr/bin/containerd', ['--config', path.join(root, 'config.toml')]);
-  await waitFor('containerd to listen', async () => (existsSync(socket) ? true : undefined), () => containerd!.output());
-  return socket;
+  const proc = start('/usr/bin/containerd', ['--config', path.join(root, 'config.toml')]);
+  await waitFor('containerd to listen', async () => (existsSync(socket) ? true : undefined), () => proc.output());
+  return { socket, process: proc };
 }
 
 interface KubeletPorts {
@@ -452,7 +451,9 @@ describe('against the API server stand-in with real etcd', () => {
 
   beforeAll(async () => {
     await startControlPlane();
-    runtimeSocket = await startContainerd();
+    const started = await startContainerd(path.join(dir, 'containerd'));
+    containerd = started.process;
+    runtimeSocket = started.socket;
   });
 
   it('kubelet registers its Node with its client certificate and turns Ready with containerd running', async () => {
@@ -482,9 +483,11 @@ describe('against the API server stand-in with real etcd', () => {
     expect(await plain.text()).toBe('ok');
   });
 
-  it('kubelet reports NotReady (ContainerRuntimeNotReady) when the containerd socket is missing', async () => {
-    const { file } = await kubeletConfig('w2', path.join(dir, 'missing', 'containerd.sock'));
+  it('kubelet reports NotReady (ContainerRuntimeNotReady) while the containerd socket is missing, Ready once it answers', async () => {
+    const lateRoot = path.join(dir, 'late-containerd');
+    const { file } = await kubeletConfig('w2', path.join(lateRoot, 'containerd.sock'));
     const w2 = start(bin('kubelet'), ['--config', file, `--kubeconfig=${await kubeconfig('w2', apiUrl, 'w2')}`, '--hostname-override=w2', '--node-ip=127.0.0.2']);
+    let late: Started | undefined;
     try {
       const node = await waitFor('node w2 registered', async () => {
         const n = await getNode('w2');
@@ -494,9 +497,19 @@ describe('against the API server stand-in with real etcd', () => {
       expect(ready.status).toBe('False');
       expect(ready.reason).toBe('ContainerRuntimeNotReady');
       expect(ready.message).toContain('container runtime is down');
-      expect(ready.message).toContain(path.join(dir, 'missing', 'containerd.sock'));
+      expect(ready.message).toContain(path.join(lateRoot, 'containerd.sock'));
+      expect(w2.child.exitCode).toBeNull();
+
+      // containerd comes up later: the next heartbeat (every 10 s) reports Ready.
+      late = (await startContainerd(lateRoot)).process;
+      const after = await waitFor('node w2 Ready', async () => {
+        const n = await getNode('w2');
+        return readyOf(n)?.status === 'True' ? n : undefined;
+      }, () => w2.output());
+      expect(readyOf(after)?.reason).toBe('KubeletReady');
     } finally {
       await stop(w2);
+      await stop(late);
     }
   });
 
@@ -537,6 +550,24 @@ describe('against the API server stand-in with real etcd', () => {
       await waitFor('kube-proxy healthy', async () => ((await fetch(`http://127.0.0.1:${healthz}/healthz`)).status === 200 ? true : undefined), () => proxy.output());
       const m = await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text();
       expect(m).toMatch(/^kubeproxy_sync_proxy_rules_last_timestamp_seconds [1-9]/m);
+      expect(proxy.child.exitCode).toBeNull();
+    } finally {
+      await stop(proxy);
+    }
+  });
+
+  it('kube-proxy stays up but unhealthy while the API server refuses its user', async () => {
+    const healthz = await freePort();
+    // flannel's identity may not list services: the real kube-proxy would log the reflector errors and not sync.
+    const proxy = start(bin('kube-proxy'), [
+      `--kubeconfig=${await kubeconfig('flannel', apiUrl, 'flannel')}`,
+      '--hostname-override=w1',
+      `--healthz-bind-address=127.0.0.1:${healthz}`,
+      `--metrics-bind-address=127.0.0.1:${await freePort()}`,
+    ]);
+    try {
+      await waitFor('the refusal in the log', async () => (/forbidden/.test(proxy.output()) ? true : undefined), () => proxy.output());
+      expect((await fetch(`http://127.0.0.1:${healthz}/healthz`)).status).toBe(503);
       expect(proxy.child.exitCode).toBeNull();
     } finally {
       await stop(proxy);
