@@ -401,6 +401,8 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
       expect(error(['--node-monitor-period=5'])).toBe('invalid argument "5" for "--node-monitor-period" flag: time: missing unit in duration "5"');
       expect(error(['--kubeconfig'])).toBe('flag needs an argument: --kubeconfig');
       expect(error(['-x'])).toBe("unknown shorthand flag: 'x' in -x");
+      expect(error(['--feature-gates=kube:SomeGate=true,Other=false'])).toBe('accepted');
+      expect(error(['--feature-gates=SomeGate=yes'])).toBe('invalid argument "SomeGate=yes" for "--feature-gates" flag: invalid value of SomeGate=yes, err: strconv.ParseBool: parsing "yes": invalid syntax');
       expect(error(['run'])).toBe('"kube-controller-manager" does not take any arguments, got ["run"]');
     });
 
@@ -511,6 +513,10 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
       const wide = run(kubectl, ['get', 'node', 'node-a', '-o', 'wide'], kubectlEnv);
       expect(wide.stdout).toMatch(/INTERNAL-IP/);
       expect(wide.stdout).toMatch(/192\.168\.213\.11/);
+      const describe = run(kubectl, ['describe', 'node', 'node-a'], kubectlEnv);
+      expect(describe.stderr).toBe('');
+      expect(describe.stdout).toMatch(/^Name:\s+node-a$/m);
+      expect(describe.stdout).toMatch(/^Roles:\s+control-plane$/m);
       const version = run(kubectl, ['version', '-o', 'json'], kubectlEnv);
       expect((JSON.parse(version.stdout) as { serverVersion: { gitVersion: string } }).serverVersion.gitVersion).toBe('v1.35.2');
     });

@@ -265,10 +265,12 @@ runStandin({
     const saKey = flags.string('service-account-private-key-file');
     if (saKey) loadPrivateKey(saKey, 'error reading key for service account token controller');
 
-    const serving = await serveSecure({
+    // --secure-port=0 turns the HTTPS endpoint off, as with the real binary.
+    const securePort = flags.int('secure-port', 10257);
+    const serving = securePort === 0 ? { close: async () => undefined } : await serveSecure({
       component: 'kube-controller-manager',
       bindAddress: flags.string('bind-address', '0.0.0.0'),
-      port: flags.int('secure-port', 10257),
+      port: securePort,
       ...(flags.string('tls-cert-file') ? { certFile: flags.string('tls-cert-file') } : {}),
       ...(flags.string('tls-private-key-file') ? { keyFile: flags.string('tls-private-key-file') } : {}),
     });

@@ -155,10 +155,12 @@ runStandin({
     const cfg = configFromFlags(flags);
     const client = clientFromKubeconfig(cfg.kubeconfig, flags.string('master'), 'kube-scheduler');
     checkDelegationKubeconfigs(flags.string('authentication-kubeconfig'), flags.string('authorization-kubeconfig'));
-    const serving = await serveSecure({
+    // --secure-port=0 turns the HTTPS endpoint off, as with the real binary.
+    const securePort = flags.int('secure-port', 10259);
+    const serving = securePort === 0 ? { close: async () => undefined } : await serveSecure({
       component: 'kube-scheduler',
       bindAddress: flags.string('bind-address', '0.0.0.0'),
-      port: flags.int('secure-port', 10259),
+      port: securePort,
       ...(flags.string('tls-cert-file') ? { certFile: flags.string('tls-cert-file') } : {}),
       ...(flags.string('tls-private-key-file') ? { keyFile: flags.string('tls-private-key-file') } : {}),
     });

@@ -203,8 +203,26 @@ function checkBoolPair(k: string, v: string): void {
   }
 }
 
+/** --feature-gates: `Gate=bool` pairs, optionally prefixed by a component (`kube:Gate=true` in 1.31+). */
+function checkFeatureGates(raw: string): void {
+  for (const item of raw.split(',')) {
+    const pair = item.trim();
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    if (eq < 0) throw new Error(`missing bool value for ${pair}`);
+    const key = pair.slice(0, eq).trim().replace(/^[a-z-]+:/, '');
+    const value = pair.slice(eq + 1).trim();
+    try {
+      parseBool(value);
+    } catch (err) {
+      throw new Error(`invalid value of ${key}=${value}, err: ${(err as Error).message}`);
+    }
+  }
+}
+
 /** Checks one value for a flag type; returns the value as stored. Throws with the Go error text. */
-function convert(type: FlagType, raw: string, previous: Value | undefined): Value {
+function convert(type: FlagType, raw: string, previous: Value | undefined, name = ''): Value {
+  if (name === 'feature-gates') checkFeatureGates(raw);
   switch (type) {
     case 'bool':
       return parseBool(raw);
@@ -308,7 +326,7 @@ export function parseFlags(argv: readonly string[], spec: FlagSpec, commandName 
     if (!def) throw new FlagError(`unknown flag: --${name}`);
     let value: Value;
     try {
-      value = convert(def.type, raw, values.get(name));
+      value = convert(def.type, raw, values.get(name), name);
     } catch (err) {
       throw new FlagError(`invalid argument ${JSON.stringify(raw)} for ${JSON.stringify(display(name))} flag: ${(err as Error).message}`);
     }
