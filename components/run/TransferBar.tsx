@@ -2,7 +2,7 @@
 import React from 'react';
 import { Text } from 'ink';
 import { secondsLeft, type Transfer } from '../../src/tasks/run-store.js';
-import { bar, formatBytes, formatDuration, keepEnd } from './format.js';
+import { bar, formatBytes, formatDuration, keepEnd, keepStart } from './format.js';
 import { fractionOf } from './selectors.js';
 import { runGlyphs, type RunTheme } from './theme.js';
 
@@ -24,10 +24,12 @@ export interface TransferBarProps {
 
 export function TransferBar({ transfer, direction, width, theme }: TransferBarProps) {
   const facts = transferFacts(transfer);
-  const nameWidth = Math.max(8, Math.min(24, Math.floor(width / 3)));
+  const nameWidth = Math.max(8, Math.min(36, Math.floor(width / 3)));
   const barWidth = Math.max(4, width - nameWidth - facts.length - 4);
   const b = bar(fractionOf(transfer), barWidth);
-  const name = keepEnd(transfer.name, nameWidth).padEnd(nameWidth);
+  // A remote path is known by its file name (the whole path is in the host's log); an artefact by its beginning.
+  const file = transfer.name.split('/').pop() || transfer.name;
+  const name = (transfer.name.includes('/') ? keepEnd(file, nameWidth) : keepStart(file, nameWidth)).padEnd(nameWidth);
   return (
     <Text wrap="truncate-end">
       {direction === 'upload' ? runGlyphs.upload : runGlyphs.download} {name} <Text {...theme.barDone}>{b.done}</Text>

@@ -29,6 +29,12 @@ export function keepEnd(text: string, max: number): string {
   return max <= 1 ? text.slice(-max) : `…${text.slice(text.length - max + 1)}`;
 }
 
+/** Cuts a name at its end, keeping its beginning, to at most `max` characters. */
+export function keepStart(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return max <= 1 ? text.slice(0, max) : `${text.slice(0, max - 1)}…`;
+}
+
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

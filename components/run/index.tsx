@@ -38,7 +38,8 @@ export function openRunView(profile: Profile, opts: OpenRunViewOptions = {}): Ru
     stdin: opts.stdin ?? process.stdin,
     stdout: opts.stdout ?? process.stdout,
     exitOnCtrlC: false,
-    patchConsole: true,
+    // Stray console output goes above the view on the real terminal; streams given by a caller are left alone.
+    patchConsole: opts.stdout === undefined,
   });
   return {
     renderer: { factory: RunViewRenderer, options: { store } },

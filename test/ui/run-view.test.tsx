@@ -103,7 +103,7 @@ describe('run view: twelve hosts on 80 columns', () => {
     expect(frame).toMatch(/› ▸ 192\.168\.213\.11 master\+worker {2}Provision hosts/);
     expect(frame).toMatch(/more host/);
     // The focused host (the first) as a pane: its upload bar and its remote output.
-    expect(frame).toContain('↑ /opt/bin/kubelet');
+    expect(frame).toMatch(/↑ kubelet +█+░+ +50% 40.0 MiB\/80.0 MiB/);
     expect(frame).toContain('| Created symlink kubelet.service');
     await unmount(app);
   });
@@ -119,6 +119,29 @@ describe('run view: twelve hosts on 80 columns', () => {
     await press(app, KEYS.up);
     await waitForFrame(app, /› · 192\.168\.213\.14/);
     await unmount(app);
+  });
+});
+
+describe('run view: downloads and colours', () => {
+  it('shows each download with its bar, bytes, rate and time left from the arrival times of its lines', async () => {
+    const { app, s } = await startRun(3, { columns: 100, rows: 30 });
+    await s.send(s.endPhase(0), ...s.startPhase(1));
+    const MiB = 1024 * 1024;
+    const line = (done: number, ms: number): RunEvent => ({ type: 'task-output', taskId: 'p1', output: transferLine('download', 'etcd-v3.6.6-linux-amd64.tar.gz', done, 10 * MiB), at: s.at(ms) });
+    await s.send(line(0, 0), line(2 * MiB, 1000), line(4 * MiB, 1000));
+    const frame = await waitForFrame(app, '4.0 MiB/10.0 MiB');
+    // 2 MiB a second: 6 MiB left take 3 s.
+    expect(lineWith(frame, '↓ etcd-v3.6.6')).toMatch(/█+░+ +40% 4\.0 MiB\/10\.0 MiB 2\.0 MiB\/s 0:03 left$/);
+    await unmount(app);
+  });
+
+  it('uses colour for states and borders unless NO_COLOR is set', () => {
+    const coloured = makeRunTheme({});
+    expect(coloured.state.failed.color).toBe('red');
+    expect(coloured.border.failed.color).toBe('red');
+    const plain = makeRunTheme({ NO_COLOR: '1' });
+    expect(JSON.stringify(plain)).not.toMatch(/"color"/);
+    expect(plain.state.failed.bold).toBe(true);
   });
 });
 
