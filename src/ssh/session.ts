@@ -51,10 +51,11 @@ export interface HostSession {
   exec(argv: readonly CommandArg[], opts?: ExecOptions): Promise<ExecResult>;
   /**
    * Atomic, idempotent write: compares sha256/mode/owner on the host first; when different, uploads to a temporary
-   * name in the same directory, sets mode and owner, then renames over the target.
+   * name in the same directory, sets mode and owner, then renames over the target. Missing folders are created.
+   * A non-root user stages the bytes in a private /tmp folder and sudo puts them in place.
    */
   upload(remotePath: string, content: Buffer | { localPath: string }, opts: UploadOptions): Promise<UploadResult>;
-  /** Reads a remote file; undefined when it does not exist. */
+  /** Reads a remote file (through sudo for a non-root user); undefined when it does not exist. */
   read(remotePath: string): Promise<Buffer | undefined>;
   close(): Promise<void>;
 }

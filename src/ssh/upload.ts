@@ -73,26 +73,42 @@ export async function uploadFile(
   const mode = `0${(opts.mode & 0o7777).toString(8)}`;
   if (!sudo) {
     await step('create the folder and a temporary file', ['sh', '-c', PREPARE_SCRIPT, 'sh', dir, temp]);
-    try {
-      await send(ctx, temp, content, local.size, opts);
-    } catch (err) {
-      await ctx.run(['rm', '-f', '--', temp], { allowFailure: true });
-      throw err;
-    }
-    await step('set owner and mode and rename into place', ['sh', '-c', PLACE_SCRIPT, 'sh', temp, remotePath, temp, owner, mode]);
+    await withCleanup(
+      async () => {
+        await send(ctx, temp, content, local.size, opts);
+        await step('set owner and mode and rename into place', ['sh', '-c', PLACE_SCRIPT, 'sh', temp, remotePath, temp, owner, mode]);
+      },
+      // After a successful rename the temp name is gone and rm -f has nothing to do.
+      () => ctx.run(['rm', '-f', '--', temp], { allowFailure: true }),
+    );
   } else {
     // mktemp -d makes a 0700 folder only this user can enter.
     const staging = (await step('make a private staging folder', ['mktemp', '-d', '/tmp/kubeup-upload.XXXXXXXX'])).stdout.toString('utf8').trim();
-    try {
-      const staged = posix.join(staging, 'content');
-      await step('create the staging file', ['sh', '-c', PREPARE_SCRIPT, 'sh', staging, staged]);
-      await send(ctx, staged, content, local.size, opts);
-      await step('copy into place with sudo', ['sh', '-c', PLACE_SCRIPT, 'sh', staged, remotePath, temp, owner, mode], { sudo: true });
-    } finally {
-      await ctx.run(['rm', '-rf', '--', staging], { allowFailure: true });
-    }
+    await withCleanup(
+      async () => {
+        const staged = posix.join(staging, 'content');
+        await step('create the staging file', ['sh', '-c', PREPARE_SCRIPT, 'sh', staging, staged]);
+        await send(ctx, staged, content, local.size, opts);
+        await step('copy into place with sudo', ['sh', '-c', PLACE_SCRIPT, 'sh', staged, remotePath, temp, owner, mode], { sudo: true });
+      },
+      () => ctx.run(['rm', '-rf', '--', staging], { allowFailure: true }),
+    );
   }
   return { changed: true, bytes: local.size };
+}
+
+/**
+ * Runs work, then cleanup. When work failed, its error is the one reported (a clean-up that fails too, e.g. on a lost
+ * connection, would only hide the cause); when work succeeded, a failed clean-up is reported.
+ */
+async function withCleanup(work: () => Promise<void>, cleanup: () => Promise<unknown>): Promise<void> {
+  try {
+    await work();
+  } catch (err) {
+    await cleanup().catch(() => undefined);
+    throw err;
+  }
+  await cleanup();
 }
 
 /** Runs one remote step of an upload; a failure names the file and the step instead of the helper script. */
