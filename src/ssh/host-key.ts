@@ -59,6 +59,11 @@ export function normalizeFingerprint(value: string): string {
   return trimmed.startsWith('SHA256:') ? trimmed : `SHA256:${trimmed}`;
 }
 
+/** Where OpenSSH keeps the public host key of this type, e.g. /etc/ssh/ssh_host_ed25519_key.pub. */
+function hostKeyFile(keyType: string): string {
+  return `/etc/ssh/ssh_host_${keyType.replace(/^ssh-/, '').replace(/-.*/, '')}_key.pub`;
+}
+
 function describeEntry(entry: KnownHostsEntry): string {
   return `${entry.file ?? 'known_hosts'}:${entry.line}`;
 }
@@ -85,7 +90,7 @@ export function hostKeyError(verdict: Exclude<HostKeyVerdict, { status: 'ok' | '
           ...where,
           file: ctx.knownHostsFile,
           hint:
-            `check the fingerprint on the host (ssh-keygen -lf /etc/ssh/ssh_host_${verdict.keyType.replace(/^ssh-/, '').replace(/-.*/, '')}_key.pub); ` +
+            `check the fingerprint on the host (ssh-keygen -lf ${hostKeyFile(verdict.keyType)}); ` +
             `if it matches, run again with --accept-new-host-keys, or pin it in the profile: ${ctx.pinField}: ${verdict.fingerprint}`,
         },
       );
@@ -101,7 +106,8 @@ export function hostKeyError(verdict: Exclude<HostKeyVerdict, { status: 'ok' | '
           ...where,
           ...(pinned ? { field: ctx.pinField } : { file: ctx.knownHostsFile }),
           hint: pinned
-            ? `only if you know the host was reinstalled: set ${ctx.pinField} to the new fingerprint after checking it on the host`
+            ? `a pin must be the fingerprint of the host's ${verdict.keyType} key (ssh-keygen -lf ${hostKeyFile(verdict.keyType)} on the host); ` +
+              `only if you know the host was reinstalled, set ${ctx.pinField} to the new one`
             : `only if you know the host was reinstalled: remove the old entry with ssh-keygen -R '${name}' -f ${ctx.knownHostsFile}, then run again with --accept-new-host-keys`,
         },
       );

@@ -84,7 +84,8 @@ describe('verifyHostKey', () => {
     if (v.status !== 'changed') return;
     const err = hostKeyError(v, { ...ctx, port: 22 });
     expect(err.field).toBe('hosts[0].hostKey');
-    expect(err.hint).toContain('hosts[0].hostKey');
+    expect(err.hint).toContain('ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub');
+    expect(err.hint).toContain('set hosts[0].hostKey to the new one');
   });
 
   it('normalizes fingerprints with or without prefix and padding', () => {
