@@ -468,8 +468,10 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
       // right CA, but a certificate for servers only: Go's verifier refuses it for client authentication
       const serverOnly = await https(`${apiUrl}/api/v1/nodes`, { ca: pki.path('ca.crt'), cert: pki.path('server-only.crt'), key: pki.path('server-only.key') });
       expect(serverOnly.status).toBe(401);
-      expect(apiserver.output()).toContain('failed: x509: certificate specifies an incompatible key usage');
-      expect(apiserver.output()).toContain('failed: x509: certificate signed by unknown authority');
+      // the log line is written before the answer, but reaches us through a pipe: wait for it
+      for (const why of ['x509: certificate specifies an incompatible key usage', 'x509: certificate signed by unknown authority']) {
+        await waitFor(`the log line "${why}"`, async () => (apiserver.output().includes(`failed: ${why}`) ? true : undefined), 10_000);
+      }
     });
 
     it('lets anonymous callers read /healthz only, like the real public-info-viewer policy', async () => {
@@ -544,7 +546,16 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
       expect(no.code).toBe(1);
     });
 
-    it('reports componentstatuses live: unhealthy without the scheduler and controller-manager', () => {
+    it('reports componentstatuses live: unhealthy without the scheduler and controller-manager', async () => {
+      // componentstatuses probe the fixed ports 10257 and 10259, as the real API server does
+      for (const port of [10257, 10259]) {
+        const free = await new Promise<boolean>((res) => {
+          const s = createServer();
+          s.once('error', () => res(false));
+          s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
+        });
+        if (!free) throw new Error(`port ${port} on 127.0.0.1 is in use by another process: these checks need it free`);
+      }
       const r = run(kubectl, ['get', 'componentstatuses'], kubectlEnv);
       expect(r.code).toBe(0);
       expect(r.stderr).toContain('v1 ComponentStatus is deprecated in v1.19+');

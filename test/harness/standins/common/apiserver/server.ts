@@ -290,7 +290,7 @@ export class ApiServer {
       return;
     }
     try {
-      if (!info.isResourceRequest) await this.nonResource(req, res, url, info, user);
+      if (!info.isResourceRequest) await this.nonResource(req, res, url);
       else await this.resource(req, res, url, info, user);
     } catch (err) {
       if (err instanceof StatusError) this.sendStatus(res, err);
@@ -315,7 +315,7 @@ export class ApiServer {
     return checks;
   }
 
-  private async nonResource(req: IncomingMessage, res: ServerResponse, url: URL, info: RequestInfo, user: UserInfo): Promise<void> {
+  private async nonResource(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const health = /^\/(healthz|livez|readyz)(?:\/(.+))?$/.exec(path);
     if (health && (req.method === 'GET' || req.method === 'HEAD')) {
@@ -376,8 +376,6 @@ export class ApiServer {
       else this.sendStatus(res, notFoundPath());
       return;
     }
-    void info;
-    void user;
     this.send(res, 404, '404 page not found\n');
   }
 
@@ -543,14 +541,14 @@ export class ApiServer {
     if (d.name === 'namespaces') {
       toStore = { ...obj, metadata: { ...obj.metadata, labels: { ...(obj.metadata.labels ?? {}), 'kubernetes.io/metadata.name': obj.metadata.name } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } };
     }
-    if (d.name === 'services' && ns) toStore = await this.allocateClusterIP(ns, obj);
+    if (d.name === 'services') toStore = await this.allocateClusterIP(obj);
     if (d.name === 'pods') toStore = { ...obj, status: { phase: 'Pending', qosClass: 'BestEffort' } };
     const created = await this.store.create(d, ns, toStore);
     this.invalidate(d);
     return created;
   }
 
-  private async allocateClusterIP(ns: string, svc: KubeObject): Promise<KubeObject> {
+  private async allocateClusterIP(svc: KubeObject): Promise<KubeObject> {
     const spec = { ...((svc.spec as Record<string, unknown> | undefined) ?? {}) };
     const type = (spec.type as string | undefined) ?? 'ClusterIP';
     const ports = ((spec.ports as Record<string, unknown>[] | undefined) ?? []).map((p) => ({ protocol: 'TCP', targetPort: p.port, ...p }));
@@ -579,7 +577,6 @@ export class ApiServer {
         if (!ip) throw internalError(`failed to allocate a serviceIP: range is full`);
       }
     }
-    void ns;
     return {
       ...svc,
       spec: { sessionAffinity: 'None', ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack', internalTrafficPolicy: 'Cluster', ...spec, type, ports, clusterIP: ip, clusterIPs: [ip] },
