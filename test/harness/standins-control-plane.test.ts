@@ -481,6 +481,20 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
       expect(r.json().message).toBe('nodes is forbidden: User "system:anonymous" cannot list resource "nodes" in API group "" at the cluster scope');
     });
 
+    it('answers 401 to callers without a certificate when --anonymous-auth=false', async () => {
+      const port = await freePort();
+      const flags = apiFlags().map((f) => (f.startsWith('--secure-port=') ? `--secure-port=${port}` : f));
+      const second = startProcess(join(bin, 'kube-apiserver'), [...flags, '--anonymous-auth=false']);
+      try {
+        await waitFor('the second API server', async () => ((await https(`https://127.0.0.1:${port}/readyz`, { ca: pki.path('ca.crt'), cert: admin.cert, key: admin.key })).status === 200 ? true : undefined));
+        const r = await https(`https://127.0.0.1:${port}/healthz`, { ca: pki.path('ca.crt') });
+        expect(r.status).toBe(401);
+        expect(r.json()).toMatchObject({ kind: 'Status', reason: 'Unauthorized', message: 'Unauthorized' });
+      } finally {
+        await second.stop();
+      }
+    });
+
     it('lets a node write its own Node but not another one (Node authorizer)', async () => {
       const nodeA = { cert: pki.path('node-a.crt'), key: pki.path('node-a.key'), ca: pki.path('ca.crt') };
       const own = await https(`${apiUrl}/api/v1/nodes`, { ...nodeA, method: 'POST', body: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-a' } } });
