@@ -408,6 +408,12 @@ describe('refusals without a cluster', () => {
     expect(f.out).toContain('private key does not match public key');
   });
 
+  it('flanneld refuses an --iface address that no interface of this machine holds', async () => {
+    const r = await refusal('flanneld', ['--kube-subnet-mgr', '--iface=192.0.2.77', `--kubeconfig-file=${path.join(dir, 'none.kubeconfig')}`], { NODE_NAME: 'w1' });
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('Failed to find any valid interface to use: error looking up interface 192.0.2.77');
+  });
+
   it('kubelet refuses a serving certificate whose key does not match', async () => {
     const cfgFile = path.join(dir, 'bad-serving.yaml');
     await writeFile(
@@ -606,7 +612,9 @@ describe('against the API server stand-in with real etcd', () => {
       const podCIDR = node.spec?.podCIDR ?? '';
       expect(podCIDR).toMatch(/^10\.244\.\d+\.0\/24$/);
       const gateway = podCIDR.replace(/\.0\/24$/, '.1/24');
-      expect(env).toBe(`FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=${gateway}\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n`);
+      // The node's InternalIP is 127.0.0.1, so the interface is lo; VXLAN takes 50 bytes off its MTU.
+      const loMtu = Number((await readFile('/sys/class/net/lo/mtu', 'utf8')).trim());
+      expect(env).toBe(`FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=${gateway}\nFLANNEL_MTU=${loMtu - 50}\nFLANNEL_IPMASQ=true\n`);
       // With its own credentials (flannel's ClusterRole: patch nodes/status only) it marks the node network up.
       await waitFor('NetworkUnavailable=False', async () => {
         const n = await getNode('w1');

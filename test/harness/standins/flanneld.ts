@@ -10,6 +10,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import ipaddr from 'ipaddr.js';
 import {
   ApiClient,
   buildInfo,
@@ -94,8 +95,15 @@ function parseGoFlags(argv: readonly string[]): ParsedFlags {
 }
 
 export interface NetConf {
-  Network: string;
+  /** IPv4 pod network, absent when EnableIPv4 is false. */
+  Network?: string;
+  IPv6Network?: string;
   Backend: { Type: string };
+}
+
+function isCidr(v: unknown, family: 'ipv4' | 'ipv6'): v is string {
+  if (typeof v !== 'string' || !ipaddr.isValidCIDR(v)) return false;
+  return ipaddr.parseCIDR(v)[0].kind() === family;
 }
 
 function readNetConf(file: string): NetConf {
@@ -111,28 +119,39 @@ function readNetConf(file: string): NetConf {
   } catch (err) {
     throw new StandinExit(`Failed to create SubnetManager: error parsing subnet config: ${(err as Error).message} (file ${file})`);
   }
-  const c = conf as Partial<NetConf>;
-  if (typeof c.Network !== 'string' || !/^[0-9.]+\/\d+$/.test(c.Network)) {
+  const c = conf as { Network?: unknown; IPv6Network?: unknown; EnableIPv4?: unknown; EnableIPv6?: unknown; Backend?: { Type?: unknown } };
+  const v4 = c.EnableIPv4 !== false;
+  const v6 = c.EnableIPv6 === true;
+  if (v4 && !isCidr(c.Network, 'ipv4')) {
     throw new StandinExit(`Failed to create SubnetManager: error parsing subnet config: please define a correct Network parameter in the flannel config (file ${file})`);
   }
-  const type = c.Backend?.Type ?? 'udp';
+  if (v6 && !isCidr(c.IPv6Network, 'ipv6')) {
+    throw new StandinExit(`Failed to create SubnetManager: error parsing subnet config: please define a correct IPv6Network parameter in the flannel config (file ${file})`);
+  }
+  const type = typeof c.Backend?.Type === 'string' ? c.Backend.Type : 'udp';
   if (!['vxlan', 'host-gw', 'udp', 'wireguard', 'ipip'].includes(type)) {
     throw new StandinExit(`failed to create backend: unknown backend type: ${type}`);
   }
-  return { Network: c.Network, Backend: { Type: type } };
+  return { ...(v4 ? { Network: c.Network as string } : {}), ...(v6 ? { IPv6Network: c.IPv6Network as string } : {}), Backend: { Type: type } };
 }
 
-function ipToInt(ip: string): number {
-  return ip.split('.').reduce((a, o) => a * 256 + Number(o), 0);
-}
-function intToIp(n: number): string {
-  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
+/** The gateway address flannel gives the node: the first address of its pod subnet. */
+function firstAddress(cidr: string): string {
+  const [net, bits] = ipaddr.parseCIDR(cidr);
+  const bytes = net.toByteArray();
+  bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) + 1;
+  return `${ipaddr.fromByteArray(bytes).toString()}/${bits}`;
 }
 
-/** The lines of /run/flannel/subnet.env for a pod CIDR: the subnet's first address is the node's gateway. */
-export function subnetEnv(network: string, podCIDR: string, mtu: number, ipMasq: boolean): string {
-  const [ip, bits] = podCIDR.split('/');
-  return `FLANNEL_NETWORK=${network}\nFLANNEL_SUBNET=${intToIp(ipToInt(ip!) + 1)}/${bits}\nFLANNEL_MTU=${mtu}\nFLANNEL_IPMASQ=${ipMasq}\n`;
+/** The lines of /run/flannel/subnet.env for the node's pod CIDRs, in the order flanneld writes them. */
+export function subnetEnv(conf: NetConf, podCIDRs: string[], mtu: number, ipMasq: boolean): string {
+  const v4 = podCIDRs.find((c) => isCidr(c, 'ipv4'));
+  const v6 = podCIDRs.find((c) => isCidr(c, 'ipv6'));
+  const lines: string[] = [];
+  if (conf.Network && v4) lines.push(`FLANNEL_NETWORK=${conf.Network}`, `FLANNEL_SUBNET=${firstAddress(v4)}`);
+  if (conf.IPv6Network && v6) lines.push(`FLANNEL_IPV6_NETWORK=${conf.IPv6Network}`, `FLANNEL_IPV6_SUBNET=${firstAddress(v6)}`);
+  lines.push(`FLANNEL_MTU=${mtu}`, `FLANNEL_IPMASQ=${ipMasq}`);
+  return `${lines.join('\n')}\n`;
 }
 
 function writeAtomically(file: string, content: string): void {
@@ -142,21 +161,52 @@ function writeAtomically(file: string, content: string): void {
   renameSync(tmp, file);
 }
 
-/** --public-ip, else the address of --iface (name or IP), else the node's InternalIP. */
-function publicIp(flags: ParsedFlags, node: KubeObject): { ip: string; mtu: number } {
-  const given = flags.string('public-ip');
-  if (given) return { ip: given, mtu: 1500 };
-  const ifaces = os.networkInterfaces();
-  for (const want of flags.list('iface')) {
-    if (net.isIP(want)) return { ip: want, mtu: 1500 };
-    const v4 = ifaces[want]?.find((a) => a.family === 'IPv4');
-    if (v4) return { ip: v4.address, mtu: 1500 };
-    throw new StandinExit(`Failed to find any valid interface to use: error looking up interface ${want}: route ip+net: no such network interface`);
+function interfaceMtu(name: string): number {
+  try {
+    return Number(readFileSync(`/sys/class/net/${name}/mtu`, 'utf8').trim()) || 1500;
+  } catch {
+    return 1500;
   }
-  const addresses = ((node.status as { addresses?: { type: string; address: string }[] } | undefined)?.addresses ?? []);
+}
+
+/** The interface that holds `ip`, like flannel's LookupExtIface for an --iface given as an address. */
+function interfaceWithIp(ip: string): string | undefined {
+  for (const [name, addrs] of Object.entries(os.networkInterfaces())) {
+    if ((addrs ?? []).some((a) => a.address === ip)) return name;
+  }
+  return undefined;
+}
+
+interface ExternalInterface {
+  ip: string;
+  mtu: number;
+}
+
+/** --iface (an address or an interface name), looked up at start like flannel's LookupExtIface. */
+function interfaceFromFlags(flags: ParsedFlags): ExternalInterface | undefined {
+  const want = flags.list('iface')[0];
+  if (want === undefined) return undefined;
+  let chosen: { ip: string; name: string };
+  if (net.isIP(want)) {
+    const name = interfaceWithIp(want);
+    if (!name) throw new StandinExit(`Failed to find any valid interface to use: error looking up interface ${want}: no interface with IP address ${want} found`);
+    chosen = { ip: want, name };
+  } else {
+    const addrs = os.networkInterfaces()[want];
+    const addr = addrs?.find((x) => x.family === 'IPv4') ?? addrs?.[0];
+    if (!addr) throw new StandinExit(`Failed to find any valid interface to use: error looking up interface ${want}: route ip+net: no such network interface`);
+    chosen = { ip: addr.address, name: want };
+  }
+  return { ip: flags.string('public-ip') || chosen.ip, mtu: interfaceMtu(chosen.name) };
+}
+
+/** Without --iface: the interface holding the node's InternalIP (the real one takes the default route's). */
+function interfaceFromNode(flags: ParsedFlags, node: KubeObject): ExternalInterface {
+  const addresses = (node.status as { addresses?: { type: string; address: string }[] } | undefined)?.addresses ?? [];
   const internal = addresses.find((a) => a.type === 'InternalIP')?.address;
-  if (internal) return { ip: internal, mtu: 1500 };
-  throw new StandinExit('Failed to find any valid interface to use: failed to get default interface: node has no InternalIP');
+  const name = internal ? interfaceWithIp(internal) : undefined;
+  if (!internal || !name) throw new StandinExit('Failed to find any valid interface to use: failed to get default interface: the node has no InternalIP on this machine');
+  return { ip: flags.string('public-ip') || internal, mtu: interfaceMtu(name) };
 }
 
 function apiClient(kubeconfig: string, apiUrl: string): ApiClient {
@@ -196,6 +246,7 @@ async function main(): Promise<void> {
   }
   const nodeName = process.env.NODE_NAME ?? '';
   if (!nodeName) throw new StandinExit('Failed to create SubnetManager: env variables POD_NAME and POD_NAMESPACE must be set');
+  const fromFlags = interfaceFromFlags(flags);
   const netConf = readNetConf(flags.string('net-config-path', '/etc/kube-flannel/net-conf.json'));
   const api = apiClient(flags.string('kubeconfig-file'), flags.string('kube-api-url'));
   const subnetFile = flags.string('subnet-file', '/run/flannel/subnet.env');
@@ -223,12 +274,15 @@ async function main(): Promise<void> {
   // Wait for kube-controller-manager to give the node its pod CIDR.
   let node: KubeObject | undefined;
   let podCIDR = '';
+  let podCIDRs: string[] = [];
   let lastMsg = '';
   while (!stop.signal.aborted && !podCIDR) {
     try {
       const current = await api.get({ resource: 'nodes', name: nodeName });
       node = current;
-      podCIDR = ((current.spec as { podCIDR?: string } | undefined)?.podCIDR ?? '').trim();
+      const spec = (current.spec ?? {}) as { podCIDR?: string; podCIDRs?: string[] };
+      podCIDRs = spec.podCIDRs?.length ? spec.podCIDRs : spec.podCIDR ? [spec.podCIDR] : [];
+      podCIDR = podCIDRs[0] ?? '';
       if (!podCIDR && lastMsg !== 'wait') {
         kubeLog.info('Waiting for the node to have a pod CIDR', { node: nodeName });
         lastMsg = 'wait';
@@ -246,10 +300,11 @@ async function main(): Promise<void> {
     process.exit(0);
   }
 
-  const { ip, mtu: ifaceMtu } = publicIp(flags, node);
+  const { ip, mtu: ifaceMtu } = fromFlags ?? interfaceFromNode(flags, node);
   const vxlan = netConf.Backend.Type === 'vxlan';
-  const mtu = vxlan ? ifaceMtu - 50 : ifaceMtu;
-  writeAtomically(subnetFile, subnetEnv(netConf.Network, podCIDR, mtu, ipMasq));
+  // VXLAN encapsulation costs 50 bytes over IPv4 and 70 over IPv6.
+  const mtu = vxlan ? ifaceMtu - (net.isIPv6(ip) ? 70 : 50) : ifaceMtu;
+  writeAtomically(subnetFile, subnetEnv(netConf, podCIDRs, mtu, ipMasq));
   log.info('Wrote subnet file', { file: subnetFile, subnet: podCIDR });
 
   const annotations: Record<string, string> = {
