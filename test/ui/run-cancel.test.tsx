@@ -2,6 +2,7 @@
 // steps check the abort signal between steps (as the engine's executor does), q then y on the keyboard. The signal
 // fires, running steps finish, and follow() rejects with a CancelledError (exit 130) that keeps the log folder.
 import { EventEmitter } from 'node:events';
+import { stripVTControlCharacters } from 'node:util';
 import { Listr } from 'listr2';
 import { describe, expect, it } from 'vitest';
 import { openRunView } from '../../components/run/index.js';
@@ -116,9 +117,8 @@ describe('cancelling from the run view', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(stepsDone.length).toBe(count);
     // The last frame: every host cancelled, and how to carry on.
-    const last = stdout.frames.at(-1)!;
     expect(stdout.text).toContain('Cancelled: steps that were running finished');
-    expect(last + stdout.text).toMatch(/192\.168\.213\.12 +worker +cancelled/);
+    expect(stdout.text).toMatch(/192\.168\.213\.12 +worker +cancelled/);
     expect(printed).toEqual([]);
   });
 
@@ -135,6 +135,24 @@ describe('cancelling from the run view', () => {
     expect(error).toBeInstanceOf(DeployError);
     expect(stdout.text).toContain('FAILED');
     expect(view.signal.aborted).toBe(false);
+  });
+
+  it('follows the terminal when it is resized: panes side by side when wide, one line per host when narrow', async () => {
+    const stdout = new FakeStdout();
+    const view = openRunView(profile, { stdin: new FakeStdin() as never, stdout: stdout as never });
+    // Ink brackets each frame in escape sequences written separately: the frame is the last write with lines.
+    const lastFrame = () => stripVTControlCharacters([...stdout.frames].reverse().find((f) => f.includes('\n')) ?? '');
+    await until('two panes side by side', () => /╭─+╮╭─+╮/.test(lastFrame()));
+    stdout.columns = 40;
+    stdout.rows = 12;
+    stdout.emit('resize');
+    await until('one line per host', () => /^› · 192\.168\.213\.11 master\+worker/m.test(lastFrame()));
+    expect(lastFrame()).not.toMatch(/╮╭/);
+    stdout.columns = 100;
+    stdout.rows = 30;
+    stdout.emit('resize');
+    await until('panes again', () => /╭─+╮╭─+╮/.test(lastFrame()));
+    await view.follow(Promise.resolve(), () => undefined);
   });
 
   it('prints the warnings it held once the view has closed', async () => {
