@@ -138,8 +138,9 @@ async function allocateCidrs(reader: ApiClient, client: ApiClient, o: KcmOptions
       try {
         const parsed = parseCidr4(c);
         if (overlaps(parsed, range)) used.add(Math.floor((parsed.base - range.base) / 2 ** (32 - o.nodeMaskBits)));
-      } catch {
-        continue;
+      } catch (err) {
+        // the real range allocator also skips what it cannot parse, and says so
+        log.error('Node PodCIDR is not a valid CIDR; not marking it as used', { node: n.metadata.name, podCIDR: c, err: (err as Error).message });
       }
     }
   }

@@ -141,6 +141,7 @@ async function scheduleOnce(client: ApiClient, cfg: SchedulerConfig): Promise<vo
       load.set(target.metadata.name, (load.get(target.metadata.name) ?? 0) + 1);
       log.info('Successfully bound pod to node', { pod: `${ns}/${pod.metadata.name}`, node: target.metadata.name });
     } catch (err) {
+      // 409: bound meanwhile (by another scheduler instance or an earlier cycle); nothing left to do for it
       if (!(err instanceof ApiError && err.code === 409)) throw err;
     }
   }

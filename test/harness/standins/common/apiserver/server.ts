@@ -591,7 +591,14 @@ export class ApiServer {
     for (const d of resources) {
       if (!d.namespaced || d.virtual) continue;
       const { items } = await this.store.list(d, ns);
-      for (const item of items) await this.store.delete(d, ns, item.metadata.name).catch(() => undefined);
+      for (const item of items) {
+        try {
+          await this.store.delete(d, ns, item.metadata.name);
+        } catch (err) {
+          // deleted meanwhile by someone else: that is the outcome we want
+          if (!(err instanceof StatusError && err.status.code === 404)) throw err;
+        }
+      }
     }
   }
 
@@ -664,8 +671,11 @@ export class ApiServer {
       let now: Map<string, KubeObject>;
       try {
         now = await snapshot();
-      } catch {
-        continue;
+      } catch (err) {
+        // like the real server when storage fails under a watch: an ERROR event, then the stream ends
+        const status = err instanceof StatusError ? err.status : internalError((err as Error).message).status;
+        res.write(`${JSON.stringify({ type: 'ERROR', object: status })}\n`);
+        break;
       }
       for (const [k, obj] of now) {
         const old = known.get(k);
