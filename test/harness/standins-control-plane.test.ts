@@ -680,6 +680,9 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
         return pod.spec.nodeName;
       });
       expect(node).toBe('node-a');
+      const pods = run(kubectl, ['get', 'pods', '-o', 'wide'], kubectlEnv);
+      expect(pods.stdout).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s/);
+      expect(pods.stdout).toMatch(/^web\s+0\/1\s+Pending\s+0\s+\d+s\s+<none>\s+node-a\s/m);
     });
   });
 

@@ -127,6 +127,18 @@ const printers: Record<string, Printer> = {
         sel && Object.keys(sel).length > 0 ? Object.entries(sel).sort().map(([k, v]) => `${k}=${v}`).join(',') : '<none>'];
     },
   },
+  pods: {
+    columns: [nameCol, col('Ready'), col('Status'), col('Restarts'), col('Age'), col('IP', 'string', '', 1), col('Node', 'string', '', 1), col('Nominated Node', 'string', '', 1), col('Readiness Gates', 'string', '', 1)],
+    cells: (o, now) => {
+      const containers = (get(o, 'spec', 'containers') as unknown[] | undefined) ?? [];
+      const statuses = (get(o, 'status', 'containerStatuses') as { ready?: boolean; restartCount?: number }[] | undefined) ?? [];
+      const ready = statuses.filter((c) => c.ready).length;
+      const restarts = statuses.reduce((n, c) => n + (c.restartCount ?? 0), 0);
+      const reason = get(o, 'status', 'reason');
+      return [o.metadata.name, `${ready}/${containers.length}`, String(reason ?? get(o, 'status', 'phase') ?? 'Pending'), String(restarts), age(o, now),
+        String(get(o, 'status', 'podIP') ?? '<none>'), String(get(o, 'spec', 'nodeName') ?? '<none>'), '<none>', '<none>'];
+    },
+  },
   endpoints: {
     columns: [nameCol, col('Endpoints'), col('Age')],
     cells: (o, now) => [o.metadata.name, endpointsText(o), age(o, now)],
