@@ -174,7 +174,9 @@ function https(url: string, opts: { ca?: string; cert?: string; key?: string; me
 const haveEtcd = existsSync('/usr/bin/etcd');
 const haveOpenssl = spawnSync('openssl', ['version']).status === 0;
 const haveUnzip = spawnSync('unzip', ['-v']).status === 0;
-const missing = [!haveEtcd && '/usr/bin/etcd (Debian etcd-server)', !haveOpenssl && 'openssl', !haveUnzip && 'unzip'].filter(Boolean);
+// buildStandin wraps each program in a small ELF launcher compiled with cc
+const haveCc = spawnSync('cc', ['--version']).status === 0;
+const missing = [!haveEtcd && '/usr/bin/etcd (Debian etcd-server)', !haveOpenssl && 'openssl', !haveUnzip && 'unzip', !haveCc && 'cc (gcc, libc6-dev)'].filter(Boolean);
 if (missing.length > 0 && process.env.CI === 'true') throw new Error(`stand-in tests need ${missing.join(', ')} under CI`);
 const describeIf = missing.length === 0 ? describe : describe.skip;
 
@@ -529,10 +531,10 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
       const wide = run(kubectl, ['get', 'node', 'node-a', '-o', 'wide'], kubectlEnv);
       expect(wide.stdout).toMatch(/INTERNAL-IP/);
       expect(wide.stdout).toMatch(/192\.168\.213\.11/);
-      const describe = run(kubectl, ['describe', 'node', 'node-a'], kubectlEnv);
-      expect(describe.stderr).toBe('');
-      expect(describe.stdout).toMatch(/^Name:\s+node-a$/m);
-      expect(describe.stdout).toMatch(/^Roles:\s+control-plane$/m);
+      const described = run(kubectl, ['describe', 'node', 'node-a'], kubectlEnv);
+      expect(described.stderr).toBe('');
+      expect(described.stdout).toMatch(/^Name:\s+node-a$/m);
+      expect(described.stdout).toMatch(/^Roles:\s+control-plane$/m);
       const version = run(kubectl, ['version', '-o', 'json'], kubectlEnv);
       expect((JSON.parse(version.stdout) as { serverVersion: { gitVersion: string } }).serverVersion.gitVersion).toBe('v1.35.2');
     });
