@@ -431,7 +431,7 @@ function checkClientCredentials(kubeconfigPath: string): ReturnType<typeof loadK
 
 class NodeAgent {
   private readonly since = new Map<string, string>();
-  private registered = false;
+  registered = false;
   private lastReady: boolean | undefined;
   private readonly nodeLog = klog('kubelet_node_status.go:125');
 
@@ -624,7 +624,8 @@ async function main(flags: ParsedFlags, info: StandinBuildInfo): Promise<{ close
     loop = (async () => {
       while (!stop.signal.aborted) {
         await agent.beat();
-        await delay(10_000, stop.signal);
+        // Until the Node exists, retry soon (the real kubelet backs off up to 7 s); then one status per 10 s.
+        await delay(agent.registered ? 10_000 : 2_000, stop.signal);
       }
     })();
   }
