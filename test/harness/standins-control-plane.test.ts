@@ -486,12 +486,14 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
     it('answers 401 to callers without a certificate when --anonymous-auth=false', async () => {
       const port = await freePort();
       const flags = apiFlags().map((f) => (f.startsWith('--secure-port=') ? `--secure-port=${port}` : f));
-      const second = startProcess(join(bin, 'kube-apiserver'), [...flags, '--anonymous-auth=false']);
+      const second = startProcess(join(bin, 'kube-apiserver'), [...flags, '--anonymous-auth=false', '--v=3']);
       try {
         await waitFor('the second API server', async () => ((await https(`https://127.0.0.1:${port}/readyz`, { ca: pki.path('ca.crt'), cert: admin.cert, key: admin.key })).status === 200 ? true : undefined));
         const r = await https(`https://127.0.0.1:${port}/healthz`, { ca: pki.path('ca.crt') });
         expect(r.status).toBe(401);
         expect(r.json()).toMatchObject({ kind: 'Status', reason: 'Unauthorized', message: 'Unauthorized' });
+        // -v=3 logs every request like the real httplog
+        await waitFor('the request log line', async () => (/"HTTP" verb="GET" URI="\/healthz" latency="\d+ms" .* resp=401/.test(second.output()) ? true : undefined), 10_000);
       } finally {
         await second.stop();
       }

@@ -30,6 +30,7 @@ import {
 import { toTable, wantsTable } from './tables.js';
 
 const log = klog('server.go:1');
+const httplog = klog('httplog.go:134');
 const systemNamespaces = ['default', 'kube-node-lease', 'kube-public', 'kube-system'];
 const def = (group: string, name: string): ResourceDef => findResource(group, 'v1', name) as ResourceDef;
 
@@ -272,6 +273,11 @@ export class ApiServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://apiserver');
     const method = req.method ?? 'GET';
+    const started = Date.now();
+    // httplog's line, at -v=3 like the real server
+    res.on('finish', () => {
+      httplog.v(3, 'HTTP', { verb: method, URI: req.url ?? '', latency: `${Date.now() - started}ms`, userAgent: req.headers['user-agent'] ?? '', srcIP: `${req.socket.remoteAddress ?? ''}:${req.socket.remotePort ?? ''}`, resp: res.statusCode });
+    });
     const user = await this.authenticate(req);
     if (!user) {
       this.sendStatus(res, unauthorized());
