@@ -8,6 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import * as tar from 'tar';
 import type { Component, Versions } from '../../../src/profile/types.js';
+import { buildStandin } from '../standins/build.js';
 import { cacheKey, KUBECTL_LAYER_ZIP, MIRROR_CACHE_DIR } from './cache.js';
 import {
   checksumFileText,
@@ -73,25 +74,9 @@ async function sha256File(file: string): Promise<string> {
   return h.digest('hex');
 }
 
-async function defaultStandinBuilder(): Promise<StandinBuilder> {
-  const modulePath = '../standins/build.js';
-  try {
-    const mod = (await import(modulePath)) as { buildStandin?: StandinBuilder };
-    if (typeof mod.buildStandin !== 'function') throw new Error('it exports no buildStandin function');
-    return mod.buildStandin;
-  } catch (err) {
-    throw new Error(
-      `release mirror: cannot load the stand-in builder test/harness/standins/build.ts (${(err as Error).message}); ` +
-        'the mirror needs it to build kube-apiserver, kubelet, flanneld and the CNI plugins',
-      { cause: err },
-    );
-  }
-}
-
 /** Turns Sources into files in a work folder, building each distinct one once. */
 class SourceResolver {
   private readonly done = new Map<string, Promise<string>>();
-  private builder?: Promise<StandinBuilder>;
 
   constructor(
     private readonly workDir: string,
@@ -131,8 +116,7 @@ class SourceResolver {
         return out;
       }
       case 'standin': {
-        this.builder ??= this.injectedBuilder ? Promise.resolve(this.injectedBuilder) : defaultStandinBuilder();
-        const build = await this.builder;
+        const build = this.injectedBuilder ?? buildStandin;
         const out = path.join(this.workDir, `standin-${n}-${source.name}`);
         await build(source.name, source.version, out, source.padToBytes ? { padToBytes: source.padToBytes } : undefined);
         await chmod(out, 0o755);
@@ -186,7 +170,6 @@ async function writeTarball(out: string, members: TarMember[], resolver: SourceR
         entry.stat.uid = 0;
         entry.stat.gid = 0;
         entry.myuser = 'root';
-        entry.noMtime = false;
       },
     },
     members.map((m) => m.name),
