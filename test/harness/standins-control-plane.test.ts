@@ -238,6 +238,7 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
     pki.leaf('scheduler', 'ca', '/CN=system:kube-scheduler', { usage: 'client' });
     pki.leaf('intruder', 'other-ca', '/O=system:masters/CN=intruder', { usage: 'client' });
     pki.leaf('server-only', 'ca', '/O=system:masters/CN=server-only', { usage: 'server' });
+    pki.leaf('alice', 'ca', '/O=status-writers/CN=alice', { usage: 'client' });
     pki.leaf('etcd-server', 'etcd-ca', '/CN=etcd', { usage: 'both', sans: 'IP:127.0.0.1,DNS:localhost' });
     pki.leaf('apiserver-etcd-client', 'etcd-ca', '/CN=kube-apiserver-etcd-client', { usage: 'client' });
     openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'sa.key'], pki.dir);
@@ -553,6 +554,30 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
       const forbidden = run(kubectl, ['delete', 'namespace', 'kube-system'], kubectlEnv);
       expect(forbidden.code).toBe(1);
       expect(forbidden.stderr).toContain('namespaces "kube-system" is forbidden: this namespace may not be deleted');
+    });
+
+    it('evaluates Roles and ClusterRoles that clients create: resourceNames, subresources, groups', async () => {
+      const rbac = '/apis/rbac.authorization.k8s.io/v1';
+      const post = async (path: string, body: object): Promise<void> => {
+        const r = await asAdmin(path, { method: 'POST', body });
+        expect(r.status, r.body).toBe(201);
+      };
+      await post(`${rbac}/namespaces/demo/roles`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'read-settings', namespace: 'demo' }, rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['settings'], verbs: ['get'] }] });
+      await post(`${rbac}/namespaces/demo/rolebindings`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'alice-settings', namespace: 'demo' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'read-settings' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'alice' }] });
+      await post(`${rbac}/clusterroles`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'node-status-writer' }, rules: [{ apiGroups: [''], resources: ['nodes/status'], verbs: ['patch'] }] });
+      await post(`${rbac}/clusterrolebindings`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'status-writers' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'node-status-writer' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'status-writers' }] });
+
+      const alice = { ca: pki.path('ca.crt'), cert: pki.path('alice.crt'), key: pki.path('alice.key') };
+      expect((await https(`${apiUrl}/api/v1/namespaces/demo/configmaps/settings`, alice)).status).toBe(200);
+      const list = await https(`${apiUrl}/api/v1/namespaces/demo/configmaps`, alice);
+      expect(list.status).toBe(403);
+      expect(list.json().message).toBe('configmaps is forbidden: User "alice" cannot list resource "configmaps" in API group "" in the namespace "demo"');
+      const other = await https(`${apiUrl}/api/v1/namespaces/default/configmaps/probe`, alice);
+      expect(other.json().message).toBe('configmaps "probe" is forbidden: User "alice" cannot get resource "configmaps" in API group "" in the namespace "default"');
+      const status = await https(`${apiUrl}/api/v1/nodes/node-b/status`, { ...alice, method: 'PATCH', contentType: 'application/merge-patch+json', body: { status: { phase: 'Running' } } });
+      expect(status.status, status.body).toBe(200);
+      const main = await https(`${apiUrl}/api/v1/nodes/node-b`, { ...alice, method: 'PATCH', contentType: 'application/merge-patch+json', body: { metadata: { labels: { a: 'b' } } } });
+      expect(main.json().message).toBe('nodes "node-b" is forbidden: User "alice" cannot patch resource "nodes" in API group "" at the cluster scope');
     });
 
     it('answers kubectl auth can-i from the RBAC bootstrap policy', () => {
