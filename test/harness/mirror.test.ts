@@ -315,6 +315,31 @@ describe('fault switches', () => {
   });
 });
 
+describe('arm64', () => {
+  it('serves clearly labelled placeholders for arm64, with checksums, beside the real amd64 files', async () => {
+    const both = await startMirror({ cacheRoot, arches: ['amd64', 'arm64'] });
+    try {
+      const kubelet = await get(`${both.baseUrls.kubernetes}/v${V.kubernetes}/bin/linux/arm64/kubelet`);
+      expect(kubelet.status).toBe(200);
+      expect(kubelet.body.toString()).toMatch(/^#!\/bin\/sh\n# PLACEHOLDER: kubelet for linux\/arm64/);
+      expect((await get(`${both.baseUrls.kubernetes}/v${V.kubernetes}/bin/linux/arm64/kubelet.sha256`)).body.toString()).toBe(sha256(kubelet.body));
+
+      const runcSums = (await get(`${both.baseUrls.runc}/v${V.runc}/runc.sha256sum`)).body.toString();
+      const arm = (await get(`${both.baseUrls.runc}/v${V.runc}/runc.arm64`)).body;
+      const amd = (await get(`${both.baseUrls.runc}/v${V.runc}/runc.amd64`)).body;
+      expect(digestFor(runcSums, 'runc.arm64', false)).toBe(sha256(arm));
+      expect(digestFor(runcSums, 'runc.amd64', false)).toBe(sha256(amd));
+      expect(sha256(amd)).toBe(sha256(await readFile('/usr/sbin/runc')));
+
+      const etcdDir = `etcd-v${V.etcd}-linux-arm64`;
+      const etcd = await listTarball((await get(`${both.baseUrls.etcd}/v${V.etcd}/${etcdDir}.tar.gz`)).body);
+      expect(etcd.map((e) => e.path)).toEqual(expect.arrayContaining([`${etcdDir}/etcd`, `${etcdDir}/etcdctl`, `${etcdDir}/etcdutl`]));
+    } finally {
+      await both.stop();
+    }
+  });
+});
+
 describe('artefact cache', () => {
   it('a second start with the same versions reuses the built artefacts', async () => {
     expect(mirror.cache.hit).toBe(false);
