@@ -542,6 +542,23 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
       expect((JSON.parse(version.stdout) as { serverVersion: { gitVersion: string } }).serverVersion.gitVersion).toBe('v1.35.2');
     });
 
+    it('streams changes to kubectl get -w', async () => {
+      const watch = startProcess(kubectl, ['get', 'nodes', '-w'], kubectlEnv);
+      try {
+        await waitFor('the initial rows', async () => (/^node-a\s+Ready\s/m.test(watch.output()) && /^node-b\s/m.test(watch.output()) ? true : undefined), 20_000);
+        expect(watch.output()).toMatch(/^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION$/m);
+        const before = watch.output().split('\n').filter((l) => l.startsWith('node-b')).length;
+        await asAdmin('/api/v1/nodes/node-b', { method: 'PATCH', contentType: 'application/merge-patch+json', body: { metadata: { labels: { 'node-role.kubernetes.io/worker': '' } } } });
+        const rows = await waitFor('the modified row', async () => {
+          const lines = watch.output().split('\n').filter((l) => l.startsWith('node-b'));
+          return lines.length > before ? lines : undefined;
+        }, 20_000);
+        expect(rows[rows.length - 1]).toMatch(/^node-b\s+Unknown\s+worker\s/);
+      } finally {
+        await watch.stop();
+      }
+    });
+
     it('takes kubectl create and apply (protobuf bodies, server-side field validation)', () => {
       const created = run(kubectl, ['create', 'namespace', 'demo'], kubectlEnv);
       expect(created.stdout + created.stderr).toBe('namespace/demo created\n');

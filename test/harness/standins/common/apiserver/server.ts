@@ -435,7 +435,7 @@ export class ApiServer {
         return;
       }
       case 'watch':
-        await this.watch(req, res, d, ns, url);
+        await this.watch(req, res, d, ns, url, wantsTable(accept));
         return;
       case 'get': {
         const obj = await this.store.get(d, ns, info.name);
@@ -652,7 +652,7 @@ export class ApiServer {
   }
 
   /** A simple watch: the initial state as ADDED (unless resourceVersion is given), then changes found by polling etcd. */
-  private async watch(req: IncomingMessage, res: ServerResponse, d: ResourceDef, ns: string | undefined, url: URL): Promise<void> {
+  private async watch(req: IncomingMessage, res: ServerResponse, d: ResourceDef, ns: string | undefined, url: URL, asTable: boolean): Promise<void> {
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
     const timeoutSeconds = Number(url.searchParams.get('timeoutSeconds') ?? '1800');
     const deadline = Date.now() + Math.max(1, timeoutSeconds) * 1000;
@@ -660,6 +660,10 @@ export class ApiServer {
     req.on('close', () => {
       closed = true;
     });
+    const includeObject = url.searchParams.get('includeObject');
+    // kubectl get -w asks for Tables: each event then carries a one-row Table, as from the real server
+    const event = (type: string, obj: KubeObject): string =>
+      `${JSON.stringify({ type, object: asTable ? toTable(d.name, [obj], obj.metadata.resourceVersion ?? '', includeObject) : obj })}\n`;
     const fieldSelector = url.searchParams.get('fieldSelector');
     const labelSelector = url.searchParams.get('labelSelector');
     const snapshot = async (): Promise<Map<string, KubeObject>> => {
@@ -670,7 +674,7 @@ export class ApiServer {
     let known = await snapshot();
     const since = url.searchParams.get('resourceVersion');
     for (const obj of known.values()) {
-      if (!since || since === '0' || Number(obj.metadata.resourceVersion) > Number(since)) res.write(`${JSON.stringify({ type: 'ADDED', object: obj })}\n`);
+      if (!since || since === '0' || Number(obj.metadata.resourceVersion) > Number(since)) res.write(event('ADDED', obj));
     }
     while (!closed && Date.now() < deadline) {
       await delay(500);
@@ -685,10 +689,10 @@ export class ApiServer {
       }
       for (const [k, obj] of now) {
         const old = known.get(k);
-        if (!old) res.write(`${JSON.stringify({ type: 'ADDED', object: obj })}\n`);
-        else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) res.write(`${JSON.stringify({ type: 'MODIFIED', object: obj })}\n`);
+        if (!old) res.write(event('ADDED', obj));
+        else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) res.write(event('MODIFIED', obj));
       }
-      for (const [k, obj] of known) if (!now.has(k)) res.write(`${JSON.stringify({ type: 'DELETED', object: obj })}\n`);
+      for (const [k, obj] of known) if (!now.has(k)) res.write(event('DELETED', obj));
       known = now;
     }
     res.end();
