@@ -205,7 +205,7 @@ async function startControlPlane(): Promise<void> {
     '--enable-admission-plugins=NodeRestriction',
   ]);
   adminKubeconfig = await kubeconfig('admin', apiUrl, 'admin');
-  await waitFor('the API server to answer', async () => ((await kubectl(['get', '--raw', '/readyz'])).trim() === 'ok' ? true : undefined), () => apiserver!.output() + etcd!.output());
+  await waitFor('the API server to answer', async () => ((await kubectl(['get', '--raw', '/readyz'])).trim() === 'ok' ? true : undefined), () => apiserver!.output() + etcd!.output(), 120_000);
   // flannel's ClusterRole and binding, as its manifest ships them.
   const rbac = path.join(dir, 'flannel-rbac.json');
   await writeFile(
