@@ -580,37 +580,37 @@ describe('against the API server stand-in with real etcd', () => {
     }
   });
 
-  it('flanneld writes subnet.env and marks the node network up after kube-controller-manager allocates a pod CIDR', async () => {
+  it('flanneld exits while its Node has no pod CIDR, and writes subnet.env once kube-controller-manager allocated one', async () => {
     const netConf = path.join(dir, 'net-conf.json');
     await writeFile(netConf, JSON.stringify({ Network: '10.244.0.0/16', Backend: { Type: 'vxlan' } }));
     const subnetFile = path.join(dir, 'run', 'flannel', 'subnet.env');
-    const flannel = start(
-      bin('flanneld'),
-      ['-kube-subnet-mgr', `-kubeconfig-file=${await kubeconfig('flannel', apiUrl, 'flannel')}`, `-net-config-path=${netConf}`, `--subnet-file=${subnetFile}`, '-ip-masq'],
-      { NODE_NAME: 'w1' },
-    );
-    try {
-      // No pod CIDR yet: flanneld waits and stays up.
-      await waitFor('flanneld to wait for a pod CIDR', async () => (/pod CIDR/.test(flannel.output()) ? true : undefined), () => flannel.output());
-      expect(existsSync(subnetFile)).toBe(false);
+    const args = ['-kube-subnet-mgr', `-kubeconfig-file=${await kubeconfig('flannel', apiUrl, 'flannel')}`, `-net-config-path=${netConf}`, `--subnet-file=${subnetFile}`, '-ip-masq'];
 
-      controllerManager = start(bin('kube-controller-manager'), [
-        `--kubeconfig=${await kubeconfig('kcm', apiUrl, 'kcm')}`,
-        '--allocate-node-cidrs=true',
-        '--cluster-cidr=10.244.0.0/16',
-        '--node-cidr-mask-size=24',
-        '--service-cluster-ip-range=10.96.0.0/12',
-        '--bind-address=127.0.0.1',
-        `--secure-port=${await freePort()}`,
-        '--leader-elect=false',
-        '--use-service-account-credentials=true',
-        `--root-ca-file=${pki('ca.crt')}`,
-        `--service-account-private-key-file=${pki('sa.key')}`,
-      ]);
-      const env = await waitFor('subnet.env', async () => (existsSync(subnetFile) ? readFile(subnetFile, 'utf8') : undefined), () => flannel.output() + controllerManager!.output());
-      const node = (await getNode('w1'))!;
-      const podCIDR = node.spec?.podCIDR ?? '';
-      expect(podCIDR).toMatch(/^10\.244\.\d+\.0\/24$/);
+    // No pod CIDR yet: like the real flanneld it gives up, and its unit (Restart=always) would start it again.
+    const early = await refusal('flanneld', args, { NODE_NAME: 'w1' });
+    expect(early.code).toBe(1);
+    expect(early.out).toContain('Error registering network: failed to acquire lease: node "w1" pod cidr not assigned');
+    expect(existsSync(subnetFile)).toBe(false);
+
+    controllerManager = start(bin('kube-controller-manager'), [
+      `--kubeconfig=${await kubeconfig('kcm', apiUrl, 'kcm')}`,
+      '--allocate-node-cidrs=true',
+      '--cluster-cidr=10.244.0.0/16',
+      '--node-cidr-mask-size=24',
+      '--service-cluster-ip-range=10.96.0.0/12',
+      '--bind-address=127.0.0.1',
+      `--secure-port=${await freePort()}`,
+      '--leader-elect=false',
+      '--use-service-account-credentials=true',
+      `--root-ca-file=${pki('ca.crt')}`,
+      `--service-account-private-key-file=${pki('sa.key')}`,
+    ]);
+    const podCIDR = await waitFor('a pod CIDR on w1', async () => (await getNode('w1'))?.spec?.podCIDR || undefined, () => controllerManager!.output());
+    expect(podCIDR).toMatch(/^10\.244\.\d+\.0\/24$/);
+
+    const flannel = start(bin('flanneld'), args, { NODE_NAME: 'w1' });
+    try {
+      const env = await waitFor('subnet.env', async () => (existsSync(subnetFile) ? readFile(subnetFile, 'utf8') : undefined), () => flannel.output());
       const gateway = podCIDR.replace(/\.0\/24$/, '.1/24');
       // The node's InternalIP is 127.0.0.1, so the interface is lo; VXLAN takes 50 bytes off its MTU.
       const loMtu = Number((await readFile('/sys/class/net/lo/mtu', 'utf8')).trim());

@@ -1,8 +1,9 @@
 /**
  * flanneld stand-in (kube subnet manager mode): the flags of its version with Go `flag` package semantics
  * (`-flag` and `--flag` alike, FLANNELD_* environment variables, exit 2 on a bad flag), the kubeconfig's client
- * certificate, then: wait for the Node's spec.podCIDR (set by kube-controller-manager), write subnet.env, annotate the
- * Node with flannel.alpha.coreos.com/* and mark NetworkUnavailable=False through nodes/status, like the real one.
+ * certificate, then, like the real one: take the Node's spec.podCIDR (set by kube-controller-manager; without one it
+ * exits 1, to be restarted), annotate the Node with flannel.alpha.coreos.com/* through nodes/status, write
+ * subnet.env and mark NetworkUnavailable=False.
  * Creates no VXLAN device and no routes.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -271,42 +272,29 @@ async function main(): Promise<void> {
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
 
-  // Wait for kube-controller-manager to give the node its pod CIDR.
+  // AcquireLease, as pkg/subnet/kube does it: wait up to 30 s (polling every 3 s) for the Node to exist, then take
+  // its pod CIDR; with none assigned yet the real flanneld exits 1 and its service manager restarts it.
+  const lease = (why: string): StandinExit => new StandinExit(`Error registering network: failed to acquire lease: ${why}`);
   let node: KubeObject | undefined;
-  let podCIDR = '';
-  let podCIDRs: string[] = [];
-  let lastMsg = '';
-  while (!stop.signal.aborted && !podCIDR) {
+  let lastErr = '';
+  const deadline = Date.now() + 30_000;
+  while (!stop.signal.aborted && !node) {
     try {
-      const current = await api.get({ resource: 'nodes', name: nodeName });
-      node = current;
-      const spec = (current.spec ?? {}) as { podCIDR?: string; podCIDRs?: string[] };
-      podCIDRs = spec.podCIDRs?.length ? spec.podCIDRs : spec.podCIDR ? [spec.podCIDR] : [];
-      podCIDR = podCIDRs[0] ?? '';
-      if (!podCIDR && lastMsg !== 'wait') {
-        kubeLog.info('Waiting for the node to have a pod CIDR', { node: nodeName });
-        lastMsg = 'wait';
-      }
+      node = await api.get({ resource: 'nodes', name: nodeName });
     } catch (err) {
-      const msg = `failed to acquire lease: ${(err as Error).message}`;
-      if (msg !== lastMsg) kubeLog.error(msg);
-      lastMsg = msg;
+      lastErr = (err as Error).message;
+      kubeLog.v(2, 'Failed to get node', { node: nodeName, err: lastErr });
+      if (Date.now() >= deadline) throw lease(`timeout contacting kube-api, failed to patch node "${nodeName}". Error: ${lastErr}`);
+      await delay(3000, stop.signal);
     }
-    if (!podCIDR) await delay(1000, stop.signal);
   }
-  if (stop.signal.aborted || !node) {
-    api.close();
-    healthz?.close();
-    process.exit(0);
-  }
+  if (!node) process.exit(0);
+  const spec = (node.spec ?? {}) as { podCIDR?: string; podCIDRs?: string[] };
+  const podCIDRs = spec.podCIDRs?.length ? spec.podCIDRs : spec.podCIDR ? [spec.podCIDR] : [];
+  if (podCIDRs.length === 0) throw lease(`node "${nodeName}" pod cidr not assigned`);
 
   const { ip, mtu: ifaceMtu } = fromFlags ?? interfaceFromNode(flags, node);
   const vxlan = netConf.Backend.Type === 'vxlan';
-  // VXLAN encapsulation costs 50 bytes over IPv4 and 70 over IPv6.
-  const mtu = vxlan ? ifaceMtu - (net.isIPv6(ip) ? 70 : 50) : ifaceMtu;
-  writeAtomically(subnetFile, subnetEnv(netConf, podCIDRs, mtu, ipMasq));
-  log.info('Wrote subnet file', { file: subnetFile, subnet: podCIDR });
-
   const annotations: Record<string, string> = {
     [`${prefix}/backend-type`]: netConf.Backend.Type,
     [`${prefix}/backend-data`]: vxlan ? JSON.stringify({ VNI: 1, VtepMAC: '0a:58:0a:f4:00:01' }) : 'null',
@@ -315,16 +303,26 @@ async function main(): Promise<void> {
   };
   try {
     await api.patch({ resource: 'nodes', name: nodeName, subresource: 'status' }, { metadata: { annotations } }, 'strategic');
-    if (flags.bool('set-node-network-unavailable', true)) {
-      const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  } catch (err) {
+    throw lease((err as Error).message);
+  }
+
+  // VXLAN encapsulation costs 50 bytes over IPv4 and 70 over IPv6.
+  const mtu = vxlan ? ifaceMtu - (net.isIPv6(ip) ? 70 : 50) : ifaceMtu;
+  writeAtomically(subnetFile, subnetEnv(netConf, podCIDRs, mtu, ipMasq));
+  log.info('Wrote subnet file', { file: subnetFile, subnet: podCIDRs.join(',') });
+
+  if (flags.bool('set-node-network-unavailable', true)) {
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    try {
       await api.patch(
         { resource: 'nodes', name: nodeName, subresource: 'status' },
         { status: { conditions: [{ type: 'NetworkUnavailable', status: 'False', reason: 'FlannelIsUp', message: 'Flannel is running on this node', lastTransitionTime: now, lastHeartbeatTime: now }] } },
         'strategic',
       );
+    } catch (err) {
+      kubeLog.error('Failed to set NetworkUnavailable to False', { node: nodeName, err: (err as Error).message });
     }
-  } catch (err) {
-    throw new StandinExit(`failed to acquire lease: failed to patch node ${nodeName}: ${(err as Error).message}`);
   }
   log.info('Running backend', { type: netConf.Backend.Type, publicIP: ip });
 
