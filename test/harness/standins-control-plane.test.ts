@@ -520,6 +520,11 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
       const createB = await https(`${apiUrl}/api/v1/nodes`, { ...nodeA, method: 'POST', body: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-c' } } });
       expect(createB.status).toBe(403);
       expect(createB.json().message).toBe('nodes "node-c" is forbidden: node "node-a" is not allowed to modify node "node-c"');
+      // the static node rules: pods and services are readable, secrets are not (the real one grants them per pod)
+      expect((await https(`${apiUrl}/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-a`, nodeA)).status).toBe(200);
+      expect((await https(`${apiUrl}/api/v1/services`, nodeA)).status).toBe(200);
+      const secrets = await https(`${apiUrl}/api/v1/namespaces/kube-system/secrets`, nodeA);
+      expect(secrets.json().message).toBe('secrets is forbidden: User "system:node:node-a" cannot list resource "secrets" in API group "" in the namespace "kube-system"');
     });
 
     it('serves the real kubectl: get nodes shows STATUS, ROLES, AGE and VERSION', async () => {

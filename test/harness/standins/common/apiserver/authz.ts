@@ -1,7 +1,8 @@
 /**
  * Authorization as the API server chains it: system:masters is a super-user group; then the modes of
  * --authorization-mode in order (AlwaysAllow, AlwaysDeny, Node, RBAC). The Node authorizer here is the graph-free
- * subset kubelets need: their own Node (+status), reading nodes, their own Lease in kube-node-lease, events.
+ * subset kubelets need: their own Node (+status), reading nodes, their own Lease in kube-node-lease, and the static
+ * node rules (events, pods, services, reviews, CSRs).
  * RBAC evaluates every (Cluster)Role/(Cluster)RoleBinding in etcd: verbs, apiGroups, resources incl.
  * subresources, resourceNames, nonResourceURLs; subjects User, Group, ServiceAccount.
  */
@@ -44,9 +45,24 @@ function nodeAuthorizer(user: UserInfo, info: RequestInfo): Decision {
     if (['get', 'update', 'patch', 'delete'].includes(verb) && name === nodeName) return 'allow';
     return 'no-opinion';
   }
-  if ((group === '' || group === 'events.k8s.io') && resource === 'events' && ['create', 'update', 'patch'].includes(verb)) return 'allow';
-  return 'no-opinion';
+  return nodeRules.some((r) => ruleAllows(r, info)) ? 'allow' : 'no-opinion';
 }
+
+/**
+ * The static part of the real Node authorizer (bootstrappolicy.NodeRules) for what the stand-ins serve. Secrets,
+ * configmaps and volumes, which the real one grants through its pod graph, are not granted here.
+ */
+const nodeRules: readonly PolicyRule[] = [
+  { verbs: ['create', 'update', 'patch'], apiGroups: ['', 'events.k8s.io'], resources: ['events'] },
+  { verbs: ['get', 'list', 'watch'], apiGroups: [''], resources: ['services', 'endpoints'] },
+  { verbs: ['get', 'list', 'watch'], apiGroups: [''], resources: ['pods'] },
+  { verbs: ['create', 'delete'], apiGroups: [''], resources: ['pods'] },
+  { verbs: ['update', 'patch'], apiGroups: [''], resources: ['pods/status'] },
+  { verbs: ['create'], apiGroups: [''], resources: ['pods/eviction'] },
+  { verbs: ['create'], apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'] },
+  { verbs: ['create'], apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews', 'localsubjectaccessreviews'] },
+  { verbs: ['create', 'get', 'list', 'watch'], apiGroups: ['certificates.k8s.io'], resources: ['certificatesigningrequests'] },
+];
 
 /** What NodeRestriction admission adds: a node may only create its own Node and Lease. Returns a denial or null. */
 export function nodeMayWrite(user: UserInfo, info: RequestInfo, objectName: string): string | null {
