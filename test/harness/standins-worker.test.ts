@@ -92,6 +92,15 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, log
   throw new Error(`gave up waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}\n--- logs ---\n${logs().slice(-4000)}`);
 }
 
+/** An address of this machine that kubelet accepts as --node-ip (not loopback), and its interface. */
+function machineAddress(): { ip: string; iface: string } {
+  for (const [iface, addrs] of Object.entries(os.networkInterfaces())) {
+    const a = (addrs ?? []).find((x) => x.family === 'IPv4' && !x.internal);
+    if (a) return { ip: a.address, iface };
+  }
+  throw new Error('this machine has no non-loopback IPv4 address; kubelet would refuse any --node-ip');
+}
+
 // --- PKI with the real openssl -----------------------------------------------------------------------------------
 
 async function openssl(args: string[]): Promise<void> {
@@ -464,7 +473,7 @@ describe('against the API server stand-in with real etcd', () => {
 
   it('kubelet registers its Node with its client certificate and turns Ready with containerd running', async () => {
     const { file, ports } = await kubeletConfig('w1', runtimeSocket, 'unknownButHarmless: true');
-    w1 = start(bin('kubelet'), ['--config', file, `--kubeconfig=${await kubeconfig('w1', apiUrl, 'w1')}`, '--hostname-override=w1', '--node-ip=127.0.0.1', '--v=2']);
+    w1 = start(bin('kubelet'), ['--config', file, `--kubeconfig=${await kubeconfig('w1', apiUrl, 'w1')}`, '--hostname-override=w1', `--node-ip=${machineAddress().ip}`, '--v=2']);
     const node = await waitFor('node w1 Ready', async () => {
       const n = await getNode('w1');
       return readyOf(n)?.status === 'True' ? n : undefined;
@@ -472,7 +481,7 @@ describe('against the API server stand-in with real etcd', () => {
     expect(node.metadata.labels).toMatchObject({ 'kubernetes.io/hostname': 'w1', 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64' });
     expect(node.status?.nodeInfo?.kubeletVersion).toBe(`v${K8S}`);
     expect(node.status?.nodeInfo?.containerRuntimeVersion).toMatch(/^containerd:\/\//);
-    expect(node.status?.addresses).toContainEqual({ type: 'InternalIP', address: '127.0.0.1' });
+    expect(node.status?.addresses).toContainEqual({ type: 'InternalIP', address: machineAddress().ip });
     expect(readyOf(node)?.reason).toBe('KubeletReady');
     const lease = JSON.parse(await kubectl(['get', 'lease', 'w1', '-n', 'kube-node-lease', '-o', 'json'])) as { spec: { holderIdentity: string } };
     expect(lease.spec.holderIdentity).toBe('w1');
@@ -504,6 +513,9 @@ describe('against the API server stand-in with real etcd', () => {
       expect(ready.reason).toBe('ContainerRuntimeNotReady');
       expect(ready.message).toContain('container runtime is down');
       expect(ready.message).toContain(path.join(lateRoot, 'containerd.sock'));
+      // --node-ip=127.0.0.2 is a loopback address: like the real kubelet it posts no InternalIP and says why.
+      expect(node.status?.addresses?.some((a) => a.type === 'InternalIP')).toBe(false);
+      expect(w2.output()).toContain("failed to validate nodeIP: nodeIP can't be loopback address");
       expect(w2.child.exitCode).toBeNull();
 
       // containerd comes up later: the next heartbeat (every 10 s) reports Ready.
@@ -612,9 +624,9 @@ describe('against the API server stand-in with real etcd', () => {
     try {
       const env = await waitFor('subnet.env', async () => (existsSync(subnetFile) ? readFile(subnetFile, 'utf8') : undefined), () => flannel.output());
       const gateway = podCIDR.replace(/\.0\/24$/, '.1/24');
-      // The node's InternalIP is 127.0.0.1, so the interface is lo; VXLAN takes 50 bytes off its MTU.
-      const loMtu = Number((await readFile('/sys/class/net/lo/mtu', 'utf8')).trim());
-      expect(env).toBe(`FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=${gateway}\nFLANNEL_MTU=${loMtu - 50}\nFLANNEL_IPMASQ=true\n`);
+      // The interface is the one holding the node's InternalIP; VXLAN takes 50 bytes off its MTU.
+      const ifaceMtu = Number((await readFile(`/sys/class/net/${machineAddress().iface}/mtu`, 'utf8')).trim());
+      expect(env).toBe(`FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=${gateway}\nFLANNEL_MTU=${ifaceMtu - 50}\nFLANNEL_IPMASQ=true\n`);
       // With its own credentials (flannel's ClusterRole: patch nodes/status only) it marks the node network up.
       await waitFor('NetworkUnavailable=False', async () => {
         const n = await getNode('w1');
@@ -644,7 +656,7 @@ describe('against the API server stand-in with real etcd', () => {
       expect(annotated.metadata.annotations).toMatchObject({
         'flannel.alpha.coreos.com/backend-type': 'vxlan',
         'flannel.alpha.coreos.com/kube-subnet-manager': 'true',
-        'flannel.alpha.coreos.com/public-ip': '127.0.0.1',
+        'flannel.alpha.coreos.com/public-ip': machineAddress().ip,
       });
     } finally {
       await stop(flannel);

@@ -389,7 +389,8 @@ function nodeStatus(id: NodeIdentity, c: KubeletConfig, info: StandinBuildInfo, 
     capacity,
     allocatable: capacity,
     conditions,
-    addresses: [...id.nodeIPs.map((address) => ({ type: 'InternalIP', address })), { type: 'Hostname', address: id.name }],
+    // An invalid --node-ip fails the address setter: the real kubelet logs it and posts no InternalIP.
+    addresses: [...id.nodeIPs.filter((ip) => !nodeIpProblem(ip)).map((address) => ({ type: 'InternalIP', address })), { type: 'Hostname', address: id.name }],
     daemonEndpoints: { kubeletEndpoint: { Port: c.port } },
     nodeInfo: {
       machineID: readOr('/etc/machine-id', ''),
@@ -412,7 +413,18 @@ function nodeIPs(flags: ParsedFlags): string[] {
   for (const addrs of Object.values(os.networkInterfaces())) {
     for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return [a.address];
   }
-  return ['127.0.0.1'];
+  return [];
+}
+
+/** kubelet's validateNodeIP: why a --node-ip cannot be used, or undefined when it can. */
+export function nodeIpProblem(ip: string): string | undefined {
+  if (net.isIP(ip) === 0) return 'nodeIP must be a valid IP address';
+  if (/^127\./.test(ip) || ip === '::1') return "nodeIP can't be loopback address";
+  if (/^(22[4-9]|23\d)\./.test(ip) || /^ff/i.test(ip)) return "nodeIP can't be a multicast address";
+  if (/^169\.254\./.test(ip) || /^fe80:/i.test(ip)) return "nodeIP can't be a link-local unicast address";
+  if (ip === '0.0.0.0' || ip === '::') return "nodeIP can't be an all zeros address";
+  const local = Object.values(os.networkInterfaces()).flatMap((a) => (a ?? []).map((x) => x.address));
+  return local.includes(ip) ? undefined : `node IP: "${ip}" not found in the host's network interfaces`;
 }
 
 function checkClientCredentials(kubeconfigPath: string): ReturnType<typeof loadKubeconfig> {
@@ -469,6 +481,10 @@ class NodeAgent {
     const runtime = await criVersion(this.c.containerRuntimeEndpoint);
     const now = metaTime();
     const conditions = nodeConditions(runtime, now, this.since);
+    for (const ip of this.id.nodeIPs) {
+      const problem = nodeIpProblem(ip);
+      if (problem) klog('kubelet_node_status.go:600').error('Failed to set some node status fields', { err: `failed to validate nodeIP: ${problem}`, node: this.id.name });
+    }
     if (runtime.ok !== this.lastReady) {
       if (runtime.ok) statusLog.info('Recording event message for node', { node: this.id.name, event: 'NodeReady' });
       else statusLog.info('Node became not ready', { node: this.id.name, reason: 'ContainerRuntimeNotReady', message: runtime.message });
