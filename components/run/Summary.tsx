@@ -7,7 +7,7 @@ import { formatDuration } from './format.js';
 import { hostDurationMs, hostOutcome, roleText, type HostOutcome } from './selectors.js';
 import type { RunTheme } from './theme.js';
 
-const OUTCOME_TEXT: Record<HostOutcome, string> = { ok: 'ok', failed: 'FAILED', cancelled: 'cancelled', stopped: 'stopped', running: 'running' };
+const OUTCOME_TEXT: Record<HostOutcome, string> = { ok: 'ok', failed: 'FAILED', cancelled: 'cancelled', stopped: 'stopped', 'not started': 'not started', running: 'running' };
 
 export function summaryRows(state: RunState): string[][] {
   return state.hosts.map((h) => {

@@ -30,15 +30,17 @@ export function hostDurationMs(h: HostView): number {
   return h.steps.reduce((sum, s) => sum + (s.startedAt !== undefined && s.endedAt !== undefined ? s.endedAt - s.startedAt : 0), 0);
 }
 
-export type HostOutcome = 'ok' | 'failed' | 'cancelled' | 'stopped' | 'running';
+export type HostOutcome = 'ok' | 'failed' | 'cancelled' | 'stopped' | 'not started' | 'running';
 
 export function hostOutcome(h: HostView, state: RunState): HostOutcome {
   const failed = h.error !== undefined || h.steps.some((s) => s.state === 'failed');
   if (failed) return state.cancelRequested && /cancel/i.test(h.error ?? '') ? 'cancelled' : 'failed';
   if (!state.finished) return 'running';
   if (state.finished.ok) return 'ok';
+  if (state.cancelRequested) return 'cancelled';
+  if (h.steps.length === 0) return 'not started';
   // The run ended early because of another host or phase: this host's work was not finished.
-  return state.cancelRequested ? 'cancelled' : 'stopped';
+  return 'stopped';
 }
 
 export const failedHostIndexes = (s: RunState) => s.hosts.flatMap((h, i) => (h.error !== undefined || h.steps.some((st) => st.state === 'failed') ? [i] : []));

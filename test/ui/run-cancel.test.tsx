@@ -134,6 +134,8 @@ describe('cancelling from the run view', () => {
     );
     expect(error).toBeInstanceOf(DeployError);
     expect(stdout.text).toContain('FAILED');
+    // It failed before any host was touched.
+    expect(stdout.text).toMatch(/192\.168\.213\.11 +master\+worker +not started/);
     expect(view.signal.aborted).toBe(false);
   });
 
