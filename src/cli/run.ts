@@ -55,7 +55,9 @@ export async function runDeployCommand(command: 'up' | 'down', profile: Profile,
     }
   }
   const secrets = await gatherSecrets(profile, io);
-  const terminal = io.isTTY && !values.plain && !process.env.CI;
+  // CI as Ink reads it (set at all, unless "0" or "false"): there Ink would draw only the final frame.
+  const underCi = ['CI', 'CONTINUOUS_INTEGRATION'].some((k) => k in process.env && process.env[k] !== '0' && process.env[k] !== 'false');
+  const terminal = io.isTTY && !values.plain && !underCi;
   // `up` in a terminal: the live run view (Ink), part of the CLI's UI and loaded only here, as cli.ts loads the wizard.
   const view = command === 'up' && terminal ? (await import('../../components/run/index.js')).openRunView(profile) : undefined;
   const opts: RunOptions = {
