@@ -14,7 +14,7 @@ import { renderRbacObjects } from '../render/rbac.js';
 import { hostId, type Profile } from '../profile/types.js';
 import { ApiClient } from '../verify/api-client.js';
 import { preflightHost } from '../verify/preflight.js';
-import { verifyUnits } from '../verify/units.js';
+import { verifyUnits, waitForFlannelSubnet } from '../verify/units.js';
 import { formatClusterReport, validateCluster, waitApiReady, type ClusterReport } from '../verify/validate-cluster.js';
 import type { RunCtx, RunDeps, RunOptions } from './context.js';
 import { rendererOptions } from './listr-options.js';
@@ -242,7 +242,10 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
             timeoutMs: opts.verifyTimeoutMs ?? 90_000,
             onStatus: (s) => (t.output = Object.entries(s).filter(([, v]) => v !== 'active').map(([u, v]) => `${u} ${v}`).join(', ') || 'all active'),
           });
-          return `${h.units.length} units active`;
+          if (!h.units.includes('flanneld.service')) return `${h.units.length} units active`;
+          t.output = 'waiting for flannel\'s pod subnet';
+          const subnet = await waitForFlannelSubnet(c.sessions.get(h.id)!, { sudo: true, timeoutMs: opts.verifyTimeoutMs ?? 90_000 });
+          return `${h.units.length} units active, pod subnet ${subnet}`;
         }, verifyFailures)(ctx, task).run(ctx);
         const err = failuresError('verify-cluster', verifyFailures, VerifyError);
         if (err) throw err;

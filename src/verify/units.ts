@@ -57,3 +57,33 @@ export async function verifyUnits(session: HostSession, units: readonly string[]
     hint: `look at the unit on the host: systemctl status ${bad[0]}; journalctl -u ${bad[0]}`,
   });
 }
+
+/**
+ * flanneld is only useful once it holds a lease for the node's pod subnet and wrote it to /run/flannel/subnet.env
+ * (kube-up waited for the same file). Until the controller-manager assigns the node a pod CIDR, flanneld exits and
+ * systemd restarts it, so `is-active` alone can catch it between two attempts.
+ */
+export async function waitForFlannelSubnet(session: HostSession, opts: VerifyUnitsOptions = {}): Promise<string> {
+  const interval = opts.intervalMs ?? 2000;
+  const timeout = opts.timeoutMs ?? 90_000;
+  const sleep = opts.sleep ?? defaultSleep;
+  const now = opts.now ?? Date.now;
+  const deadline = now() + timeout;
+  for (;;) {
+    const r = await session.exec(['cat', FLANNEL_SUBNET_ENV], { allowFailure: true, sudo: opts.sudo });
+    const subnet = /^FLANNEL_SUBNET=(\S+)/m.exec(r.stdout)?.[1];
+    if (r.code === 0 && subnet) {
+      const state = await unitStates(session, ['flanneld.service'], opts.sudo);
+      if (state['flanneld.service'] === 'active') return subnet;
+    }
+    if (now() + interval > deadline) break;
+    await sleep(interval);
+  }
+  const journal = await journalTail(session, 'flanneld.service', opts.journalLines ?? 20, opts.sudo);
+  throw new VerifyError(`flanneld wrote no pod subnet to ${FLANNEL_SUBNET_ENV} within ${Math.round(timeout / 1000)} s\n--- flanneld.service, last journal lines:\n${journal || '(journal is empty)'}`, {
+    host: session.target,
+    hint: 'flanneld needs the node registered (kubelet) and a pod CIDR from kube-controller-manager (--allocate-node-cidrs); check both units on the hosts',
+  });
+}
+
+export const FLANNEL_SUBNET_ENV = '/run/flannel/subnet.env';

@@ -640,9 +640,8 @@ describe('against the API server stand-in with real etcd', () => {
 
   // flanneld, like the real one (pkg/subnet/kube/kube.go), sets its annotations with a strategic merge patch on
   // nodes/status, the only node write its ClusterRole allows. The real API server keeps metadata changes made
-  // through nodes/status (only spec is reset); the API server stand-in at this commit keeps only .status there, so
-  // this check waits for that fix in test/harness/standins/common/apiserver/server.ts.
-  it.skip('flanneld annotates its Node through nodes/status', async () => {
+  // through nodes/status (only spec is reset), and so does the stand-in.
+  it('flanneld annotates its Node through nodes/status', async () => {
     const flannel = start(
       bin('flanneld'),
       ['-kube-subnet-mgr', `-kubeconfig-file=${path.join(dir, 'flannel.kubeconfig')}`, `-net-config-path=${path.join(dir, 'net-conf.json')}`, `--subnet-file=${path.join(dir, 'run', 'flannel', 'subnet2.env')}`],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeSession } from '../../../src/ssh/fake.js';
 import { VerifyError, ValidationError } from '../../../src/errors.js';
-import { verifyUnits } from '../../../src/verify/units.js';
+import { verifyUnits, waitForFlannelSubnet } from '../../../src/verify/units.js';
 import { listeningPorts, parseProbe } from '../../../src/verify/preflight.js';
 import { waitNodesReady, nodeReport } from '../../../src/verify/validate-cluster.js';
 import type { ApiClient } from '../../../src/verify/api-client.js';
@@ -31,6 +31,23 @@ describe('verifyUnits', () => {
     expect(err.host).toBe('root@fake:22');
     // t = 0, 2, 4, 6, 8, 10 s: six looks within the 10 s limit.
     expect(s.commands().filter((c) => c.includes('is-active')).length).toBe(6);
+  });
+});
+
+describe('waitForFlannelSubnet', () => {
+  it('waits for subnet.env while flanneld restarts, then returns the subnet', async () => {
+    const files = [{ code: 1, stderr: 'No such file' }, { stdout: 'FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/24\n' }];
+    const s = new FakeSession()
+      .on(['cat', '/run/flannel/subnet.env'], () => files.shift()!)
+      .on(['systemctl', 'is-active', 'flanneld.service'], { stdout: 'active\n' });
+    expect(await waitForFlannelSubnet(s, fakeClock())).toBe('10.244.1.1/24');
+  });
+
+  it('fails with the journal when no subnet comes', async () => {
+    const s = new FakeSession()
+      .on(['cat', '/run/flannel/subnet.env'], { code: 1 })
+      .on(/journalctl -u flanneld.service/, { stdout: 'E pod cidr not assigned\n' });
+    await expect(waitForFlannelSubnet(s, { ...fakeClock(), timeoutMs: 6000 })).rejects.toThrow(/wrote no pod subnet[\s\S]*pod cidr not assigned/);
   });
 });
 

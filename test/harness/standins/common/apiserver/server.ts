@@ -528,10 +528,17 @@ export class ApiServer {
     return { ...obj, metadata: { ...(obj.metadata ?? {}) } as KubeObject['metadata'] };
   }
 
-  /** Status subresources change only .status; the main resource never changes .status (for types with one). */
+  /**
+   * Status subresources keep the stored spec (the real status strategies reset only spec, so label and annotation
+   * changes sent through /status stay, as flannel relies on); the main resource never changes .status.
+   */
   private applySubresource(d: ResourceDef, sub: string, cur: KubeObject, next: KubeObject): KubeObject {
     if (!d.subresources.includes('status')) return next;
-    if (sub === 'status') return { ...cur, status: next.status, metadata: { ...cur.metadata, resourceVersion: next.metadata?.resourceVersion ?? cur.metadata.resourceVersion } };
+    if (sub === 'status') {
+      const { spec: _ignored, ...rest } = next as KubeObject & { spec?: unknown };
+      const kept = (cur as KubeObject & { spec?: unknown }).spec;
+      return { ...rest, ...(kept !== undefined && { spec: kept }), metadata: { ...next.metadata, uid: cur.metadata.uid, creationTimestamp: cur.metadata.creationTimestamp } } as KubeObject;
+    }
     return { ...next, status: cur.status };
   }
 
