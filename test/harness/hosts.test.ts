@@ -14,7 +14,7 @@ import { withFileLock } from './hosts/lock.js';
 import { isAlive } from './hosts/processes.js';
 import { waitUntilReady } from './hosts/ready.js';
 import { ROOTFS_PACKAGES, ROOTFS_RECIPE, ensureRootfs, rootfsKey, rootfsPath } from './hosts/rootfs.js';
-import { hostFolderNames } from './hosts/record.js';
+import { hostFolderNames, readClusterRecord } from './hosts/record.js';
 import { run } from './hosts/run.js';
 import { describeWithHosts, hostsSkipReason } from './skip.js';
 
@@ -281,58 +281,118 @@ describeWithHosts('test hosts', () => {
   });
 
   it('keeps hosts from `npm run hosts -- up` after the CLI exits, refuses a second start, and `down` removes them', async () => {
-    const up = await runCli(['up', '1']);
-    expect(up.code, up.stderr).toBe(0);
-    expect(up.stdout).toContain('root@192.168.213.11');
-    expect(up.stdout).toMatch(/ssh -i \S+id_ed25519 .* root@192\.168\.213\.11/);
-    const [h1] = hostsStatus();
-    expect(h1?.running).toBe(true);
-    expect(await tcpProbe('192.168.213.11', 22)).toBe('open');
+    const up = startChild(['test/harness/hosts-cli.ts', 'up', '1']);
+    try {
+      expect(await up.exitCode, up.stderr()).toBe(0);
+      expect(up.stdout()).toContain('root@192.168.213.11');
+      expect(up.stdout()).toMatch(/ssh -i \S+id_ed25519 .* root@192\.168\.213\.11/);
+      const [h1] = hostsStatus();
+      expect(h1?.running).toBe(true);
+      expect(await tcpProbe('192.168.213.11', 22)).toBe('open');
 
-    await expect(startHosts({ count: 1 })).rejects.toThrow(/already running/);
+      await expect(startHosts({ count: 1 })).rejects.toThrow(/already running \(started by `npm run hosts -- up`\)/);
 
-    const down = await runCli(['down']);
-    expect(down.code, down.stderr).toBe(0);
-    expect(isAlive(h1?.pid ?? 0)).toBe(false);
-    expect(await traces()).toEqual(NOTHING_LEFT);
+      const down = await runCli(['down']);
+      expect(down.code, down.stderr).toBe(0);
+      expect(isAlive(h1?.pid ?? 0)).toBe(false);
+      expect(await traces()).toEqual(NOTHING_LEFT);
+    } finally {
+      // Hosts of `up` block every later start: never leave ours behind, and never touch anyone else's.
+      if (readClusterRecord()?.ownerPid === up.pid) await runCli(['down']);
+    }
+  });
+
+  it('makes a start in another process wait until these hosts stop, and refuses a second start in this one', async () => {
+    const first = startChild([
+      '--input-type=module',
+      '-e',
+      "import { startHosts } from './test/harness/hosts/index.ts';" +
+        "const c = await startHosts({ count: 1 }); console.log('ready');" +
+        "process.stdin.resume(); process.stdin.on('end', async () => { await c.stop(); console.log('stopped'); });",
+    ]);
+    const lines: string[] = [];
+    let second: Promise<TestCluster> | undefined;
+    try {
+      await first.sees('ready');
+      second = startHosts({ count: 2, log: (l) => lines.push(l) });
+      await expect
+        .poll(() => lines.join('\n'), { timeout: 10_000 })
+        .toContain(`waiting for the test hosts of process ${first.pid} to stop`);
+      expect(hostFolderNames()).toEqual(['h1']);
+      first.endInput();
+      await first.sees('stopped');
+      const cluster2 = await second;
+      try {
+        expect(cluster2.hosts.map((h) => h.name)).toEqual(['h1', 'h2']);
+        await expect(startHosts({ count: 1 })).rejects.toThrow(/this process already runs test hosts/);
+      } finally {
+        await cluster2.stop();
+      }
+      expect(await traces()).toEqual(NOTHING_LEFT);
+    } finally {
+      await first.kill();
+      void second?.then((c) => c.stop(), () => {});
+    }
   });
 
   it('cleans up, on the next start, the hosts of a run that was killed', async () => {
-    const script =
+    const starter = startChild([
+      '--input-type=module',
+      '-e',
       "import { startHosts } from './test/harness/hosts/index.ts';" +
-      "const c = await startHosts({ count: 2 }); console.log('ready ' + c.hosts.map((h) => h.pid).join(' '));" +
-      'setInterval(() => {}, 1000);';
-    const child = spawn('node', ['--import', 'tsx', '--input-type=module', '-e', script], {
-      cwd: REPO,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const oldPids = await new Promise<number[]>((resolve, reject) => {
-      child.stdout.on('data', (b: Buffer) => {
-        const m = /ready ([\d ]+)/.exec(b.toString());
-        if (m?.[1]) resolve(m[1].split(' ').map(Number));
-      });
-      child.on('close', (code) => reject(new Error(`starter exited ${code}: ${stderr}`)));
-    });
-    const closed = new Promise((resolve) => child.on('close', resolve));
-    child.kill('SIGKILL');
-    await closed;
-    expect(oldPids.filter(isAlive)).toHaveLength(2);
-
-    const next = await startHosts({ count: 1 });
+        "const c = await startHosts({ count: 2 }); console.log('ready ' + c.hosts.map((h) => h.pid).join(' ') + ';');" +
+        'setInterval(() => {}, 1000);',
+    ]);
     try {
-      expect(oldPids.filter(isAlive)).toEqual([]);
-      expect(hostFolderNames()).toEqual(['h1']);
-      expect(await tcpProbe('192.168.213.12', 22)).toBe('unreachable');
-      const r = await onHostOf(next, 'h1', 'hostname');
-      expect(r.stdout.trim()).toBe('h1');
+      await starter.sees(';');
+      const oldPids = (/ready ([\d ]+);/.exec(starter.stdout())?.[1] ?? '').split(' ').map(Number);
+      await starter.kill();
+      expect(oldPids.filter(isAlive)).toHaveLength(2);
+
+      const next = await startHosts({ count: 1 });
+      try {
+        expect(oldPids.filter(isAlive)).toEqual([]);
+        expect(hostFolderNames()).toEqual(['h1']);
+        expect(await tcpProbe('192.168.213.12', 22)).toBe('unreachable');
+        const r = await onHostOf(next, 'h1', 'hostname');
+        expect(r.stdout.trim()).toBe('h1');
+      } finally {
+        await next.stop();
+      }
+      expect(await traces()).toEqual(NOTHING_LEFT);
     } finally {
-      await next.stop();
+      await starter.kill();
     }
-    expect(await traces()).toEqual(NOTHING_LEFT);
   });
 });
+
+/** A node process (with tsx) in the repository: its output, a wait for a word in it, its end. */
+function startChild(args: string[]) {
+  const child = spawn('node', ['--import', 'tsx', ...args], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const exitCode = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  return {
+    pid: child.pid,
+    exitCode,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    sees: (word: string) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => stdout.includes(word) && resolve();
+        child.stdout.on('data', check);
+        check();
+        void exitCode.then((code) => reject(new Error(`child exited ${code} before printing ${word}: ${stderr}`)));
+      }),
+    endInput: () => child.stdin.end(),
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exitCode;
+    },
+  };
+}
 
 async function onHostOf(cluster: TestCluster, name: string, command: string) {
   const h = cluster.hosts.find((x) => x.name === name);
@@ -430,7 +490,7 @@ describeWithHosts('test hosts: shared pieces', () => {
     try {
       fs.writeFileSync(path.join(dir, 'console.log'), 'Booting...\nFailed to mount API filesystems.\n');
       const record = {
-        index: 9, name: 'h9', address: '192.168.213.19', port: 22, user: 'root', dir, rootDir: path.join(dir, 'root'),
+        clusterId: 'test', index: 9, name: 'h9', address: '192.168.213.19', port: 22, user: 'root', dir, rootDir: path.join(dir, 'root'),
         pid: 999_999_999, cgroupDirs: [], hostKeySha256: 'SHA256:none',
       };
       const err = await waitUntilReady(record, '/nonexistent-key', 1_000).catch((e: unknown) => e);

@@ -17,6 +17,7 @@ export const SUDO_USER = 'deploy';
 const POWEROFF_WAIT_MS = 10_000;
 
 export interface HostSpec {
+  clusterId: string;
   index: number;
   name: string;
   address: string;
@@ -73,6 +74,7 @@ export async function prepareHost(spec: HostSpec, lowerDir: string, publicKey: s
   const rootDir = path.join(dir, 'root');
   for (const sub of ['upper', 'work', 'root']) fs.mkdirSync(path.join(dir, sub), { recursive: true, mode: 0o755 });
   const record: HostRecord = {
+    clusterId: spec.clusterId,
     index: spec.index,
     name: spec.name,
     address: spec.address,

@@ -8,8 +8,8 @@ import { ensureBridge, removeBridge } from './bridge.js';
 import { TestHostsError } from './errors.js';
 import { SUDO_USER, launchHost, prepareHost, teardownHost, type HostSpec, type TeardownOptions } from './host.js';
 import { generateClientKey, hostPublicKeys, knownHostsPattern } from './keys.js';
-import { withFileLock } from './lock.js';
-import { CLUSTER_DIR, MAX_HOSTS, STATE_LOCK, hostAddress, hostName } from './paths.js';
+import { acquireFileLock, withFileLock } from './lock.js';
+import { CLUSTER_DIR, LEASE_LOCK, MAX_HOSTS, STATE_LOCK, hostAddress, hostName } from './paths.js';
 import { isAlive, isOurNspawn, startTime } from './processes.js';
 import {
   hostFolderNames,
@@ -96,6 +96,12 @@ function checkOptions(opts: StartHostsOptions): void {
   }
 }
 
+/** The hosts this process runs (a second start here would wait for its own lease forever). */
+let clusterOfThisProcess: string | undefined;
+
+/** How long a start waits for the test hosts of another process (another suite, another developer) to stop. */
+const LEASE_WAIT_SECONDS = 420;
+
 function ownerAlive(): { alive: boolean; persistent: boolean; ownerPid: number } | undefined {
   const cluster = readClusterRecord();
   if (!cluster) return undefined;
@@ -109,7 +115,11 @@ function runningHosts(): HostRecord[] {
     .filter((r): r is HostRecord => r !== undefined && r.pid > 0 && isOurNspawn(r.pid, r.rootDir));
 }
 
-/** Removes hosts, bridge and key of earlier runs; refuses when they are still in use by a live owner. */
+/**
+ * Removes hosts, bridge and key of earlier runs whose owner is gone; refuses while they are in use. Hosts of
+ * `npm run hosts -- up` are always in use (until `down`); those of a live test process too, though with the lease
+ * held that process has already stopped them.
+ */
 async function clearLeftovers(): Promise<void> {
   const owner = ownerAlive();
   const running = runningHosts();
@@ -128,11 +138,21 @@ async function teardownEverything(): Promise<void> {
   fs.rmSync(CLUSTER_DIR, { recursive: true, force: true });
 }
 
-function hostSpecs(opts: StartHostsOptions): HostSpec[] {
+/** Removes the hosts of one start, and the bridge and key when nothing else is left. Call with STATE_LOCK held. */
+async function teardownClusterLocked(clusterId: string): Promise<void> {
+  const mine = hostFolderNames().filter((name) => readHostRecord(name)?.clusterId === clusterId);
+  await Promise.all(mine.map((name) => teardownHost(name)));
+  if (hostFolderNames().length > 0) return;
+  await removeBridge();
+  if (readClusterRecord()?.clusterId === clusterId) fs.rmSync(CLUSTER_DIR, { recursive: true, force: true });
+}
+
+function hostSpecs(opts: StartHostsOptions, clusterId: string): HostSpec[] {
   return Array.from({ length: opts.count }, (_, i) => {
     const index = i + 1;
     const variant = opts.variants?.[index] ?? {};
     return {
+      clusterId,
       index,
       name: hostName(index),
       address: hostAddress(index),
@@ -149,14 +169,7 @@ function writeKnownHosts(records: readonly HostRecord[]): string {
   return file;
 }
 
-async function stopOneHost(name: string, opts?: TeardownOptions): Promise<void> {
-  await withFileLock(STATE_LOCK, async () => {
-    await teardownHost(name, opts);
-    if (hostFolderNames().length === 0) await removeBridge();
-  });
-}
-
-/** Stops every test host (also those of an earlier run that was killed) and removes all their traces. */
+/** Stops every test host (also those of an earlier run that was killed, or of another process) and removes all traces. */
 export async function stopAllHosts(): Promise<void> {
   await withFileLock(STATE_LOCK, teardownEverything);
 }
@@ -181,42 +194,76 @@ export async function startHosts(opts: StartHostsOptions): Promise<TestCluster> 
   checkOptions(opts);
   const unavailable = hostsUnavailableReason();
   if (unavailable) throw new TestHostsError(`cannot start test hosts: ${unavailable}`);
+  if (clusterOfThisProcess) {
+    throw new TestHostsError('this process already runs test hosts', {
+      hint: 'call stop() on the cluster that startHosts returned before starting another one',
+    });
+  }
   const log = opts.log ?? (() => {});
   const rootfs = await ensureRootfs(log);
-  const specs = hostSpecs(opts);
+  const clusterId = randomBytes(6).toString('hex');
+  const specs = hostSpecs(opts, clusterId);
 
-  const started = await withFileLock(STATE_LOCK, async () => {
-    await clearLeftovers();
-    try {
-      await ensureBridge();
-      const key = await generateClientKey(CLUSTER_DIR);
-      const ownerStartTime = startTime(process.pid) ?? '';
-      const knownHostsPath = path.join(CLUSTER_DIR, 'known_hosts');
-      writeClusterRecord({
-        ownerPid: process.pid,
-        ownerStartTime,
-        persistent: opts.persistent ?? false,
-        privateKeyPath: key.privateKeyPath,
-        knownHostsPath,
-      });
-      const prepared = await Promise.all(specs.map((s) => prepareHost(s, rootfs.path, key.publicKey)));
-      const records = prepared.map(launchHost);
-      writeKnownHosts(records);
-      return { key, knownHostsPath, records };
-    } catch (e) {
-      await teardownEverything();
-      throw e;
-    }
+  // One set of hosts per machine: wait while another process's hosts run (its lease ends when it stops or dies).
+  const lease = await acquireFileLock(LEASE_LOCK, {
+    waitSeconds: LEASE_WAIT_SECONDS,
+    detached: true,
+    onWait: () => log(`waiting for the test hosts of process ${readClusterRecord()?.ownerPid ?? '?'} to stop`),
+    hint: `test hosts of process ${readClusterRecord()?.ownerPid ?? '?'} are still running; wait for it, or stop them with \`npm run hosts -- down\``,
   });
+  const teardown = () => withFileLock(STATE_LOCK, () => teardownClusterLocked(clusterId));
 
+  let started: { key: { privateKeyPath: string; publicKey: string }; knownHostsPath: string; records: HostRecord[] };
   try {
-    await Promise.all(started.records.map((r) => waitUntilReady(r, started.key.privateKeyPath)));
+    started = await withFileLock(STATE_LOCK, async () => {
+      await clearLeftovers();
+      try {
+        await ensureBridge();
+        const key = await generateClientKey(CLUSTER_DIR);
+        const knownHostsPath = path.join(CLUSTER_DIR, 'known_hosts');
+        writeClusterRecord({
+          clusterId,
+          ownerPid: process.pid,
+          ownerStartTime: startTime(process.pid) ?? '',
+          persistent: opts.persistent ?? false,
+          privateKeyPath: key.privateKeyPath,
+          knownHostsPath,
+        });
+        const prepared = await Promise.all(specs.map((s) => prepareHost(s, rootfs.path, key.publicKey)));
+        const records = prepared.map(launchHost);
+        writeKnownHosts(records);
+        return { key, knownHostsPath, records };
+      } catch (e) {
+        await teardownClusterLocked(clusterId);
+        throw e;
+      }
+    });
+    await Promise.all(started.records.map((r) => waitUntilReady(r, started.key.privateKeyPath))).catch(
+      async (e: unknown) => {
+        await teardown();
+        throw e;
+      },
+    );
   } catch (e) {
-    await stopAllHosts();
+    await lease.release();
     throw e;
   }
+  // Hosts of `up` outlive this process: whoever starts next finds them and is told to run `down`.
+  if (opts.persistent) await lease.release();
+  else clusterOfThisProcess = clusterId;
   log(`test hosts up: ${started.records.map((r) => r.name).join(', ')}`);
 
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    if (clusterOfThisProcess === clusterId) clusterOfThisProcess = undefined;
+    try {
+      await teardown();
+    } finally {
+      await lease.release();
+    }
+  };
   const sudoPasswords = new Map(specs.map((s) => [s.name, s.sudoPassword]));
   return {
     hosts: started.records.map((r) => ({
@@ -228,12 +275,18 @@ export async function startHosts(opts: StartHostsOptions): Promise<TestCluster> 
       hostKeySha256: r.hostKeySha256,
       pid: r.pid,
       dir: r.dir,
-      stop: (stopOpts?: TeardownOptions) => stopOneHost(r.name, stopOpts),
+      // After the cluster's stop() the names may belong to someone else's hosts: then there is nothing to do.
+      stop: async (stopOpts?: TeardownOptions) => {
+        if (stopped) return;
+        await withFileLock(STATE_LOCK, async () => {
+          if (readHostRecord(r.name)?.clusterId === clusterId) await teardownHost(r.name, stopOpts);
+        });
+      },
     })),
     privateKeyPath: started.key.privateKeyPath,
     publicKey: started.key.publicKey,
     knownHostsPath: started.knownHostsPath,
-    stop: stopAllHosts,
+    stop,
   };
 }
 

@@ -13,7 +13,10 @@ export const CACHE_DIR = process.env.KUBEUP_TEST_CACHE_DIR ?? '/var/cache/kubeup
 /** State of the running hosts: the client key, known_hosts, one folder per host (overlay, console log, record). */
 export const STATE_DIR = process.env.KUBEUP_TEST_HOSTS_DIR ?? '/var/lib/kubeup-test-hosts';
 
+/** Held briefly by whoever changes the state (start, stop, down). */
 export const STATE_LOCK = path.join(STATE_DIR, '.lock');
+/** Held by the process whose test hosts run, for as long as they run: the next one waits its turn. */
+export const LEASE_LOCK = path.join(STATE_DIR, '.lease');
 export const HOSTS_DIR = path.join(STATE_DIR, 'hosts');
 export const CLUSTER_DIR = path.join(STATE_DIR, 'cluster');
 export const CLUSTER_RECORD = path.join(CLUSTER_DIR, 'cluster.json');

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { CLUSTER_RECORD, HOSTS_DIR, hostDir } from './paths.js';
 
 export interface HostRecord {
+  /** The start that made this host: a cluster's stop() removes only its own hosts. */
+  clusterId: string;
   index: number;
   name: string;
   address: string;
@@ -22,6 +24,7 @@ export interface HostRecord {
 }
 
 export interface ClusterRecord {
+  clusterId: string;
   /** The process that started the hosts; they are leftovers once it is gone, unless `persistent`. */
   ownerPid: number;
   ownerStartTime: string;
