@@ -100,7 +100,7 @@ function checkOptions(opts: StartHostsOptions): void {
 let clusterOfThisProcess: string | undefined;
 
 /** How long a start waits for the test hosts of another process (another suite, another developer) to stop. */
-const LEASE_WAIT_SECONDS = 420;
+const LEASE_WAIT_SECONDS = Number(process.env.KUBEUP_TEST_HOSTS_WAIT_SECONDS ?? 420);
 
 function ownerAlive(): { alive: boolean; persistent: boolean; ownerPid: number } | undefined {
   const cluster = readClusterRecord();
