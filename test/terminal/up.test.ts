@@ -56,7 +56,8 @@ describeWithHosts('kubeup up in a terminal: the live run view', () => {
 
   /** The whole pane, scrolled-off lines included: the CLI prints its report below the view's last frame. */
   async function history(t: TmuxTerminal): Promise<string> {
-    const { stdout } = await tmux('tmux', ['-L', t.socket, 'capture-pane', '-p', '-J', '-S', '-', '-t', t.session]);
+    const server = t.socket.includes('/') ? ['-S', t.socket] : ['-L', t.socket];
+    const { stdout } = await tmux('tmux', [...server, 'capture-pane', '-p', '-J', '-S', '-', '-t', t.session]);
     return stdout;
   }
 
