@@ -89,6 +89,7 @@ function buildCluster(profile: Profile, master: HostSpec, masterNodeName: string
     nodePortRange: n.nodePortRange,
     flannelBackend: n.flannelBackend,
     serviceAccountIssuer: `https://kubernetes.default.svc.${domain}`,
+    extraArgs: structuredClone(profile.extraArgs ?? {}),
   };
 }
 

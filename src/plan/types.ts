@@ -1,6 +1,6 @@
 // The deploy plan: pure data computed from a validated profile and the facts gathered in preflight.
 // Every other part (tasks, provision, pki, release, verify, the --dry-run output) reads it; nothing writes it.
-import type { Component, HostSpec, Role, Versions } from '../profile/types.js';
+import type { Component, DaemonName, HostSpec, Role, Versions } from '../profile/types.js';
 
 export type Arch = 'amd64' | 'arm64';
 export const ARCHES: readonly Arch[] = ['amd64', 'arm64'];
@@ -77,6 +77,8 @@ export interface ClusterPlan {
   nodePortRange: string;
   flannelBackend: 'vxlan' | 'host-gw';
   serviceAccountIssuer: string;
+  /** The profile's extra flags per daemon (`--name=value`), merged over kubeup's own in /etc/default/<daemon>. */
+  extraArgs: Partial<Record<DaemonName, string[]>>;
 }
 
 export interface HostPlan {

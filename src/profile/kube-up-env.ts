@@ -21,6 +21,7 @@ export const KUBE_UP_VARIABLES = [
   'DNS_DOMAIN',
   'SERVICE_NODE_PORT_RANGE',
   'PROXY_SETTING',
+  'KUBE_PROXY_EXTRA_OPTS',
 ] as const;
 
 export interface OutdatedVersion {
@@ -136,10 +137,13 @@ export function importKubeUpEnv(env: Record<string, string | undefined>, name: s
   // kube-up's PROXY_SETTING is a list of shell assignments ("http_proxy=... https_proxy=..."); kubeup downloads on the
   // operator's machine, so the proxy applies to its downloads.
   const proxy = /(?:^|\s)(?:https_proxy|HTTPS_PROXY|http_proxy|HTTP_PROXY)=["']?([^\s"']+)/.exec(env.PROXY_SETTING ?? '')?.[1];
+  // KUBE_PROXY_EXTRA_OPTS: extra kube-proxy flags, the one kube-up option that still means something today.
+  const proxyOpts = (env.KUBE_PROXY_EXTRA_OPTS ?? '').trim().split(/\s+/).filter(Boolean);
   return {
     input: {
       name,
       hosts,
+      ...(proxyOpts.length && { extraArgs: { 'kube-proxy': proxyOpts } }),
       ...(Object.keys(versions).length && { versions }),
       ...(Object.keys(network).length && { network }),
       ...(proxy && { download: { proxy } }),

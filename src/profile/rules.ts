@@ -195,6 +195,19 @@ export function parseJumpHost(s: string): { user?: string; host: string; port: n
   return { ...(m[1] && { user: m[1] }), host, port };
 }
 
+// What systemd's EnvironmentFile and the ExecStart word splitting can carry: one word, no quotes or $.
+const EXTRA_ARG = /^--[a-z0-9][a-z0-9_-]*(=[^\s"'\\$`]*)?$/;
+
+function checkExtraArgs(p: Profile, report: Report): void {
+  for (const [daemon, args] of Object.entries(p.extraArgs)) {
+    (args ?? []).forEach((arg, i) => {
+      if (!EXTRA_ARG.test(arg)) {
+        report(`extraArgs.${daemon}[${i}]`, `"${arg}" is not a flag kubeup can pass`, 'write it as --name=value, without spaces, quotes or $');
+      }
+    });
+  }
+}
+
 export function checkRules(p: Profile): { issues: ProfileIssue[]; warnings: ProfileIssue[] } {
   const issues: ProfileIssue[] = [];
   const report: Report = (path, message, hint) => issues.push({ path, message, ...(hint && { hint }) });
@@ -206,5 +219,6 @@ export function checkRules(p: Profile): { issues: ProfileIssue[]; warnings: Prof
   checkVersions(p, report);
   checkSsh(p, report);
   checkDownload(p, report);
+  checkExtraArgs(p, report);
   return { issues, warnings: [] };
 }

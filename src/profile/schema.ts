@@ -1,6 +1,6 @@
 // The profile as written (YAML file, wizard, store): the shape only. Rules between fields are in rules.ts.
 import { z } from 'zod';
-import { COMPONENTS, type Role } from './types.js';
+import { COMPONENTS, DAEMONS, type Role } from './types.js';
 
 /** kube-up's role letters, and the names kubeup stores. */
 export function parseRoles(input: unknown): Role[] | undefined {
@@ -102,6 +102,10 @@ export const profileInputSchema = z
         flannelBackend: z.enum(['vxlan', 'host-gw']).optional(),
         apiServerPort: port.optional(),
       })
+      .strict()
+      .optional(),
+    extraArgs: z
+      .object(Object.fromEntries(DAEMONS.map((d) => [d, z.array(z.string()).optional()])))
       .strict()
       .optional(),
     download: z

@@ -63,6 +63,10 @@ export interface DownloadSettings {
   checksums?: Record<string, string>;
 }
 
+/** The daemons kubeup runs; each reads its flags from /etc/default/<daemon>. */
+export const DAEMONS = ['containerd', 'etcd', 'flanneld', 'kube-apiserver', 'kube-controller-manager', 'kube-proxy', 'kube-scheduler', 'kubelet'] as const;
+export type DaemonName = (typeof DAEMONS)[number];
+
 export interface Profile {
   name: string;
   hosts: HostSpec[];
@@ -70,6 +74,11 @@ export interface Profile {
   versions: Versions;
   network: NetworkSettings;
   download: DownloadSettings;
+  /**
+   * Extra flags per daemon, `--name=value`, added to kubeup's own (a flag kubeup also sets takes the user's value).
+   * kube-up had KUBE_PROXY_EXTRA_OPTS and DOCKER_OPTS for this.
+   */
+  extraArgs: Partial<Record<DaemonName, string[]>>;
 }
 
 export const hasRole = (role: Role) => (h: HostSpec) => h.roles.includes(role);

@@ -77,6 +77,7 @@ export function applyDefaults(input: ParsedProfileInput): Profile {
     },
     versions: { ...DEFAULT_VERSIONS, ...stripUndefined(input.versions ?? {}) },
     network: { ...DEFAULT_NETWORK, ...stripUndefined(input.network ?? {}) },
+    extraArgs: stripUndefined(input.extraArgs ?? {}) as Profile['extraArgs'],
     download: {
       mirrors: stripUndefined(input.download?.mirrors ?? {}),
       ...(input.download?.checksums !== undefined && { checksums: { ...input.download.checksums } }),

@@ -72,13 +72,24 @@ export function renderUnit(ctx: RenderContext, spec: UnitSpec): RenderedFile {
   return { path: unitPath(unit), mode: MODE_PUBLIC, owner: ROOT, content: `${lines.join('\n')}\n`, restarts: [unit] };
 }
 
-/** /etc/default/<daemon>: the daemon's flags, one per line, sorted. */
+/** `--name=value` / `--name` (a boolean) into flags; the profile validator has already checked their form. */
+export function parseExtraArgs(args: readonly string[]): Flags {
+  return Object.fromEntries(
+    args.map((a) => {
+      const eq = a.indexOf('=');
+      return eq < 0 ? [a.slice(2), true] : [a.slice(2, eq), a.slice(eq + 1)];
+    }),
+  );
+}
+
+/** /etc/default/<daemon>: the daemon's flags, one per line, sorted; the profile's extraArgs win over kubeup's own. */
 export function renderDaemonOptions(ctx: RenderContext, daemon: Daemon, flags: Flags): RenderedFile {
+  const extra = ctx.cluster.extraArgs?.[daemon] ?? [];
   return {
     path: defaultsPath(daemon),
     mode: MODE_PUBLIC,
     owner: ROOT,
-    content: renderOptions(ctx.cluster.name, daemonOptionsVariable(daemon), flags),
+    content: renderOptions(ctx.cluster.name, daemonOptionsVariable(daemon), { ...flags, ...parseExtraArgs(extra) }, extra.length ? `with the profile's extraArgs.${daemon}` : undefined),
     restarts: [unitName(daemon)],
   };
 }

@@ -81,6 +81,11 @@ describe('importKubeUpEnv', () => {
     expect(validateProfile(imp.input).profile!.download.proxy).toBe('http://proxy.lab:3128');
   });
 
+  it('carries KUBE_PROXY_EXTRA_OPTS into extraArgs', () => {
+    const imp = importKubeUpEnv({ ...classic, KUBE_PROXY_EXTRA_OPTS: '--masquerade-all --v=3' }, 'x');
+    expect(validateProfile(imp.input).profile!.extraArgs).toEqual({ 'kube-proxy': ['--masquerade-all', '--v=3'] });
+  });
+
   it('reads variables from a kube-up config file', () => {
     const env = parseEnvFile('#!/bin/bash\nexport nodes=${nodes:-"x"}\nexport roles="ai i"\nNUM_NODES=2 # workers\nexport FLANNEL_NET=172.16.0.0/16\n');
     expect(env).toMatchObject({ roles: 'ai i', NUM_NODES: '2', FLANNEL_NET: '172.16.0.0/16' });

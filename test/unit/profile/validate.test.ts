@@ -144,6 +144,13 @@ describe('validateProfile', () => {
     );
   });
 
+  it('checks extra daemon flags', () => {
+    expect(issuesOf((p) => (p.extraArgs = { kubelet: ['--v=4', '--max-pods=50'], 'kube-proxy': ['--masquerade-all'] }))).toEqual([]);
+    expectIssue(issuesOf((p) => (p.extraArgs = { kubelet: ['--v=4', 'max-pods 50'] })), 'extraArgs.kubelet[1]', /not a flag kubeup can pass/);
+    expectIssue(issuesOf((p) => (p.extraArgs = { kubelet: ['--node-labels=$(hostname)'] })), 'extraArgs.kubelet[0]', /not a flag/);
+    expectIssue(issuesOf((p) => (p.extraArgs = { dockerd: ['--x'] })), 'extraArgs', /unknown field dockerd/);
+  });
+
   it('needs some way to log in', () => {
     expectIssue(issuesOf((p) => (p.ssh = { agent: false })), 'ssh', /no way to log in/);
     expect(issuesOf((p) => (p.ssh = { agent: false, password: true }))).toEqual([]);

@@ -105,6 +105,7 @@ export function testProfile(mirrors: Partial<Record<Component, string>>, extra: 
     hosts: [{ address: '192.168.213.10', user: 'root', port: 22, roles: ['master', 'worker'] }],
     ssh: { agent: true, password: false, sudoPassword: false, knownHosts: '~/.ssh/known_hosts' },
     versions: { ...DEFAULT_VERSIONS },
+    extraArgs: {},
     network: {
       serviceCidr: '10.96.0.0/12',
       podCidr: '10.244.0.0/16',
