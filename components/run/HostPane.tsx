@@ -5,7 +5,7 @@ import { Box, Text } from 'ink';
 import type { HostView } from '../../src/tasks/run-store.js';
 import { errorExcerpt } from './format.js';
 import { PANE_HEIGHT } from './layout.js';
-import { currentStepText, nodeNameOf, remoteTail, roleText, hostState } from './selectors.js';
+import { currentStepText, hostState, nodeNameOf, remoteTail, roleText, shortPhase } from './selectors.js';
 import { runGlyphs, type RunTheme } from './theme.js';
 import { TransferBar } from './TransferBar.js';
 
@@ -58,7 +58,7 @@ export function HostPane({ host, width, focused, theme, errorLines = 3 }: HostPa
         {host.steps.map((s, i) => (
           <Text key={s.taskId} {...theme.state[s.state]}>
             {i > 0 ? '  ' : ''}
-            {runGlyphs.state[s.state]} {s.phase}
+            {runGlyphs.state[s.state]} {shortPhase(s.phase)}
           </Text>
         ))}
       </Text>

@@ -3,6 +3,9 @@ import type { HostStep, HostView, RunState, TaskState, Transfer } from '../../sr
 
 export const roleText = (h: Pick<HostView, 'roles'>) => h.roles.join('+');
 
+/** "Provision hosts" -> "Provision": the checklist in a pane has room for one word per phase. */
+export const shortPhase = (phase: string) => phase.split(' ')[0] ?? phase;
+
 export const nodeNameOf = (h: HostView) => h.nodeName ?? h.learnedName;
 
 /** The host's state as one glyph shows it. */

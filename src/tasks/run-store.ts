@@ -209,8 +209,10 @@ function setState(state: RunState, e: Extract<RunEvent, { type: 'task-state' }>)
       if (!own) return h;
       const next = updateStep(h, e.taskId, (s) => ({ ...s, state: e.state, ...timesFor(e.state, e.at, s) }));
       if (e.state === 'running') return { ...next, status: undefined };
-      if (e.state === 'failed') return { ...next, failedPhase: kind.phase };
-      return next;
+      // An upload belongs to the step that made it: once that ends, its bar goes.
+      const { upload: _ended, ...withoutUpload } = next;
+      if (e.state === 'failed') return { ...withoutUpload, failedPhase: kind.phase };
+      return e.state === 'waiting' ? next : withoutUpload;
     });
   }
   return base;

@@ -4,6 +4,7 @@ import React from 'react';
 import { describe, expect, it } from 'vitest';
 import { RunApp } from '../../components/run/RunApp.js';
 import { makeRunTheme } from '../../components/run/theme.js';
+import { transferFacts } from '../../components/run/TransferBar.js';
 import { initialRunState, RunStore, type HostInfo, type RunEvent } from '../../src/tasks/run-store.js';
 import { transferLine, remoteLine } from '../../src/tasks/progress.js';
 import { KEYS, mount, press, unmount, waitForFrame, lineWith } from './helpers.js';
@@ -133,6 +134,12 @@ describe('run view: downloads and colours', () => {
     // 2 MiB a second: 6 MiB left take 3 s.
     expect(lineWith(frame, '↓ etcd-v3.6.6')).toMatch(/█+░+ +40% 4\.0 MiB\/10\.0 MiB 2\.0 MiB\/s 0:03 left$/);
     await unmount(app);
+  });
+
+  it('shortens the facts of a transfer in a narrow pane to percent, size and rate', () => {
+    const t = { name: '/opt/bin/kubelet', done: 512 * 1024, total: 2 * 1024 * 1024, bytesPerSec: 1024 * 1024, at: 0 };
+    expect(transferFacts(t)).toBe('  25% 512.0 KiB/2.0 MiB 1.0 MiB/s 0:02 left');
+    expect(transferFacts(t, true)).toBe('  25% 2.0 MiB 1.0 MiB/s 0:02 left');
   });
 
   it('uses colour for states and borders unless NO_COLOR is set', () => {

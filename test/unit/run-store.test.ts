@@ -89,6 +89,9 @@ describe('run store reducer', () => {
     // A new file restarts the measurement.
     const next = run([{ type: 'task-output', taskId: 'h1-0', output: transferLine('upload', '/opt/bin/a', MiB, 2 * MiB), at: 5000 }, { type: 'task-output', taskId: 'h1-0', output: transferLine('upload', '/opt/bin/b', 0, 2 * MiB), at: 6000 }], s);
     expect(next.hosts[0]!.upload).toEqual({ name: '/opt/bin/b', done: 0, total: 2 * MiB, at: 6000 });
+    // It goes when the step that uploads ends.
+    const ended = run([{ type: 'task-state', taskId: 'h1-0', state: 'running', at: 6500 }, { type: 'task-state', taskId: 'h1-0', state: 'done', at: 7000 }], next);
+    expect(ended.hosts[0]!.upload).toBeUndefined();
   });
 
   it('keeps status and remote lines per host (split at newlines, capped) and the latest status', () => {
@@ -257,7 +260,8 @@ describe('RunViewRenderer on a real listr2 tree', () => {
         ['Preflight', 'done', `node-${i} amd64`],
         ['Provision hosts', 'done', 'up to date, nothing changed'],
       ]);
-      expect(h.upload).toMatchObject({ name: '/opt/bin/kubelet', done: MiB, total: 2 * MiB });
+      // The upload bar belonged to the provisioning step, which has ended.
+      expect(h.upload).toBeUndefined();
       expect(h.lines).toContainEqual({ stream: 'stdout', text: `hello from ${h.id}` });
     }
     expect(state.finished).toMatchObject({ ok: true });
