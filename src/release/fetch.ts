@@ -1,7 +1,6 @@
 // HTTP(S) downloads: redirects, proxies, an idle timeout, retries with delay on network errors and 5xx only, and
 // checks on what arrived (status 200, full Content-Length, not a web page, the right magic bytes).
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -267,6 +266,10 @@ export async function downloadFile(url: string, dest: string, opts: DownloadFile
   const target = new URL(url);
   return withRetries(fileName, opts, async () => {
     const part = `${dest}.${process.pid}.${randomBytes(4).toString('hex')}.part`;
+    // The temporary file is open before the request starts (the response flows as soon as it has a data listener)
+    // and closed before it is removed (removing it earlier races with a stream still writing it).
+    const out = (await open(part, 'w', 0o644)).createWriteStream();
+    const closed = new Promise<void>((resolve) => out.once('close', () => resolve()));
     try {
       const { res, url: finalUrl } = await get(target, fileName, opts);
       const lengthHeader = res.headers['content-length'];
@@ -287,7 +290,7 @@ export async function downloadFile(url: string, dest: string, opts: DownloadFile
         if (reported !== done) opts.onProgress?.(done, total);
       });
       try {
-        await pipeline(res, createWriteStream(part, { mode: 0o644 }));
+        await pipeline(res, out);
       } catch (err) {
         if (opts.signal?.aborted) throw cancelled(fileName);
         throw new Transient(
@@ -297,6 +300,7 @@ export async function downloadFile(url: string, dest: string, opts: DownloadFile
       if (total !== undefined && done !== total) {
         throw new Transient(`the download of ${redactUrl(finalUrl)} was cut short: got ${done} of ${total} bytes`);
       }
+      await closed;
       const head = await readHead(part);
       try {
         checkContent(sniff(head), opts.expect ?? 'any', fileName, finalUrl);
@@ -307,6 +311,8 @@ export async function downloadFile(url: string, dest: string, opts: DownloadFile
       await rename(part, dest);
       return { url: finalUrl.toString(), bytes: done };
     } finally {
+      out.destroy();
+      await closed;
       await rm(part, { force: true });
     }
   });
