@@ -1,11 +1,13 @@
 // `kubeup up` in a real terminal (tmux, 80x24) against three test hosts and the release mirror: the live view shows a
 // pane per host while the deploy runs, and the summary table at the end; a second run cancelled with q, y exits 130.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+// And the wizard's "Deploy now", which opens the same view on the profile just saved.
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_VERSIONS } from '../../src/profile/defaults.js';
 import { e2eProfile, REPO, writeProfile } from '../e2e/helpers.js';
 import { startHosts, type TestCluster } from '../harness/hosts/index.js';
 import { startMirror, type Mirror } from '../harness/mirror/index.js';
@@ -14,6 +16,14 @@ import { TmuxTerminal } from './helpers.js';
 
 const tmux = promisify(execFile);
 const DEPLOY_TIMEOUT_MS = 600_000;
+const CLI = ['env', '-u', 'CI', process.execPath, '--import', 'tsx', join(REPO, 'src/cli.ts')];
+
+/** The whole pane, scrolled-off lines included: the CLI prints its report below the view's last frame. */
+async function history(t: TmuxTerminal): Promise<string> {
+  const server = t.socket.includes('/') ? ['-S', t.socket] : ['-L', t.socket];
+  const { stdout } = await tmux('tmux', [...server, 'capture-pane', '-p', '-J', '-S', '-', '-t', t.session]);
+  return stdout;
+}
 
 describeWithHosts('kubeup up in a terminal: the live run view', () => {
   let cluster: TestCluster;
@@ -39,7 +49,7 @@ describeWithHosts('kubeup up in a terminal: the live run view', () => {
   async function up(): Promise<TmuxTerminal> {
     terminal = await TmuxTerminal.start({
       // Not under CI even when the suite is: with CI set at all (even empty), Ink draws only the final frame.
-      argv: ['env', '-u', 'CI', process.execPath, '--import', 'tsx', join(REPO, 'src/cli.ts'), 'up', '--file', profileFile, '--yes'],
+      argv: [...CLI, 'up', '--file', profileFile, '--yes'],
       cwd: REPO,
       env: {
         HOME: dir,
@@ -52,13 +62,6 @@ describeWithHosts('kubeup up in a terminal: the live run view', () => {
       height: 24,
     });
     return terminal;
-  }
-
-  /** The whole pane, scrolled-off lines included: the CLI prints its report below the view's last frame. */
-  async function history(t: TmuxTerminal): Promise<string> {
-    const server = t.socket.includes('/') ? ['-S', t.socket] : ['-L', t.socket];
-    const { stdout } = await tmux('tmux', [...server, 'capture-pane', '-p', '-J', '-S', '-', '-t', t.session]);
-    return stdout;
   }
 
   it('shows a pane per host while it deploys, then the summary table, and exits 0', async () => {
@@ -102,4 +105,68 @@ describeWithHosts('kubeup up in a terminal: the live run view', () => {
     expect(all).toContain('kubeup: deploy cancelled');
     expect(all).toMatch(/Cancelled: steps that were running finished/);
   }, DEPLOY_TIMEOUT_MS);
+});
+
+describe('the wizard\'s "Deploy now" in a terminal', () => {
+  let dir: string;
+  let terminal: TmuxTerminal | undefined;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kubeup-term-deploy-now-'));
+  });
+  afterAll(() => {
+    terminal?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs `up` on the saved profile in the run view (a host that refuses connections, on loopback)', async () => {
+    const env = { HOME: dir, KUBEUP_CONFIG_DIR: join(dir, 'config'), KUBEUP_STATE_DIR: join(dir, 'state'), TERM: 'xterm-256color' };
+    const file = join(dir, 'dn.yaml');
+    writeFileSync(
+      file,
+      [
+        'name: dn',
+        'hosts:',
+        '  - { address: 127.0.0.2, port: 1, user: root, roles: ai }',
+        `ssh: { agent: true, knownHosts: ${join(dir, 'known_hosts')} }`,
+        'download:',
+        '  checksums:',
+        // Upstream publishes no checksum for flannel: without one the run stops before connecting anywhere.
+        `    "flannel-v${DEFAULT_VERSIONS.flannel}-linux-amd64.tar.gz": "${'0'.repeat(64)}"`,
+        '',
+      ].join('\n'),
+    );
+    execFileSync(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli.ts'), 'profiles', 'import', file], { cwd: REPO, env: { ...process.env, ...env }, stdio: 'pipe' });
+    terminal = await TmuxTerminal.start({ argv: [...CLI, 'profiles', 'edit', 'dn'], cwd: REPO, env, width: 100, height: 30 });
+    const t = terminal;
+    await t.waitFor('1. root@127.0.0.2:1  master+worker (ai)', 60_000);
+    await t.keys('Down', 'Enter');
+    await t.waitFor('› Use SSH agent');
+    const next = async (fields: number, screen: string) => {
+      await t.press('Down', fields);
+      await t.waitFor('› [ Continue ]');
+      await t.keys('Enter');
+      await t.waitFor(screen);
+    };
+    await next(6, '› Kubernetes');
+    await next(7, '› Service CIDR');
+    await next(6, 'the profile is valid');
+    await t.keys('Enter');
+    await t.waitFor('› Profile name  dn');
+    await t.keys('Enter');
+    await t.waitFor('› [ Save ]');
+    await t.keys('Enter');
+    await t.waitFor('A profile named dn already exists');
+    await t.keys('Enter');
+    await t.waitFor('› Deploy now');
+    await t.keys('Enter');
+    await t.waitFor(/\[exit \d+\]/, 60_000);
+    const all = await history(t);
+    // The run view of `kubeup up --profile dn --yes`: the host's pane failed in preflight, then the summary.
+    expect(all, all).toContain('kubeup up dn  1 host');
+    expect(all).toContain('✗ FAILED in Preflight');
+    expect(all).toContain('connection refused by 127.0.0.2:1');
+    expect(all).toMatch(/127\.0\.0\.2:1 +master\+worker +FAILED \(Preflight\)/);
+    expect(all).toContain('[exit 4]');
+  }, 120_000);
 });
