@@ -7,7 +7,7 @@ import type { ProfileStore } from '../profile/store.js';
 import { formatHostRoles } from '../profile/describe.js';
 import type { Profile } from '../profile/types.js';
 import { expandHome, profileStateDir } from '../state.js';
-import { connectHost } from '../tasks/connect.js';
+import { runConnector } from '../tasks/connect.js';
 import type { RunOptions, RunSecrets } from '../tasks/context.js';
 import type { CliValues } from '../cli.js';
 import type { CliIo } from './io.js';
@@ -72,7 +72,8 @@ export async function runDeployCommand(command: 'up' | 'down', profile: Profile,
     ...(process.env.KUBEUP_VERIFY_TIMEOUT_MS && { verifyTimeoutMs: Number(process.env.KUBEUP_VERIFY_TIMEOUT_MS) }),
     ...(process.env.KUBEUP_VALIDATE_TIMEOUT_MS && { validateTimeoutMs: Number(process.env.KUBEUP_VALIDATE_TIMEOUT_MS) }),
   };
-  const deps = { connect: connectHost, now: () => new Date() };
+  const connector = runConnector();
+  const deps = { connect: connector.connect, now: () => new Date() };
   try {
     if (command === 'down') {
       const { runDown } = await import('../tasks/down.js');
@@ -97,6 +98,8 @@ export async function runDeployCommand(command: 'up' | 'down', profile: Profile,
       return e.exitCode;
     }
     throw e;
+  } finally {
+    await connector.close();
   }
 }
 

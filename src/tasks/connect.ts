@@ -2,7 +2,7 @@
 // test hosts; only unit tests of the task tree inject another.
 import { parseJumpHost } from '../profile/rules.js';
 import { expandHome } from '../state.js';
-import { connect } from '../ssh/client.js';
+import { connect, JumpHostPool } from '../ssh/client.js';
 import type { Credentials } from '../ssh/auth.js';
 import type { Profile } from '../profile/types.js';
 import type { Connected, ConnectRequest, RunSecrets } from './context.js';
@@ -16,9 +16,16 @@ function credentials(profile: Profile, identityFile: string | undefined, field: 
   };
 }
 
-export async function connectHost(req: ConnectRequest): Promise<Connected> {
+/** A connector for one run: hosts behind the same bastion share one login to it (one JumpHostPool per run). */
+export function runConnector(): { connect: (req: ConnectRequest) => Promise<Connected>; close: () => Promise<void> } {
+  const jumpHosts = new JumpHostPool();
+  return { connect: (req) => connectHost(req, jumpHosts), close: () => jumpHosts.closeAll() };
+}
+
+export async function connectHost(req: ConnectRequest, jumpHosts?: JumpHostPool): Promise<Connected> {
   const { profile, host, field, secrets } = req;
   const warnings: string[] = [];
+  let learned: string | undefined;
   const jump = profile.ssh.jumpHost ? parseJumpHost(profile.ssh.jumpHost) : undefined;
   const identity = host.identityFile ?? profile.ssh.identityFile;
   const identityField = host.identityFile ? `${field}.identityFile` : 'ssh.identityFile';
@@ -47,8 +54,12 @@ export async function connectHost(req: ConnectRequest): Promise<Connected> {
       knownHostsFile: expandHome(profile.ssh.knownHosts),
       acceptNewHostKeys: req.acceptNewHostKeys,
       onWarning: (m) => warnings.push(m),
+      // The target's own key (a bastion's learned key belongs to ssh.jumpHost, not to this host).
+      onHostKeyLearned: (k) => {
+        if (k.host === host.address && k.port === host.port) learned = k.fingerprint;
+      },
+      ...(jumpHosts && { jumpHosts }),
     },
   );
-  const learned = warnings.map((w) => /learned host key \S+ (SHA256:\S+),/.exec(w)?.[1]).find(Boolean);
   return { session, warnings, ...(learned && { acceptedHostKey: learned }) };
 }

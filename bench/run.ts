@@ -1,0 +1,131 @@
+// `npm run bench`: kubeup against the test hosts, side by side in one run. Prints figures; asserts nothing.
+// Needs what the system tests need (root, systemd-nspawn, the Debian packages of .ci/run). Takes several minutes.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startHosts, type TestCluster } from '../test/harness/hosts/index.js';
+import { hostsUnavailableReason } from '../test/harness/skip.js';
+import { startMirror, type Mirror } from '../test/harness/mirror/index.js';
+import { e2eProfile, runCli, writeProfile } from '../test/e2e/helpers.js';
+import type { RunSummary } from '../src/tasks/records.js';
+
+const MB = 1024 * 1024;
+const dir = mkdtempSync(join(tmpdir(), 'kubeup-bench-'));
+const env = { HOME: dir, KUBEUP_CONFIG_DIR: join(dir, 'config'), KUBEUP_STATE_DIR: join(dir, 'state'), KUBECONFIG: join(dir, 'kubeconfig') };
+const lines: string[] = [];
+const say = (s = '') => {
+  lines.push(s);
+  console.log(s);
+};
+
+interface Measured {
+  wallMs: number;
+  summary: RunSummary;
+}
+
+async function up(name: string, cluster: TestCluster, mirror: Mirror, roles: string[], cacheDir: string, extra: string[] = []): Promise<Measured> {
+  const file = writeProfile(dir, e2eProfile(name, cluster, mirror, roles, cacheDir));
+  const started = Date.now();
+  const r = await runCli(['up', '--file', file, '--yes', ...extra], env, 1_200_000);
+  const wallMs = Date.now() - started;
+  if (r.code !== 0) throw new Error(`kubeup up ${name} failed (exit ${r.code}):\n${r.err}`);
+  const summaryPath = /Summary: (.*summary\.txt)/.exec(r.out)![1]!.replace(/summary\.txt$/, 'summary.json');
+  return { wallMs, summary: JSON.parse(readFileSync(summaryPath, 'utf8')) as RunSummary };
+}
+
+async function down(name: string, cluster: TestCluster, mirror: Mirror, roles: string[]): Promise<void> {
+  const file = writeProfile(dir, e2eProfile(name, cluster, mirror, roles, join(dir, 'cache')));
+  const r = await runCli(['down', '--file', file, '--yes', '--purge'], env);
+  if (r.code !== 0) throw new Error(`kubeup down ${name} failed:\n${r.err}`);
+}
+
+function report(title: string, m: Measured): void {
+  say(`${title}: ${(m.wallMs / 1000).toFixed(1)} s wall, peak RSS ${(m.summary.peakRssBytes / MB).toFixed(0)} MB`);
+  say(`  phases: ${m.summary.phases.map((p) => `${p.phase} ${(p.ms / 1000).toFixed(1)} s`).join(', ')}`);
+  const uploads = Object.entries(m.summary.hosts).map(([h, v]) => `${h} ${((v.record?.bytesUploaded ?? 0) / MB).toFixed(1)} MB`);
+  say(`  uploaded: ${uploads.join(', ')}`);
+}
+
+const phaseMs = (m: Measured, phase: string) => m.summary.phases.find((p) => p.phase === phase)?.ms ?? NaN;
+const roles = (n: number) => ['ai', ...Array<string>(n - 1).fill('i')];
+
+/** OpenSSH scp of the same binaries to the same hosts, all at once (one scp per host, as a person would). */
+async function scpParallel(cluster: TestCluster, hosts: number, files: string[]): Promise<number> {
+  const started = Date.now();
+  await Promise.all(
+    cluster.hosts.slice(0, hosts).map(
+      (h) =>
+        new Promise<void>((resolve, reject) => {
+          execFileSync('ssh', ['-i', cluster.privateKeyPath, '-o', `UserKnownHostsFile=${cluster.knownHostsPath}`, '-o', 'BatchMode=yes', `root@${h.address}`, 'mkdir -p /tmp/scp-bench']);
+          const p = spawn('scp', ['-q', '-i', cluster.privateKeyPath, '-o', `UserKnownHostsFile=${cluster.knownHostsPath}`, '-o', 'BatchMode=yes', ...files, `root@${h.address}:/tmp/scp-bench/`], { stdio: 'inherit' });
+          p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`scp to ${h.address} exited ${code}`))));
+        }),
+    ),
+  );
+  return Date.now() - started;
+}
+
+async function main(): Promise<void> {
+  const why = hostsUnavailableReason();
+  if (why) throw new Error(`the benchmark needs the test hosts: ${why}`);
+  say(`kubeup benchmark, ${new Date().toISOString()}, ${(await import('node:os')).cpus().length} cores`);
+  say();
+
+  // Orchestration: stand-ins at their small size, so waits and round trips dominate.
+  let cluster = await startHosts({ count: 8 });
+  let mirror = await startMirror();
+  try {
+    const cache = join(dir, 'cache');
+    await up('warm', cluster, mirror, ['ai'], cache); // fills the download cache, so every timed run below reads it
+    await down('warm', cluster, mirror, ['ai']);
+    const one = await up('one', cluster, mirror, ['ai'], cache);
+    report('1 host (ai)', one);
+    await down('one', cluster, mirror, ['ai']);
+    const eight = await up('eight', cluster, mirror, roles(8), cache);
+    report('8 hosts (ai + 7 i), in parallel', eight);
+    const noop = await up('eight', cluster, mirror, roles(8), cache);
+    report('8 hosts, re-run with nothing to do', noop);
+    await down('eight', cluster, mirror, roles(8));
+    const serial = await up('serial', cluster, mirror, roles(8), cache, ['--concurrency', '1']);
+    report('8 hosts, one at a time (--concurrency 1, as kube-up did)', serial);
+    await down('serial', cluster, mirror, roles(8));
+    say();
+    say(`orchestration 8 hosts / 1 host:        ${(eight.wallMs / one.wallMs).toFixed(2)}  (target <= 1.6)`);
+    say(`one at a time / parallel (8 hosts):    ${(serial.wallMs / eight.wallMs).toFixed(2)}  (reported)`);
+    say(`no-op re-run / first run (8 hosts):    ${(noop.wallMs / eight.wallMs).toFixed(2)}  (target <= 0.15)`);
+    say(`peak memory at 8 hosts:                ${(Math.max(eight.summary.peakRssBytes, noop.summary.peakRssBytes) / MB).toFixed(0)} MB  (target <= 250)`);
+  } finally {
+    await Promise.allSettled([cluster.stop(), mirror.stop()]);
+  }
+
+  // Transfer: stand-ins padded to the real binaries' sizes.
+  say();
+  cluster = await startHosts({ count: 3 });
+  mirror = await startMirror({ pad: true });
+  try {
+    const cache = join(dir, 'cache-padded');
+    const first = await up('transfer', cluster, mirror, roles(3), cache);
+    report('3 hosts, padded binaries', first);
+    const bytes = Object.values(first.summary.hosts).reduce((a, h) => a + (h.record?.bytesUploaded ?? 0), 0);
+    const kubeupRate = bytes / (phaseMs(first, 'provision') / 1000);
+    // The same binaries the worker hosts received, from kubeup's cache.
+    const binaries = execFileSync('find', [cache, '-type', 'f', '-perm', '-u+x', '-size', '+1M'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+    const perHost = binaries.reduce((a, f) => a + Number(execFileSync('stat', ['-c', '%s', f], { encoding: 'utf8' })), 0);
+    const scpMs = await scpParallel(cluster, 3, binaries);
+    const scpRate = (perHost * 3) / (scpMs / 1000);
+    say(`kubeup upload rate (provision phase, all hosts): ${(kubeupRate / MB).toFixed(0)} MB/s (${(bytes / MB).toFixed(0)} MB)`);
+    say(`scp, 3 hosts in parallel:                        ${(scpRate / MB).toFixed(0)} MB/s (${((perHost * 3) / MB).toFixed(0)} MB)`);
+    say(`transfer kubeup / scp:                           ${(kubeupRate / scpRate).toFixed(2)}  (target >= 0.8)`);
+    await down('transfer', cluster, mirror, roles(3));
+  } finally {
+    await Promise.allSettled([cluster.stop(), mirror.stop()]);
+  }
+}
+
+main()
+  .catch((e: unknown) => {
+    console.error(`bench: ${e instanceof Error ? e.message : String(e)}`);
+    process.exitCode = 1;
+  })
+  .finally(() => rmSync(dir, { recursive: true, force: true }));

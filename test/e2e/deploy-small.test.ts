@@ -1,0 +1,63 @@
+// Smaller clusters: 2 hosts (a, i), then 1 host (ai), on one set of test hosts.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startHosts, type TestCluster } from '../harness/hosts/index.js';
+import { startMirror, type Mirror } from '../harness/mirror/index.js';
+import { describeWithHosts } from '../harness/skip.js';
+import { e2eProfile, kubectl, onHost, runCli, writeProfile } from './helpers.js';
+
+const activeKubeupUnits = (cluster: TestCluster, i: number) =>
+  onHost(cluster, i, "systemctl list-units --type=service --state=active --no-legend --plain etcd.service 'kube-*.service' kubelet.service containerd.service flanneld.service | awk '{print $1}' | sort")
+    .split('\n')
+    .filter(Boolean);
+
+describeWithHosts('kubeup up on 2 hosts (a, i) and on 1 host (ai)', () => {
+  let cluster: TestCluster;
+  let mirror: Mirror;
+  let dir: string;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kubeup-e2e-small-'));
+    [cluster, mirror] = await Promise.all([startHosts({ count: 3 }), startMirror()]);
+    env = { HOME: dir, KUBEUP_CONFIG_DIR: join(dir, 'config'), KUBEUP_STATE_DIR: join(dir, 'state'), KUBECONFIG: join(dir, 'kubeconfig') };
+  });
+  afterAll(async () => {
+    await Promise.allSettled([cluster?.stop(), mirror?.stop()]);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('2 hosts: a dedicated control plane and one worker', async () => {
+    // Through the saved-profile path this time: import, then up --profile.
+    const file = writeProfile(dir, e2eProfile('two', cluster, mirror, ['a', 'i'], join(dir, 'cache')));
+    expect((await runCli(['profiles', 'import', file], env)).code).toBe(0);
+    const up = await runCli(['up', '--profile', 'two', '--yes'], env);
+    expect(up.code, `${up.out}\n${up.err}`).toBe(0);
+    expect(activeKubeupUnits(cluster, 0)).toEqual(['etcd.service', 'kube-apiserver.service', 'kube-controller-manager.service', 'kube-scheduler.service']);
+    expect(activeKubeupUnits(cluster, 1)).toEqual(['containerd.service', 'flanneld.service', 'kube-proxy.service', 'kubelet.service']);
+    // Only the worker runs a kubelet, so only it is a node.
+    const nodes = kubectl(env.KUBECONFIG!, ['--context', 'two', 'get', 'nodes', '--no-headers']).trim().split('\n');
+    expect(nodes).toHaveLength(1);
+    expect(nodes[0]).toMatch(/^h2\s+Ready\s+worker\s/);
+    const down = await runCli(['down', '--profile', 'two', '--yes'], env);
+    expect(down.code, `${down.out}\n${down.err}`).toBe(0);
+    expect(activeKubeupUnits(cluster, 0)).toEqual([]);
+    expect(activeKubeupUnits(cluster, 1)).toEqual([]);
+  });
+
+  it('1 host: control plane and worker on one machine', async () => {
+    const file = writeProfile(dir, { ...e2eProfile('one', cluster, mirror, ['ai'], join(dir, 'cache')), hosts: [{ address: cluster.hosts[2]!.address, roles: 'ai' }] });
+    const up = await runCli(['up', '--file', file, '--yes'], env);
+    expect(up.code, `${up.out}\n${up.err}`).toBe(0);
+    // The cache filled by the first cluster: nothing downloaded again.
+    expect(up.out).toMatch(/0 downloaded/);
+    expect(activeKubeupUnits(cluster, 2)).toHaveLength(8);
+    expect(kubectl(env.KUBECONFIG!, ['--context', 'one', 'get', 'nodes', '--no-headers'])).toMatch(/^h3\s+Ready\s+control-plane,worker\s/);
+    const down = await runCli(['down', '--file', file, '--yes', '--purge'], env);
+    expect(down.code, `${down.out}\n${down.err}`).toBe(0);
+    expect(down.out).toMatch(/Local CA removed/);
+    expect(activeKubeupUnits(cluster, 2)).toEqual([]);
+  });
+});
