@@ -35,5 +35,7 @@ Options:
 Exit codes: 0 ok, 1 internal error, 2 usage (or no terminal for a question), 3 invalid profile, 4 preflight failed,
 5 deploy failed, 6 cluster validation failed, 130 cancelled.
 
+Headless secrets: KUBEUP_SSH_PASSWORD, KUBEUP_SUDO_PASSWORD, KUBEUP_KEY_PASSPHRASE (never stored or logged).
+
 Files: profiles in $KUBEUP_CONFIG_DIR or ~/.config/kubeup/profiles.json; cluster state (CA, certificates, run logs)
 in $KUBEUP_STATE_DIR or ~/.local/state/kubeup/clusters/<profile>/.`;
