@@ -27,6 +27,9 @@ export class SshSession implements HostSession {
   private closed = false;
   /** Why the connection went away on its own (keepalive timeout, reset), for the errors that follow. */
   private lost?: string;
+  /** Rejects when the connection goes away on its own; every operation races against it. */
+  private readonly gone: Promise<never>;
+  private rejectGone!: (err: Error) => void;
 
   constructor(
     private readonly spec: ConnectSpec,
@@ -36,11 +39,16 @@ export class SshSession implements HostSession {
   ) {
     this.target = endpointLabel(spec);
     this.limiter = new ChannelLimiter(settings.maxChannels);
+    this.gone = new Promise<never>((_, reject) => (this.rejectGone = reject));
+    this.gone.catch(() => {}); // only raced against, never awaited alone
     client.on('error', (err: Error) => {
       this.lost ??= err.message;
     });
     client.once('close', () => {
       this.lost ??= 'the connection was closed';
+      // ssh2 does not always fail the operations still waiting on a dead connection (an SFTP write to a host that
+      // powered off): fail them here, so a dead host cannot hang the run.
+      if (!this.closed) this.rejectGone(this.lostError());
       // A session whose connection is gone has no use for its jump host either.
       void this.releaseJump?.();
     });
@@ -170,7 +178,7 @@ export class SshSession implements HostSession {
   private channel<T>(task: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new ConnectError(`the session to ${this.target} is closed`, { host: this.spec.host }));
     if (this.lost) return Promise.reject(this.lostError());
-    return this.limiter.run(task).catch((err: unknown) => {
+    return Promise.race([this.limiter.run(task), this.gone]).catch((err: unknown) => {
       if (err instanceof KubeupError) throw err;
       if (this.lost) throw this.lostError();
       throw new ConnectError(`SSH channel to ${this.target} failed: ${(err as Error).message}`, {
@@ -189,6 +197,10 @@ export class SshSession implements HostSession {
   }
 
   private withSftp<T>(task: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
+    return Promise.race([this.sftpSession(task), this.gone]);
+  }
+
+  private sftpSession<T>(task: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
     return new Promise<SFTPWrapper>((resolve, reject) => this.client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp)))).then(
       async (sftp) => {
         try {

@@ -23,14 +23,43 @@ export async function unitStates(session: HostSession, units: readonly string[],
   return Object.fromEntries(units.map((u, i) => [u, lines[i] ?? 'unknown']));
 }
 
+const ERROR_LINE = /\b(E\d{4} |Error:|error:|fatal|failed|unknown flag|refused|denied)/i;
+
+/**
+ * The unit's last journal lines, and before them its last error lines when they scrolled out of that window (a daemon
+ * refusing a flag prints the error first and its whole usage text after it).
+ */
+export function journalExcerpt(journal: string, lines: number): string {
+  const all = journal.trimEnd().split('\n').filter(Boolean);
+  const tail = all.slice(-lines);
+  const errors = all.slice(0, -lines).filter((l) => ERROR_LINE.test(l)).slice(-5);
+  return errors.length ? [...errors, '...', ...tail].join('\n') : tail.join('\n');
+}
+
 export async function journalTail(session: HostSession, unit: string, lines: number, sudo = false): Promise<string> {
-  const r = await session.exec(['journalctl', '-u', unit, '-n', String(lines), '--no-pager', '-o', 'short-iso'], { allowFailure: true, sudo });
-  return (r.stdout || r.stderr).trimEnd();
+  const r = await session.exec(['journalctl', '-u', unit, '-n', '300', '--no-pager', '-o', 'short-iso'], { allowFailure: true, sudo });
+  return journalExcerpt(r.stdout || r.stderr, lines);
 }
 
 /**
  * Waits until every unit is active. A unit that stays inactive or failed past the deadline fails with its journal
  * excerpt; `activating` counts as not yet.
+ */
+/** Each unit's state and when it last became active (a unit that crashes and is restarted gets a new time). */
+export async function unitSnapshot(session: HostSession, units: readonly string[], sudo = false): Promise<Record<string, { state: string; since: string }>> {
+  const r = await session.exec(['systemctl', 'show', '-p', 'Id,ActiveState,ActiveEnterTimestampMonotonic', ...units], { allowFailure: true, sudo });
+  const out: Record<string, { state: string; since: string }> = {};
+  for (const block of r.stdout.split(/\n\s*\n/)) {
+    const f = Object.fromEntries(block.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]));
+    if (f.Id) out[f.Id] = { state: f.ActiveState ?? 'unknown', since: f.ActiveEnterTimestampMonotonic ?? '' };
+  }
+  return Object.fromEntries(units.map((u) => [u, out[u] ?? { state: 'unknown', since: '' }]));
+}
+
+/**
+ * Waits until every unit is active and stays so: two looks in a row, the same start time in both (a daemon that
+ * exits at once and is restarted by systemd can look active for a moment). A unit that is not stable by the deadline
+ * fails with its journal excerpt.
  */
 export async function verifyUnits(session: HostSession, units: readonly string[], opts: VerifyUnitsOptions = {}): Promise<void> {
   const interval = opts.intervalMs ?? 2000;
@@ -38,11 +67,14 @@ export async function verifyUnits(session: HostSession, units: readonly string[]
   const sleep = opts.sleep ?? defaultSleep;
   const now = opts.now ?? Date.now;
   const deadline = now() + timeout;
+  let previous: Record<string, { state: string; since: string }> | undefined;
   let states: Record<string, string> = {};
   for (;;) {
-    states = await unitStates(session, units, opts.sudo);
+    const snap = await unitSnapshot(session, units, opts.sudo);
+    states = Object.fromEntries(units.map((u) => [u, snap[u]!.state === 'active' && previous?.[u]?.since !== snap[u]!.since && previous ? 'restarted' : snap[u]!.state]));
     opts.onStatus?.(states);
-    if (units.every((u) => states[u] === 'active')) return;
+    if (previous && units.every((u) => snap[u]!.state === 'active' && previous![u]!.state === 'active' && previous![u]!.since === snap[u]!.since)) return;
+    previous = snap;
     if (now() + interval > deadline) break;
     await sleep(interval);
   }
@@ -52,7 +84,7 @@ export async function verifyUnits(session: HostSession, units: readonly string[]
     const journal = await journalTail(session, u, opts.journalLines ?? 20, opts.sudo);
     excerpts.push(`--- ${u} (${states[u]}), last journal lines:\n${journal || '(journal is empty)'}`);
   }
-  throw new VerifyError(`${bad.map((u) => `${u} is ${states[u]}`).join(', ')} after ${Math.round(timeout / 1000)} s\n${excerpts.join('\n')}`, {
+  throw new VerifyError(`${bad.map((u) => `${u} is ${states[u] === 'restarted' ? 'restarting again and again' : states[u]}`).join(', ')} after ${Math.round(timeout / 1000)} s\n${excerpts.join('\n')}`, {
     host: session.target,
     hint: `look at the unit on the host: systemctl status ${bad[0]}; journalctl -u ${bad[0]}`,
   });

@@ -115,7 +115,7 @@ describeWithHosts('failures during kubeup up', () => {
     const r = await runCli(['up', '--file', file, '--yes'], env);
     expect(r.code).toBe(5);
     expect(r.err).toMatch(/verify-cluster failed on 2 hosts/);
-    expect(r.err).toMatch(/kubelet\.service is (failed|activating)/);
+    expect(r.err).toMatch(/kubelet\.service is (failed|activating|inactive|restarting again and again)/);
     expect(r.err).toMatch(/unknown flag: --network-plugin/);
     // The control plane on h1 is fine; its units are up.
     expect(onHost(cluster, 0, 'systemctl is-active kube-apiserver etcd').trim()).toBe('active\nactive');
@@ -149,5 +149,6 @@ describeWithHosts('failures during kubeup up', () => {
       expect(onHost(cluster, i, 'find /opt/bin /opt/cni /etc/kubernetes /etc/default /etc/systemd/system -name ".*.kubeup-*" 2>/dev/null').trim()).toBe('');
       expect(onHost(cluster, i, 'systemctl is-active kubelet').trim()).toBe('active');
     }
-  });
+    // The dead host is noticed by SSH keepalive (about a minute), not by waiting forever.
+  }, 300_000);
 });

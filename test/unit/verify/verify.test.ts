@@ -12,25 +12,46 @@ function fakeClock() {
   return { now: () => t, sleep: async (ms: number) => void (t += ms) };
 }
 
+/** `systemctl show` output for units given as [name, state, since]. */
+const show = (...units: [string, string, number][]) => ({
+  stdout: units.map(([id, state, since]) => `Id=${id}\nActiveState=${state}\nActiveEnterTimestampMonotonic=${since}\n`).join('\n'),
+});
+const SHOW = ['systemctl', 'show', '-p', 'Id,ActiveState,ActiveEnterTimestampMonotonic', 'etcd.service', 'kubelet.service'];
+
 describe('verifyUnits', () => {
-  it('waits while units are activating and passes once all are active', async () => {
-    const replies = ['activating\nactive\n', 'active\nactive\n'];
-    const s = new FakeSession().on(['systemctl', 'is-active', 'etcd.service', 'kubelet.service'], () => ({ stdout: replies.shift()!, code: 0 }));
+  it('waits while units are activating and passes once all stay active', async () => {
+    const replies = [
+      show(['etcd.service', 'activating', 0], ['kubelet.service', 'active', 5]),
+      show(['etcd.service', 'active', 7], ['kubelet.service', 'active', 5]),
+      show(['etcd.service', 'active', 7], ['kubelet.service', 'active', 5]),
+    ];
+    const s = new FakeSession().on(SHOW, () => replies.shift()!);
     await verifyUnits(s, ['etcd.service', 'kubelet.service'], { ...fakeClock(), intervalMs: 1000, timeoutMs: 10_000 });
-    expect(s.commands().filter((c) => c.includes('is-active'))).toHaveLength(2);
+    expect(s.commands().filter((c) => c.includes('systemctl show'))).toHaveLength(3);
+  });
+
+  it('does not take a unit that keeps restarting for a running one', async () => {
+    let since = 0;
+    const s = new FakeSession()
+      .on(SHOW, () => show(['etcd.service', 'active', 1], ['kubelet.service', 'active', (since += 1000)]))
+      .on(/journalctl -u kubelet.service/, { stdout: 'kubelet[9]: Error: unknown flag: --network-plugin\n' });
+    const err = await verifyUnits(s, ['etcd.service', 'kubelet.service'], { ...fakeClock(), intervalMs: 2000, timeoutMs: 10_000 }).catch((e) => e);
+    expect(err).toBeInstanceOf(VerifyError);
+    expect(err.message).toMatch(/kubelet\.service is restarting again and again after 10 s/);
+    expect(err.message).not.toMatch(/etcd/);
   });
 
   it('fails after the time limit with the failed unit and its journal lines', async () => {
     const s = new FakeSession()
-      .on(/is-active/, { stdout: 'active\nfailed\n', code: 3 })
-      .on(['journalctl', '-u', 'kubelet.service', '-n', '20', '--no-pager', '-o', 'short-iso'], { stdout: 'kubelet[42]: E unknown flag: --network-plugin\n' });
+      .on(SHOW, show(['etcd.service', 'active', 1], ['kubelet.service', 'failed', 0]))
+      .on(['journalctl', '-u', 'kubelet.service', '-n', '300', '--no-pager', '-o', 'short-iso'], { stdout: 'kubelet[42]: E unknown flag: --network-plugin\n' });
     const err = await verifyUnits(s, ['etcd.service', 'kubelet.service'], { ...fakeClock(), intervalMs: 2000, timeoutMs: 10_000 }).catch((e) => e);
     expect(err).toBeInstanceOf(VerifyError);
     expect(err.message).toMatch(/kubelet\.service is failed after 10 s/);
     expect(err.message).toContain('unknown flag: --network-plugin');
     expect(err.host).toBe('root@fake:22');
     // t = 0, 2, 4, 6, 8, 10 s: six looks within the 10 s limit.
-    expect(s.commands().filter((c) => c.includes('is-active')).length).toBe(6);
+    expect(s.commands().filter((c) => c.includes('systemctl show')).length).toBe(6);
   });
 });
 
@@ -79,5 +100,17 @@ describe('waitNodesReady', () => {
 
   it('reads roles from node-role labels', () => {
     expect(nodeReport({ metadata: { name: 'x', labels: { 'node-role.kubernetes.io/worker': '', 'node-role.kubernetes.io/control-plane': '' } } }).roles).toEqual(['control-plane', 'worker']);
+  });
+});
+
+describe('journalExcerpt', () => {
+  it('keeps error lines that scrolled out of the last lines', async () => {
+    const { journalExcerpt } = await import('../../../src/verify/units.js');
+    const journal = ['kubelet[1]: Error: unknown flag: --network-plugin', ...Array.from({ length: 30 }, (_, i) => `kubelet[1]:       --flag-${i} string`)].join('\n');
+    const out = journalExcerpt(journal, 10).split('\n');
+    expect(out[0]).toBe('kubelet[1]: Error: unknown flag: --network-plugin');
+    expect(out[1]).toBe('...');
+    expect(out).toHaveLength(12);
+    expect(journalExcerpt('a\nb\n', 10)).toBe('a\nb');
   });
 });
