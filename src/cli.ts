@@ -24,6 +24,7 @@ const OPTIONS = {
   'accept-new-host-keys': { type: 'boolean' },
   purge: { type: 'boolean' },
   plain: { type: 'boolean' },
+  arch: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parse>['values'];
@@ -86,6 +87,9 @@ async function run(argv: string[], io: CliIo): Promise<number> {
         return openWizard(store, io, store.getRaw(name));
       }
       return profilesCommand(profilesArgs(rest, values), store, io);
+    case 'cache':
+      if (rest[0] !== 'prepare') throw new UsageError(`unknown command "cache ${rest[0] ?? ''}"`, { hint: 'use kubeup cache prepare --profile NAME [--arch amd64,arm64]' });
+    // falls through
     case 'plan':
     case 'up':
     case 'down':

@@ -19,6 +19,7 @@ export function loadProfile(values: CliValues, store: ProfileStore): Profile {
 export async function deployCommand(command: string, _rest: string[], values: CliValues, store: ProfileStore, io: CliIo): Promise<number> {
   const profile = loadProfile(values, store);
   if (command === 'render') return renderToDir(profile, values.out, io);
+  if (command === 'cache') return prepareCacheCommand(profile, values.arch, io);
   if (command === 'plan' || values['dry-run']) return describeDeploy(profile, io, true);
   const { runDeployCommand } = await import('./run.js');
   return runDeployCommand(command as 'up' | 'down', profile, values, store, io);
@@ -52,5 +53,17 @@ function renderToDir(profile: Profile, out: string | undefined, io: CliIo): numb
   }
   io.out(`Wrote ${files.length} files for ${plan.hosts.length} hosts under ${out}.`);
   io.out(ASSUMPTION);
+  return 0;
+}
+
+/** `kubeup cache prepare`: every release a profile needs, downloaded and verified, without touching a host (airgap). */
+async function prepareCacheCommand(profile: Profile, archList: string | undefined, io: CliIo): Promise<number> {
+  const { ARCHES, prepareCache } = await import('../release/index.js');
+  const arches = (archList ?? 'amd64').split(',').map((a) => a.trim());
+  const bad = arches.filter((a) => !(ARCHES as readonly string[]).includes(a));
+  if (bad.length) throw new UsageError(`unknown architecture ${bad.join(', ')}`, { hint: `use ${ARCHES.join(' or ')}, comma-separated` });
+  const fetched = await prepareCache(profile, arches as (typeof ARCHES)[number][]);
+  for (const f of fetched) io.out(`${f.fromCache ? 'cached    ' : 'downloaded'} ${f.artifact.id}  sha256 ${f.sha256}`);
+  io.out(`${fetched.length} artefacts verified in the cache.`);
   return 0;
 }

@@ -11,6 +11,8 @@ Usage:
   kubeup up   --profile NAME --dry-run     print the plan and every rendered file; connect nowhere
   kubeup plan --profile NAME               same as up --dry-run
   kubeup render --profile NAME --out DIR   write every rendered remote file under DIR/<host>/
+  kubeup cache prepare --profile NAME [--arch amd64,arm64]
+                                           download and verify every release the profile needs, touch no host
   kubeup down --profile NAME [--yes] [--purge]
                                            remove everything kubeup installed; --purge also drops the local CA
   kubeup profiles list                     saved profiles, one per line
