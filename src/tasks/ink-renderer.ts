@@ -3,6 +3,7 @@
 // the store. listr2 makes one renderer per task list: the engine runs each phase's per-host list with its own
 // `.run()`, so nested instances get the subtasks, and only the root instance reports the end of the run.
 import { ListrTaskEventType, ListrTaskState, type ListrTaskMessage, type ListrTaskObject } from 'listr2';
+import { InternalError } from '../errors.js';
 import type { RunCtx } from './context.js';
 import type { RunStore, TaskState } from './run-store.js';
 
@@ -38,7 +39,7 @@ export class RunViewRenderer {
     private readonly tasks: AnyTask[],
     options: Partial<RunViewRendererOptions>,
   ) {
-    if (!options.store) throw new Error('RunViewRenderer needs rendererOptions.store (a RunStore)');
+    if (!options.store) throw new InternalError('RunViewRenderer was created without rendererOptions.store (a RunStore)');
     this.store = options.store;
     this.now = options.now ?? Date.now;
   }
