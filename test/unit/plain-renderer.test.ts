@@ -34,7 +34,7 @@ describe('PlainRenderer', () => {
       '[192.168.213.12] ok: 192.168.213.12 (worker): up to date (0.5 s)',
       expect.stringMatching(/^ok: Provision hosts \(\d\.\d s\)$/),
     ]);
-    expect(lines.join('\n')).not.toMatch(/\u001b\[/);
+    expect(lines.join('\n')).not.toContain(String.fromCharCode(27));
   });
 
   it('finds the host in a task title', () => {
