@@ -43,6 +43,8 @@ export interface WizardDraft {
   network: NetworkDraft;
   /** Not edited by the wizard; carried through from the profile being edited. */
   download?: ProfileInput['download'];
+  /** Not edited by the wizard either: extra daemon flags written in the profile file. */
+  extraArgs?: ProfileInput['extraArgs'];
 }
 
 export function newHostDraft(): HostDraft {
@@ -87,6 +89,7 @@ export function draftFromInput(initial?: ProfileInput): WizardDraft {
       flannelBackend: network.flannelBackend ?? DEFAULT_NETWORK.flannelBackend,
     },
     ...(initial?.download !== undefined && { download: initial.download }),
+    ...(initial?.extraArgs !== undefined && { extraArgs: initial.extraArgs }),
   };
 }
 
@@ -132,6 +135,7 @@ export function draftToInput(d: WizardDraft): ProfileInput {
     },
   };
   if (d.download !== undefined) input.download = d.download;
+  if (d.extraArgs !== undefined) input.extraArgs = d.extraArgs;
   return input as ProfileInput;
 }
 

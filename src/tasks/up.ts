@@ -3,7 +3,7 @@
 // the others: every host's failure is reported together when the phase ends.
 import { Listr, type ListrDefaultRenderer, type ListrSimpleRenderer, type ListrTask, type ListrTaskWrapper } from 'listr2';
 import { join } from 'node:path';
-import { DeployError, KubeupError, PreflightError, VerifyError } from '../errors.js';
+import { CancelledError, DeployError, KubeupError, PreflightError, VerifyError } from '../errors.js';
 import { buildPlan } from '../plan/index.js';
 import type { HostPlan, Plan } from '../plan/types.js';
 import { clusterIdentities, ensureClusterPki, identityInputFromPlan, renderKubeconfig, writeMergedKubeconfig, ADMIN_USER } from '../pki/index.js';
@@ -72,14 +72,19 @@ function describe(e: unknown): string {
 /** After a per-host phase: one error naming every failed host, or nothing. */
 function failuresError(phase: string, failures: Map<string, Error>, Kind: typeof DeployError = DeployError): KubeupError | undefined {
   if (failures.size === 0) return undefined;
+  // A cancelled run is not a failed one: keep its own error (exit 130).
+  const cancelled = [...failures.values()].find((e) => e instanceof CancelledError);
+  if (cancelled) return cancelled as CancelledError;
   const lines = [...failures].map(([host, e]) => `  - ${host}: ${describe(e).split('\n').join('\n    ')}`);
   return new Kind(`${phase} failed on ${failures.size} host${failures.size === 1 ? '' : 's'}:\n${lines.join('\n')}`, {
     hint: 'fix the problem on the host(s) above and run kubeup up again: hosts that are already right are left as they are',
   });
 }
 
-function timed(phase: string, fn: (ctx: RunCtx, task: Task) => Promise<unknown>): ListrTask<RunCtx>['task'] {
+function timed(phase: string, signal: AbortSignal | undefined, fn: (ctx: RunCtx, task: Task) => Promise<unknown>): ListrTask<RunCtx>['task'] {
   return async (ctx, task) => {
+    // A cancel stops the run between phases; inside a phase, between steps (see the executor and the waits).
+    if (signal?.aborted) throw new CancelledError(`cancelled before ${phase}`);
     const started = Date.now();
     let ok = false;
     try {
@@ -108,7 +113,7 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
   return [
     {
       title: `Preflight (${hostsInOrder.length} hosts)`,
-      task: timed('preflight', async (ctx, task) => {
+      task: timed('preflight', opts.signal, async (ctx, task) => {
         const problems: PreflightError['problems'] = [];
         await task
           .newListr(
@@ -159,7 +164,7 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
     },
     {
       title: 'Download releases',
-      task: timed('download', async (ctx, task) => {
+      task: timed('download', opts.signal, async (ctx, task) => {
         const plan = ctx.plan!;
         const arches = [...new Set(plan.hosts.map((h) => h.arch))] as Arch[];
         const manifest = releaseManifest(profile, arches);
@@ -180,7 +185,7 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
     },
     {
       title: 'Certificates',
-      task: timed('certificates', async (ctx, task) => {
+      task: timed('certificates', opts.signal, async (ctx, task) => {
         const plan = ctx.plan!;
         const identities = clusterIdentities(identityInputFromPlan(plan));
         ctx.pki = await ensureClusterPki(join(opts.stateDir, 'pki'), identities, { clusterName: plan.cluster.name, now: deps.now() });
@@ -190,7 +195,7 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
     },
     {
       title: 'Provision hosts',
-      task: timed('provision', async (ctx, task) => {
+      task: timed('provision', opts.signal, async (ctx, task) => {
         const plan = ctx.plan!;
         await perHost('provision', plan.hosts, opts.concurrency, (h) => `${h.id} (${h.roles.join('+')})`, async (c, h, t) => {
           const steps = hostSteps(plan, h, { artifacts: c.artifacts, pki: c.pki! });
@@ -218,11 +223,11 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
     },
     {
       title: 'Cluster roles (RBAC)',
-      task: timed('rbac', async (ctx, task) => {
+      task: timed('rbac', opts.signal, async (ctx, task) => {
         const plan = ctx.plan!;
         const api = adminApi(ctx, plan);
         task.output = `waiting for ${plan.cluster.apiServer.url}/readyz`;
-        await waitApiReady(api, { timeoutMs: opts.verifyTimeoutMs ?? 120_000, intervalMs: 1000, onStatus: (s) => (task.output = s) });
+        await waitApiReady(api, { timeoutMs: opts.verifyTimeoutMs ?? 120_000, intervalMs: 1000, onStatus: (s) => (task.output = s), ...(opts.signal && { signal: opts.signal }) });
         const results: string[] = [];
         for (const obj of renderRbacObjects()) {
           const collection = `/apis/rbac.authorization.k8s.io/v1/${obj.kind === 'ClusterRole' ? 'clusterroles' : 'clusterrolebindings'}`;
@@ -234,17 +239,18 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
     },
     {
       title: 'Verify daemons',
-      task: timed('verify', async (ctx, task) => {
+      task: timed('verify', opts.signal, async (ctx, task) => {
         const plan = ctx.plan!;
         await perHost('verify', plan.hosts, opts.concurrency, (h) => h.id, async (c, h: HostPlan, t) => {
           await verifyUnits(c.sessions.get(h.id)!, h.units, {
             sudo: true,
             timeoutMs: opts.verifyTimeoutMs ?? 90_000,
+            ...(opts.signal && { signal: opts.signal }),
             onStatus: (s) => (t.output = Object.entries(s).filter(([, v]) => v !== 'active').map(([u, v]) => `${u} ${v}`).join(', ') || 'all active'),
           });
           if (!h.units.includes('flanneld.service')) return `${h.units.length} units active`;
           t.output = 'waiting for flannel\'s pod subnet';
-          const subnet = await waitForFlannelSubnet(c.sessions.get(h.id)!, { sudo: true, timeoutMs: opts.verifyTimeoutMs ?? 90_000 });
+          const subnet = await waitForFlannelSubnet(c.sessions.get(h.id)!, { sudo: true, timeoutMs: opts.verifyTimeoutMs ?? 90_000, ...(opts.signal && { signal: opts.signal }) });
           return `${h.units.length} units active, pod subnet ${subnet}`;
         }, verifyFailures)(ctx, task).run(ctx);
         const err = failuresError('verify-cluster', verifyFailures, VerifyError);
@@ -253,7 +259,7 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
     },
     {
       title: 'Kubeconfig',
-      task: timed('kubeconfig', async (ctx, task) => {
+      task: timed('kubeconfig', opts.signal, async (ctx, task) => {
         const plan = ctx.plan!;
         const admin = ctx.pki!.certs.get('admin')!;
         const config = renderKubeconfig({ clusterName: plan.cluster.name, server: plan.cluster.apiServer.url, caPem: ctx.pki!.ca.certPem, user: `${ADMIN_USER}@${plan.cluster.name}`, certPem: admin.certPem, keyPem: admin.keyPem, contextName: plan.cluster.name });
@@ -265,9 +271,9 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
     },
     {
       title: 'Validate cluster',
-      task: timed('validate', async (ctx, task) => {
+      task: timed('validate', opts.signal, async (ctx, task) => {
         const plan = ctx.plan!;
-        result.report = await validateCluster(adminApi(ctx, plan), plan, { timeoutMs: opts.validateTimeoutMs ?? 180_000, intervalMs: 2000, onStatus: (s) => (task.output = s) });
+        result.report = await validateCluster(adminApi(ctx, plan), plan, { timeoutMs: opts.validateTimeoutMs ?? 180_000, intervalMs: 2000, onStatus: (s) => (task.output = s), ...(opts.signal && { signal: opts.signal }) });
         const ready = result.report.nodes.filter((n) => n.ready).length;
         task.title = `Validate cluster: ${ready} of ${result.report.nodes.length} nodes Ready, ${result.report.components.length} components healthy`;
       }),

@@ -1,6 +1,6 @@
 // verify-cluster: every unit a host's roles need must be `active`. kube-up used `pgrep -f` with 30 tries 2 s apart;
 // systemd knows better, and on failure the unit's own journal says why.
-import { VerifyError } from '../errors.js';
+import { CancelledError, VerifyError } from '../errors.js';
 import type { HostSession } from '../ssh/session.js';
 
 export interface VerifyUnitsOptions {
@@ -12,6 +12,8 @@ export interface VerifyUnitsOptions {
   onStatus?: (states: Record<string, string>) => void;
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
+  /** A cancelled run stops waiting at the next look. */
+  signal?: AbortSignal;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -70,6 +72,7 @@ export async function verifyUnits(session: HostSession, units: readonly string[]
   let previous: Record<string, { state: string; since: string }> | undefined;
   let states: Record<string, string> = {};
   for (;;) {
+    if (opts.signal?.aborted) throw new CancelledError('cancelled while verifying the units', { host: session.target });
     const snap = await unitSnapshot(session, units, opts.sudo);
     states = Object.fromEntries(units.map((u) => [u, snap[u]!.state === 'active' && previous?.[u]?.since !== snap[u]!.since && previous ? 'restarted' : snap[u]!.state]));
     opts.onStatus?.(states);
@@ -102,6 +105,7 @@ export async function waitForFlannelSubnet(session: HostSession, opts: VerifyUni
   const now = opts.now ?? Date.now;
   const deadline = now() + timeout;
   for (;;) {
+    if (opts.signal?.aborted) throw new CancelledError('cancelled while waiting for flannel', { host: session.target });
     const r = await session.exec(['cat', FLANNEL_SUBNET_ENV], { allowFailure: true, sudo: opts.sudo });
     const subnet = /^FLANNEL_SUBNET=(\S+)/m.exec(r.stdout)?.[1];
     if (r.code === 0 && subnet) {

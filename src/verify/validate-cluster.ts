@@ -1,7 +1,7 @@
 // validate-cluster through the API with the admin certificate: /readyz, every worker registered and Ready, the
 // components healthy. kube-up looped on `kubectl get nodes` (and could loop forever, kubernetes#12412): here every
 // wait is bounded and says what it is still waiting for.
-import { ValidationError } from '../errors.js';
+import { CancelledError, ValidationError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
 import type { ApiClient } from './api-client.js';
 
@@ -25,6 +25,8 @@ export interface ValidateOptions {
   onStatus?: (line: string) => void;
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
+  /** A cancelled run stops waiting at the next look. */
+  signal?: AbortSignal;
 }
 
 interface NodeObject {
@@ -57,6 +59,7 @@ async function poll<T>(what: string, opts: ValidateOptions, attempt: () => Promi
   const deadline = now() + timeout;
   let last = '';
   for (;;) {
+    if (opts.signal?.aborted) throw new CancelledError(`cancelled while waiting for ${what}`);
     let r: Awaited<ReturnType<typeof attempt>>;
     try {
       r = await attempt();

@@ -188,6 +188,7 @@ describe('wizard state: review, save and the end', () => {
       versions: DEFAULT_VERSIONS,
       network: DEFAULT_NETWORK,
       download: { mirrors: {} },
+      extraArgs: {},
     });
     s = run(s, { type: 'saved', location: '/cfg/config.json' });
     expect(s.step).toBe('finish');

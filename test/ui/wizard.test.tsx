@@ -236,6 +236,7 @@ describe('setup wizard', () => {
       versions: { kubernetes: '1.34.4' },
       network: { podCidr: '10.200.0.0/16', flannelBackend: 'host-gw' },
       download: { mirrors: { kubernetes: 'http://mirror.example/k8s' } },
+      extraArgs: { kubelet: ['--max-pods=50'] },
     };
     const { app, saved, results } = await start({ initial, existingNames: ['prod', 'staging'] });
     const list = await waitForFrame(app, '1. ubuntu@192.168.213.21:2222  master (a)  node cp-1');
@@ -286,6 +287,7 @@ describe('setup wizard', () => {
       versions: { ...DEFAULT_VERSIONS, kubernetes: '1.34.4' },
       network: { ...DEFAULT_NETWORK, podCidr: '10.200.0.0/16', flannelBackend: 'host-gw', apiServerPort: 7443 },
       download: { mirrors: { kubernetes: 'http://mirror.example/k8s' } },
+      extraArgs: { kubelet: ['--max-pods=50'] },
     });
     expect(results).toEqual([{ profile: p, deployNow: true }]);
   });
