@@ -107,8 +107,11 @@ function checkNetwork(p: Profile, report: Report): void {
     if (overlaps(service, pods)) {
       report('network.podCidr', `${n.podCidr} overlaps the service CIDR ${n.serviceCidr}`, 'choose two ranges that do not overlap');
     }
-    if (typeof pods !== 'string' && pods[0].kind() === 'ipv4' && pods[1] > 24) {
-      report('network.podCidr', `${n.podCidr} is too small: each node gets a /24 from it`, 'use a /16 or at most a /24 per node you plan');
+    // kube-controller-manager hands each node a /24 of the pod network: it must hold one per worker.
+    const workers = p.hosts.filter(hasRole('worker')).length;
+    const fits = 2 ** Math.max(0, 24 - pods[1]);
+    if (pods[0].kind() === 'ipv4' && (pods[1] > 24 || fits < workers)) {
+      report('network.podCidr', `${n.podCidr} is too small: each node gets a /24 from it, and it holds ${pods[1] > 24 ? 'none' : fits} for ${workers} worker${workers === 1 ? '' : 's'}`, 'use a /16 (room for 256 nodes)');
     }
   }
   p.hosts.forEach((h, i) => {

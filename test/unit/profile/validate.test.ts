@@ -83,6 +83,12 @@ describe('validateProfile', () => {
     expectIssue(issuesOf((p) => (p.network = { podCidr: '10.244.1.0/16' })), 'network.podCidr', /host bits/);
   });
 
+  it('needs a pod network with a /24 for every worker', () => {
+    expect(issuesOf((p) => (p.network = { podCidr: '10.244.0.0/23' }))).toEqual([]);
+    expectIssue(issuesOf((p) => (p.network = { podCidr: '10.244.0.0/24' })), 'network.podCidr', /holds 1 for 2 workers/);
+    expectIssue(issuesOf((p) => (p.network = { podCidr: '10.244.0.0/25' })), 'network.podCidr', /holds none/);
+  });
+
   it('rejects overlapping service and pod CIDRs', () => {
     expectIssue(issuesOf((p) => (p.network = { podCidr: '10.96.0.0/16' })), 'network.podCidr', /overlaps the service CIDR/);
   });
