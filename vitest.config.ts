@@ -9,6 +9,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts', 'test/ui/**/*.test.tsx', 'test/ui/**/*.test.ts'],
+          setupFiles: ['test/ui/no-ci.ts'],
           testTimeout: 20_000,
         },
       },

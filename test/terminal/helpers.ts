@@ -33,7 +33,8 @@ export class TmuxTerminal {
     const t = new TmuxTerminal(`${process.pid}-${Date.now().toString(36)}`);
     const envArgs = Object.entries(opts.env).map(([k, v]) => `${k}=${shellQuote(v)}`);
     // The shell keeps the pane open after the program ends, so its last screen and exit code can be read.
-    const script = `env ${envArgs.join(' ')} ${opts.argv.map(shellQuote).join(' ')}; echo "[exit $?]"; exec sleep 3600`;
+    // Not under CI even when the suite is: with CI set at all, Ink draws only the final frame, as in a CI log.
+    const script = `env -u CI ${envArgs.join(' ')} ${opts.argv.map(shellQuote).join(' ')}; echo "[exit $?]"; exec sleep 3600`;
     await t.tmux('new-session', '-d', '-s', t.session, '-x', String(opts.width ?? 100), '-y', String(opts.height ?? 30), '-c', opts.cwd, 'sh', '-c', script);
     return t;
   }

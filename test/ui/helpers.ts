@@ -58,7 +58,7 @@ export async function typeText(app: Rendered, text: string): Promise<void> {
 }
 
 /** Polls lastFrame() until it contains `text` (or matches it); fails with the last frame seen. */
-export async function waitForFrame(app: Rendered, text: string | RegExp, timeoutMs = 3000): Promise<string> {
+export async function waitForFrame(app: Rendered, text: string | RegExp, timeoutMs = 15_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const frame = app.lastFrame() ?? '';
