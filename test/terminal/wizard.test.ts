@@ -116,6 +116,7 @@ describe('kubeup wizard in a terminal', () => {
         versions: DEFAULT_VERSIONS,
         network: DEFAULT_NETWORK,
         download: { mirrors: {} },
+        extraArgs: {},
       },
     });
   });
