@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { startHosts, type TestCluster } from '../test/harness/hosts/index.js';
 import { hostsUnavailableReason } from '../test/harness/skip.js';
 import { startMirror, type Mirror } from '../test/harness/mirror/index.js';
-import { e2eProfile, runCli, writeProfile } from '../test/e2e/helpers.js';
+import { e2eProfile, REPO, writeProfile } from '../test/e2e/helpers.js';
 import type { RunSummary } from '../src/tasks/records.js';
 
 const MB = 1024 * 1024;
@@ -24,10 +24,30 @@ interface Measured {
   summary: RunSummary;
 }
 
+/** The built CLI, as users run it (tsx would add its own memory and start-up to every figure). */
+function kubeup(args: string[], timeoutMs = 1_200_000): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(REPO, 'dist', 'cli.js'), ...args], {
+      env: { PATH: process.env.PATH!, CI: 'true', NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    });
+  });
+}
+
 async function up(name: string, cluster: TestCluster, mirror: Mirror, roles: string[], cacheDir: string, extra: string[] = []): Promise<Measured> {
   const file = writeProfile(dir, e2eProfile(name, cluster, mirror, roles, cacheDir));
   const started = Date.now();
-  const r = await runCli(['up', '--file', file, '--yes', ...extra], env, 1_200_000);
+  const r = await kubeup(['up', '--file', file, '--yes', ...extra]);
   const wallMs = Date.now() - started;
   if (r.code !== 0) throw new Error(`kubeup up ${name} failed (exit ${r.code}):\n${r.err}`);
   const summaryPath = /Summary: (.*summary\.txt)/.exec(r.out)![1]!.replace(/summary\.txt$/, 'summary.json');
@@ -36,7 +56,7 @@ async function up(name: string, cluster: TestCluster, mirror: Mirror, roles: str
 
 async function down(name: string, cluster: TestCluster, mirror: Mirror, roles: string[]): Promise<void> {
   const file = writeProfile(dir, e2eProfile(name, cluster, mirror, roles, join(dir, 'cache')));
-  const r = await runCli(['down', '--file', file, '--yes', '--purge'], env);
+  const r = await kubeup(['down', '--file', file, '--yes', '--purge']);
   if (r.code !== 0) throw new Error(`kubeup down ${name} failed:\n${r.err}`);
 }
 
@@ -69,6 +89,7 @@ async function scpParallel(cluster: TestCluster, hosts: number, files: string[])
 async function main(): Promise<void> {
   const why = hostsUnavailableReason();
   if (why) throw new Error(`the benchmark needs the test hosts: ${why}`);
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: REPO, stdio: 'inherit' });
   say(`kubeup benchmark, ${new Date().toISOString()}, ${(await import('node:os')).cpus().length} cores`);
   say();
 

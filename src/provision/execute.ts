@@ -23,6 +23,8 @@ export interface ExecuteOptions {
   onUploadProgress?: (path: string, sent: number, total: number) => void;
   /** Each line a remote command prints, as it arrives. */
   onRemoteLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Uploads to this host at once (default 4). */
+  uploadConcurrency?: number;
   signal?: AbortSignal;
 }
 
@@ -42,46 +44,56 @@ export async function executeSteps(session: HostSession, steps: readonly Step[],
     opts.onRemoteLine?.(line, stream);
   };
 
-  for (const step of steps) {
-    // Cancelling waits for the step under way: remote writes are atomic, so nothing is left half-written.
-    if (opts.signal?.aborted) throw new CancelledError('cancelled before the next step', { host: session.target });
-    switch (step.kind) {
-      case 'exec': {
-        opts.onStatus?.(step.title);
-        log(`$ ${displayArgv(step.argv).join(' ')}`);
-        const r = await session.exec(step.argv, { sudo: true, onLine, allowFailure: step.bestEffort === true });
-        if (r.code !== 0) {
-          const why = (r.stderr || r.stdout).trim().split('\n').pop() ?? '';
-          record.warnings.push(`${step.title} did not work (${why}); continuing`);
-          log(`warning: ${step.title} failed with exit ${r.code}`);
-        }
-        break;
-      }
-      case 'upload': {
-        opts.onStatus?.(`${step.what} ${step.path}`);
-        const content = 'text' in step.source ? Buffer.from(step.source.text) : { localPath: step.source.localPath };
-        const r = await session.upload(step.path, content, {
-          mode: step.mode,
-          owner: step.owner,
-          sensitive: step.sensitive,
-          ...(opts.onUploadProgress && { onProgress: (sent: number, total: number) => opts.onUploadProgress!(step.path, sent, total) }),
-        });
-        if (r.changed) {
-          record.filesChanged.push(step.path);
-          record.bytesUploaded += r.bytes;
-          step.restarts.forEach((u) => toRestart.add(u));
-          if (step.path.startsWith(UNIT_DIR)) unitFilesChanged = true;
-          log(`wrote ${step.path} (${r.bytes} bytes, mode ${step.mode.toString(8)})`);
-        } else {
-          record.filesUnchanged++;
-        }
-        break;
-      }
-      case 'units':
-        await applyUnits(session, step.units, toRestart, unitFilesChanged, record, { ...opts, log, onLine });
-        break;
+  const upload = async (step: Extract<Step, { kind: 'upload' }>) => {
+    opts.onStatus?.(`${step.what} ${step.path}`);
+    const content = 'text' in step.source ? Buffer.from(step.source.text) : { localPath: step.source.localPath };
+    const r = await session.upload(step.path, content, {
+      mode: step.mode,
+      owner: step.owner,
+      sensitive: step.sensitive,
+      ...(opts.onUploadProgress && { onProgress: (sent: number, total: number) => opts.onUploadProgress!(step.path, sent, total) }),
+    });
+    if (r.changed) {
+      record.filesChanged.push(step.path);
+      record.bytesUploaded += r.bytes;
+      step.restarts.forEach((u) => toRestart.add(u));
+      if (step.path.startsWith(UNIT_DIR)) unitFilesChanged = true;
+      log(`wrote ${step.path} (${r.bytes} bytes, mode ${step.mode.toString(8)})`);
+    } else {
+      record.filesUnchanged++;
     }
+  };
+
+  for (let i = 0; i < steps.length; ) {
+    // Cancelling waits for the steps under way: remote writes are atomic, so nothing is left half-written.
+    if (opts.signal?.aborted) throw new CancelledError('cancelled before the next step', { host: session.target });
+    const step = steps[i]!;
+    if (step.kind === 'upload') {
+      // A run of uploads goes out several at a time: each small file costs a few round trips, and the files are
+      // independent of one another. The session's channel limit keeps sshd's MaxSessions safe.
+      let j = i;
+      while (j < steps.length && steps[j]!.kind === 'upload') j++;
+      await inParallel(steps.slice(i, j) as Extract<Step, { kind: 'upload' }>[], opts.uploadConcurrency ?? 4, upload, opts.signal);
+      i = j;
+      continue;
+    }
+    if (step.kind === 'exec') {
+      opts.onStatus?.(step.title);
+      log(`$ ${displayArgv(step.argv).join(' ')}`);
+      const r = await session.exec(step.argv, { sudo: true, onLine, allowFailure: step.bestEffort === true });
+      if (r.code !== 0) {
+        const why = (r.stderr || r.stdout).trim().split('\n').pop() ?? '';
+        record.warnings.push(`${step.title} did not work (${why}); continuing`);
+        log(`warning: ${step.title} failed with exit ${r.code}`);
+      }
+    } else {
+      await applyUnits(session, step.units, toRestart, unitFilesChanged, record, { ...opts, log, onLine });
+    }
+    i++;
   }
+  // Files in plan order, whatever order the parallel uploads finished in.
+  const order = new Map(steps.map((s, k) => [s.kind === 'upload' ? s.path : '', k]));
+  record.filesChanged.sort((a, b) => order.get(a)! - order.get(b)!);
   return record;
 }
 
@@ -119,4 +131,22 @@ async function applyUnits(
       record.unitsStarted.push(unit);
     }
   }
+}
+
+/** Runs `fn` over `items` with at most `limit` at once; the first failure stops new starts and is rethrown. */
+async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>, signal?: AbortSignal): Promise<void> {
+  let next = 0;
+  let failed: unknown;
+  const lane = async () => {
+    while (next < items.length && failed === undefined && !signal?.aborted) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (e) {
+        failed ??= e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  if (failed !== undefined) throw failed;
 }
