@@ -112,7 +112,7 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
 
   return [
     {
-      title: `Preflight (${hostsInOrder.length} hosts)`,
+      title: `Preflight (${hostsInOrder.length} host${hostsInOrder.length === 1 ? '' : 's'})`,
       task: timed('preflight', opts.signal, async (ctx, task) => {
         const problems: PreflightError['problems'] = [];
         await task
