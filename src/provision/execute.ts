@@ -4,6 +4,7 @@ import { CancelledError } from '../errors.js';
 import type { HostSession } from '../ssh/session.js';
 import { displayArgv } from '../ssh/quote.js';
 import { unitStates } from '../verify/units.js';
+import { localSha256, remoteFileStates, upToDate } from './file-state.js';
 import type { Step } from './steps.js';
 
 export interface HostRecord {
@@ -73,7 +74,12 @@ export async function executeSteps(session: HostSession, steps: readonly Step[],
       // independent of one another. The session's channel limit keeps sshd's MaxSessions safe.
       let j = i;
       while (j < steps.length && steps[j]!.kind === 'upload') j++;
-      await inParallel(steps.slice(i, j) as Extract<Step, { kind: 'upload' }>[], opts.uploadConcurrency ?? 4, upload, opts.signal);
+      const batch = steps.slice(i, j) as Extract<Step, { kind: 'upload' }>[];
+      // One look at every file first: only those that differ go through the (checking, atomic) upload.
+      const remote = await remoteFileStates(session, batch.map((b) => b.path));
+      const same = await Promise.all(batch.map(async (b, k) => upToDate(remote[k]!, await localSha256(b.source), b.mode, b.owner)));
+      record.filesUnchanged += same.filter(Boolean).length;
+      await inParallel(batch.filter((_, k) => !same[k]), opts.uploadConcurrency ?? 4, upload, opts.signal);
       i = j;
       continue;
     }

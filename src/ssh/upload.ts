@@ -150,7 +150,7 @@ async function describeLocal(content: Buffer | { localPath: string }): Promise<L
   return { sha256: hash.digest('hex'), size: (await stat(content.localPath)).size };
 }
 
-function isSame(remote: string, sha256: string, mode: number, owner: string): boolean {
+export function isSame(remote: string, sha256: string, mode: number, owner: string): boolean {
   const match = /^([0-9a-f]{64}) ([0-7]+) (\S+):(\S+)$/.exec(remote);
   if (!match) return false;
   const [, remoteSha, remoteMode, remoteUser, remoteGroup] = match;

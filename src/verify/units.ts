@@ -47,37 +47,58 @@ export async function journalTail(session: HostSession, unit: string, lines: num
  * Waits until every unit is active. A unit that stays inactive or failed past the deadline fails with its journal
  * excerpt; `activating` counts as not yet.
  */
-/** Each unit's state and when it last became active (a unit that crashes and is restarted gets a new time). */
-export async function unitSnapshot(session: HostSession, units: readonly string[], sudo = false): Promise<Record<string, { state: string; since: string }>> {
-  const r = await session.exec(['systemctl', 'show', '-p', 'Id,ActiveState,ActiveEnterTimestampMonotonic', ...units], { allowFailure: true, sudo });
-  const out: Record<string, { state: string; since: string }> = {};
-  for (const block of r.stdout.split(/\n\s*\n/)) {
-    const f = Object.fromEntries(block.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]));
-    if (f.Id) out[f.Id] = { state: f.ActiveState ?? 'unknown', since: f.ActiveEnterTimestampMonotonic ?? '' };
-  }
-  return Object.fromEntries(units.map((u) => [u, out[u] ?? { state: 'unknown', since: '' }]));
+export interface UnitSnapshot {
+  units: Record<string, { state: string; since: number }>;
+  /** The host's monotonic clock (from /proc/uptime), in microseconds like ActiveEnterTimestampMonotonic. */
+  nowUsec: number;
 }
 
+// The host's uptime, then each unit's Id, ActiveState and ActiveEnterTimestampMonotonic; one round trip. (Uptime
+// counts time suspended and the monotonic clock does not: on a host that slept, units look older than they are.)
+const SNAPSHOT_SCRIPT = 'cut -d" " -f1 /proc/uptime; systemctl show -p Id,ActiveState,ActiveEnterTimestampMonotonic "$@"';
+
+export async function unitSnapshot(session: HostSession, units: readonly string[], sudo = false): Promise<UnitSnapshot> {
+  const r = await session.exec(['sh', '-c', SNAPSHOT_SCRIPT, 'sh', ...units], { allowFailure: true, sudo });
+  const [uptime = '0', ...rest] = r.stdout.split('\n');
+  const found: UnitSnapshot['units'] = {};
+  for (const block of rest.join('\n').split(/\n\s*\n/)) {
+    const f = Object.fromEntries(block.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]));
+    if (f.Id) found[f.Id] = { state: f.ActiveState ?? 'unknown', since: Number(f.ActiveEnterTimestampMonotonic ?? 0) };
+  }
+  return {
+    nowUsec: Math.round(Number(uptime) * 1e6),
+    units: Object.fromEntries(units.map((u) => [u, found[u] ?? { state: 'unknown', since: 0 }])),
+  };
+}
+
+/** How long a unit must have been active to count as running rather than between two crashes. */
+export const STABLE_AFTER_USEC = 3_000_000;
+
 /**
- * Waits until every unit is active and stays so: two looks in a row, the same start time in both (a daemon that
- * exits at once and is restarted by systemd can look active for a moment). A unit that is not stable by the deadline
- * fails with its journal excerpt.
+ * Waits until every unit is active and has been for a few seconds (a daemon that exits at once and is restarted by
+ * systemd looks active for a moment). A unit that is not there by the deadline fails with its journal excerpt.
  */
 export async function verifyUnits(session: HostSession, units: readonly string[], opts: VerifyUnitsOptions = {}): Promise<void> {
-  const interval = opts.intervalMs ?? 2000;
+  const interval = opts.intervalMs ?? 1000;
   const timeout = opts.timeoutMs ?? 90_000;
   const sleep = opts.sleep ?? defaultSleep;
   const now = opts.now ?? Date.now;
   const deadline = now() + timeout;
-  let previous: Record<string, { state: string; since: string }> | undefined;
+  const seen = new Map<string, number>();
+  const restarted = new Set<string>();
   let states: Record<string, string> = {};
   for (;;) {
     if (opts.signal?.aborted) throw new CancelledError('cancelled while verifying the units', { host: session.target });
     const snap = await unitSnapshot(session, units, opts.sudo);
-    states = Object.fromEntries(units.map((u) => [u, snap[u]!.state === 'active' && previous?.[u]?.since !== snap[u]!.since && previous ? 'restarted' : snap[u]!.state]));
+    for (const u of units) {
+      const { state, since } = snap.units[u]!;
+      if (state === 'active' && seen.has(u) && seen.get(u) !== since) restarted.add(u);
+      if (state === 'active') seen.set(u, since);
+    }
+    const stable = (u: string) => snap.units[u]!.state === 'active' && snap.nowUsec - snap.units[u]!.since >= STABLE_AFTER_USEC;
+    states = Object.fromEntries(units.map((u) => [u, stable(u) ? 'active' : snap.units[u]!.state === 'active' ? (restarted.has(u) ? 'restarted' : 'starting') : snap.units[u]!.state]));
     opts.onStatus?.(states);
-    if (previous && units.every((u) => snap[u]!.state === 'active' && previous![u]!.state === 'active' && previous![u]!.since === snap[u]!.since)) return;
-    previous = snap;
+    if (units.every(stable)) return;
     if (now() + interval > deadline) break;
     await sleep(interval);
   }

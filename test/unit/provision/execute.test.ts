@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { executeSteps } from '../../../src/provision/execute.js';
 import type { Step } from '../../../src/provision/steps.js';
@@ -8,9 +9,21 @@ const options: Step = { kind: 'upload', path: '/etc/default/kubelet', mode: 0o64
 const key: Step = { kind: 'upload', path: '/etc/kubernetes/pki/kubelet.key', mode: 0o600, owner: 'root:root', source: { text: 'PRIVATE' }, sensitive: true, restarts: ['kubelet.service'], what: 'key' };
 const units: Step = { kind: 'units', units: ['etcd.service', 'kubelet.service'] };
 
+/** Answers kubeup's one-round-trip file check from the fake host's files, like sha256sum and stat would. */
+function answerFileStates(s: FakeSession): FakeSession {
+  return s.on(/^sh -c 'for f do/, (command) => {
+    const paths = command.slice(command.lastIndexOf("' sh ") + 5).split(' ');
+    const lines = paths.map((p) => {
+      const f = s.files.get(p);
+      return f ? `${createHash('sha256').update(f.content).digest('hex')} ${f.mode.toString(8)} ${f.owner}` : 'absent';
+    });
+    return { stdout: lines.join('\n') + '\n' };
+  });
+}
+
 /** A host whose units report the given states for is-enabled and is-active. */
 function host(enabled: string[], active: string[]): FakeSession {
-  return new FakeSession()
+  return answerFileStates(new FakeSession())
     .on(['systemctl', 'is-enabled', 'etcd.service', 'kubelet.service'], { stdout: enabled.join('\n') + '\n', code: enabled.every((e) => e === 'enabled') ? 0 : 1 })
     .on(['systemctl', 'is-active', 'etcd.service', 'kubelet.service'], { stdout: active.join('\n') + '\n', code: active.every((a) => a === 'active') ? 0 : 3 });
 }
@@ -41,6 +54,9 @@ describe('executeSteps', () => {
     const r = await executeSteps(s, [unitFile, options, key, units]);
     expect(r).toMatchObject({ filesChanged: [], bytesUploaded: 0, unitsRestarted: [], unitsStarted: [], filesUnchanged: 3 });
     expect(s.commands().filter((c) => /daemon-reload|enable |restart|start /.test(c))).toEqual([]);
+    // One round trip looked at all three files; none was handed to upload.
+    expect(s.commands().filter((c) => c.startsWith("sh -c 'for f do"))).toHaveLength(1);
+    expect(s.calls.filter((c) => c.kind === 'upload')).toEqual([]);
   });
 
   it('restarts only the units whose inputs changed, and starts a unit that is down', async () => {

@@ -12,28 +12,34 @@ function fakeClock() {
   return { now: () => t, sleep: async (ms: number) => void (t += ms) };
 }
 
-/** `systemctl show` output for units given as [name, state, since]. */
-const show = (...units: [string, string, number][]) => ({
-  stdout: units.map(([id, state, since]) => `Id=${id}\nActiveState=${state}\nActiveEnterTimestampMonotonic=${since}\n`).join('\n'),
+/** The snapshot script's output: host uptime (s), then `systemctl show` blocks for [name, state, since (s)]. */
+const show = (uptime: number, ...units: [string, string, number][]) => ({
+  stdout: `${uptime}\n` + units.map(([id, state, since]) => `Id=${id}\nActiveState=${state}\nActiveEnterTimestampMonotonic=${since * 1e6}\n`).join('\n'),
 });
-const SHOW = ['systemctl', 'show', '-p', 'Id,ActiveState,ActiveEnterTimestampMonotonic', 'etcd.service', 'kubelet.service'];
+const SNAPSHOT = /^sh -c .*systemctl show -p Id,ActiveState,ActiveEnterTimestampMonotonic.* sh etcd\.service kubelet\.service$/;
 
 describe('verifyUnits', () => {
-  it('waits while units are activating and passes once all stay active', async () => {
+  it('passes at once when every unit has been active for a while (a re-run)', async () => {
+    const s = new FakeSession().on(SNAPSHOT, show(500, ['etcd.service', 'active', 100], ['kubelet.service', 'active', 120]));
+    await verifyUnits(s, ['etcd.service', 'kubelet.service'], fakeClock());
+    expect(s.commands()).toHaveLength(1);
+  });
+
+  it('waits while units are activating or just started', async () => {
     const replies = [
-      show(['etcd.service', 'activating', 0], ['kubelet.service', 'active', 5]),
-      show(['etcd.service', 'active', 7], ['kubelet.service', 'active', 5]),
-      show(['etcd.service', 'active', 7], ['kubelet.service', 'active', 5]),
+      show(10, ['etcd.service', 'activating', 0], ['kubelet.service', 'active', 5]),
+      show(11, ['etcd.service', 'active', 10.5], ['kubelet.service', 'active', 5]),
+      show(14, ['etcd.service', 'active', 10.5], ['kubelet.service', 'active', 5]),
     ];
-    const s = new FakeSession().on(SHOW, () => replies.shift()!);
+    const s = new FakeSession().on(SNAPSHOT, () => replies.shift()!);
     await verifyUnits(s, ['etcd.service', 'kubelet.service'], { ...fakeClock(), intervalMs: 1000, timeoutMs: 10_000 });
-    expect(s.commands().filter((c) => c.includes('systemctl show'))).toHaveLength(3);
+    expect(s.commands()).toHaveLength(3);
   });
 
   it('does not take a unit that keeps restarting for a running one', async () => {
-    let since = 0;
+    let t = 100;
     const s = new FakeSession()
-      .on(SHOW, () => show(['etcd.service', 'active', 1], ['kubelet.service', 'active', (since += 1000)]))
+      .on(SNAPSHOT, () => ((t += 2), show(t, ['etcd.service', 'active', 1], ['kubelet.service', 'active', t - 0.5])))
       .on(/journalctl -u kubelet.service/, { stdout: 'kubelet[9]: Error: unknown flag: --network-plugin\n' });
     const err = await verifyUnits(s, ['etcd.service', 'kubelet.service'], { ...fakeClock(), intervalMs: 2000, timeoutMs: 10_000 }).catch((e) => e);
     expect(err).toBeInstanceOf(VerifyError);
@@ -43,7 +49,7 @@ describe('verifyUnits', () => {
 
   it('fails after the time limit with the failed unit and its journal lines', async () => {
     const s = new FakeSession()
-      .on(SHOW, show(['etcd.service', 'active', 1], ['kubelet.service', 'failed', 0]))
+      .on(SNAPSHOT, show(100, ['etcd.service', 'active', 1], ['kubelet.service', 'failed', 0]))
       .on(['journalctl', '-u', 'kubelet.service', '-n', '300', '--no-pager', '-o', 'short-iso'], { stdout: 'kubelet[42]: E unknown flag: --network-plugin\n' });
     const err = await verifyUnits(s, ['etcd.service', 'kubelet.service'], { ...fakeClock(), intervalMs: 2000, timeoutMs: 10_000 }).catch((e) => e);
     expect(err).toBeInstanceOf(VerifyError);
