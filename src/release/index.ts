@@ -1,6 +1,7 @@
 // Fetching release artefacts into the local cache: each one downloaded once, verified against its sha256, and its
 // binaries extracted; a second run finds everything in the cache and makes no request.
-import { chmod } from 'node:fs/promises';
+import { access, chmod, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { DownloadError } from '../errors.js';
 import type { Profile } from '../profile/types.js';
 import { cacheEntry, ensureEntryDir, resolveCacheDir, verifiedCached, writeRecord } from './cache.js';
@@ -99,9 +100,7 @@ async function fetchOne(a: Artifact, opts: FetchArtifactsOptions): Promise<Fetch
     sha256 = expected;
   }
   const members = a.binaries.filter((b) => b.member !== undefined);
-  const extracted = members.length
-    ? await extractMembers(entry.file, members.map((b) => ({ member: b.member!, name: b.name })), entry.extractDir)
-    : {};
+  const extracted = members.length ? await extractOnce(entry.file, sha256, members.map((b) => ({ member: b.member!, name: b.name })), entry.extractDir) : {};
   if (members.length < a.binaries.length) await chmod(entry.file, 0o755);
   return {
     artifact: a,
@@ -110,6 +109,21 @@ async function fetchOne(a: Artifact, opts: FetchArtifactsOptions): Promise<Fetch
     fromCache,
     binaries: a.binaries.map((b) => ({ ...b, path: b.member !== undefined ? extracted[b.name]! : entry.file })),
   };
+}
+
+/**
+ * Extracts the members, unless this very tarball (by sha256) was already extracted there and the files are still in
+ * place: a re-run then reads nothing from the archive. The marker is written last, so a cut-short extraction is redone.
+ */
+async function extractOnce(tarball: string, sha256: string, members: { member: string; name: string }[], dir: string): Promise<Record<string, string>> {
+  const marker = join(dir, '.extracted');
+  const want = `${sha256} ${members.map((m) => `${m.member}=${m.name}`).sort().join(' ')}`;
+  const paths = Object.fromEntries(members.map((m) => [m.name, join(dir, m.name)]));
+  const done = await readFile(marker, 'utf8').catch(() => undefined);
+  if (done === want && (await Promise.all(Object.values(paths).map((p) => access(p).then(() => true, () => false)))).every(Boolean)) return paths;
+  const out = await extractMembers(tarball, members, dir);
+  await writeFile(marker, want);
+  return out;
 }
 
 // Within one process, two callers asking for the same artefact in the same cache share one download.
