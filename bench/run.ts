@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { startHosts, type TestCluster } from '../test/harness/hosts/index.js';
 import { hostsUnavailableReason } from '../test/harness/skip.js';
 import { startMirror, type Mirror } from '../test/harness/mirror/index.js';
-import { e2eProfile, REPO, writeProfile } from '../test/e2e/helpers.js';
+import { e2eProfile, REPO, runCli, writeProfile } from '../test/e2e/helpers.js';
 import type { RunSummary } from '../src/tasks/records.js';
 
 const MB = 1024 * 1024;
@@ -25,24 +25,7 @@ interface Measured {
 }
 
 /** The built CLI, as users run it (tsx would add its own memory and start-up to every figure). */
-function kubeup(args: string[], timeoutMs = 1_200_000): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(REPO, 'dist', 'cli.js'), ...args], {
-      env: { PATH: process.env.PATH!, CI: 'true', NO_COLOR: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-  });
-}
+const kubeup = (args: string[]) => runCli(args, env, 1_200_000, true);
 
 async function up(name: string, cluster: TestCluster, mirror: Mirror, roles: string[], cacheDir: string, extra: string[] = []): Promise<Measured> {
   const file = writeProfile(dir, e2eProfile(name, cluster, mirror, roles, cacheDir));

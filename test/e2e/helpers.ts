@@ -32,10 +32,14 @@ export interface CliRun {
   err: string;
 }
 
-/** The CLI through tsx (no build step), headless, with isolated state and kubeconfig. */
-export function runCli(args: string[], env: Record<string, string>, timeoutMs = 600_000): Promise<CliRun> {
+/**
+ * The CLI headless, with isolated state and kubeconfig: from the sources through tsx (no build step), or the built
+ * bundle as users run it (`built: true`, after `npm run build`).
+ */
+export function runCli(args: string[], env: Record<string, string>, timeoutMs = 600_000, built = false): Promise<CliRun> {
+  const entry = built ? [join(REPO, 'dist', 'cli.js')] : ['--import', 'tsx', join(REPO, 'src/cli.ts')];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli.ts'), ...args], {
+    const child = spawn(process.execPath, [...entry, ...args], {
       cwd: REPO,
       env: { PATH: process.env.PATH!, HOME: env.HOME ?? process.env.HOME!, CI: 'true', NO_COLOR: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
