@@ -5,7 +5,7 @@ import ssh2 from 'ssh2';
 import { KubeupError, UsageError } from '../errors.js';
 import type { ProfileStore } from '../profile/store.js';
 import { formatHostRoles } from '../profile/describe.js';
-import type { Profile } from '../profile/types.js';
+import { hostId, type Profile } from '../profile/types.js';
 import { expandHome, profileStateDir } from '../state.js';
 import { runConnector } from '../tasks/connect.js';
 import type { RunOptions, RunSecrets } from '../tasks/context.js';
@@ -68,7 +68,8 @@ export async function runDeployCommand(command: 'up' | 'down', profile: Profile,
     renderer: view ? view.renderer : terminal ? 'default' : 'simple',
     // While the view owns the terminal, warnings go into it; they are printed once it has closed.
     onWarning: (host, m) => (view ? view.warn(host, m) : io.err(`warning: ${host ? `${host}: ` : ''}${m}`)),
-    ...(view && { signal: view.signal }),
+    // Headless, Ctrl-C (or a SIGTERM from a CI job) cancels between steps, like q in the view; a second one quits.
+    signal: view ? view.signal : cancelOnSignals(io),
     ...(process.env.KUBEUP_VERIFY_TIMEOUT_MS && { verifyTimeoutMs: Number(process.env.KUBEUP_VERIFY_TIMEOUT_MS) }),
     ...(process.env.KUBEUP_VALIDATE_TIMEOUT_MS && { validateTimeoutMs: Number(process.env.KUBEUP_VALIDATE_TIMEOUT_MS) }),
   };
@@ -107,8 +108,7 @@ export async function runDeployCommand(command: 'up' | 'down', profile: Profile,
 function pinAcceptedKeys(profile: Profile, accepted: Map<string, string>, store: ProfileStore, values: CliValues, io: CliIo): void {
   if (accepted.size === 0) return;
   const hosts = profile.hosts.map((h) => {
-    const id = h.port === 22 ? h.address : h.address.includes(':') ? `[${h.address}]:${h.port}` : `${h.address}:${h.port}`;
-    const fp = accepted.get(id);
+    const fp = accepted.get(hostId(h));
     return fp && !h.hostKey ? { ...h, hostKey: fp } : h;
   });
   if (values.profile) {
@@ -117,4 +117,16 @@ function pinAcceptedKeys(profile: Profile, accepted: Map<string, string>, store:
   } else {
     io.out(`Added ${accepted.size} new host key${accepted.size === 1 ? '' : 's'} to known_hosts.`);
   }
+}
+
+function cancelOnSignals(io: CliIo): AbortSignal {
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(130);
+    io.err(`${sig}: cancelling after the steps under way (remote writes are atomic); send it again to quit at once`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return controller.signal;
 }

@@ -122,6 +122,33 @@ describeWithHosts('failures during kubeup up', () => {
     expect((await runCli(['down', '--file', file, '--yes'], env)).code).toBe(0);
   });
 
+  it('Ctrl-C while provisioning cancels between steps: exit 130, nothing half-written', async () => {
+    const file = writeProfile(dir, e2eProfile('cancel', cluster, mirror, ['ai', 'i'], cache()));
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli.ts'), 'up', '--file', file, '--yes'], {
+      cwd: REPO,
+      env: { PATH: process.env.PATH!, CI: 'true', ...env },
+    });
+    let out = '';
+    let err = '';
+    let sent = false;
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (!sent && /== Provision hosts/.test(out)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(sent).toBe(true);
+    expect(code, `${out}\n${err}`).toBe(130);
+    expect(err).toMatch(/SIGINT: cancelling after the steps under way/);
+    for (const i of [0, 1]) {
+      expect(onHost(cluster, i, 'find / -xdev -name ".*.kubeup-*" 2>/dev/null').trim()).toBe('');
+    }
+    expect((await runCli(['down', '--file', file, '--yes'], env)).code).toBe(0);
+  });
+
   it('a host that dies during provisioning: named in the error; the healthy hosts are complete', async () => {
     const file = writeProfile(dir, e2eProfile('dies', cluster, mirror, ['ai', 'i', 'i'], cache()));
     const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli.ts'), 'up', '--file', file, '--yes'], {
