@@ -41,10 +41,19 @@ describeWithHosts('kubeup up on 2 hosts (a, i) and on 1 host (ai)', () => {
     const nodes = kubectl(env.KUBECONFIG!, ['--context', 'two', 'get', 'nodes', '--no-headers']).trim().split('\n');
     expect(nodes).toHaveLength(1);
     expect(nodes[0]).toMatch(/^h2\s+Ready\s+worker\s/);
-    const down = await runCli(['down', '--profile', 'two', '--yes'], env);
-    expect(down.code, `${down.out}\n${down.err}`).toBe(0);
+    // down with one host that cannot be reached: it is reported, the reachable ones are cleaned anyway.
+    const withDeadHost = writeProfile(dir, {
+      ...e2eProfile('two', cluster, mirror, ['a', 'i'], join(dir, 'cache')),
+      hosts: [...e2eProfile('two', cluster, mirror, ['a', 'i'], join(dir, 'cache')).hosts, { address: '127.0.0.1', port: 1, roles: 'i' }],
+    });
+    const partial = await runCli(['down', '--file', withDeadHost, '--yes'], env);
+    expect(partial.code).toBe(5);
+    expect(partial.err).toMatch(/could not clean 1 host:\n {2}- 127\.0\.0\.1:1: .*connection refused/);
     expect(activeKubeupUnits(cluster, 0)).toEqual([]);
     expect(activeKubeupUnits(cluster, 1)).toEqual([]);
+    // Cleaning again is harmless.
+    const down = await runCli(['down', '--profile', 'two', '--yes'], env);
+    expect(down.code, `${down.out}\n${down.err}`).toBe(0);
   });
 
   it('1 host: control plane and worker on one machine', async () => {
