@@ -11,6 +11,8 @@ export interface HostRecord {
   filesChanged: string[];
   filesUnchanged: number;
   bytesUploaded: number;
+  /** Wall time spent in upload batches (for transfer rates). */
+  uploadMs: number;
   unitsRestarted: string[];
   unitsStarted: string[];
   warnings: string[];
@@ -30,7 +32,7 @@ export interface ExecuteOptions {
 }
 
 export function emptyRecord(): HostRecord {
-  return { filesChanged: [], filesUnchanged: 0, bytesUploaded: 0, unitsRestarted: [], unitsStarted: [], warnings: [] };
+  return { filesChanged: [], filesUnchanged: 0, bytesUploaded: 0, uploadMs: 0, unitsRestarted: [], unitsStarted: [], warnings: [] };
 }
 
 const UNIT_DIR = '/etc/systemd/system/';
@@ -79,7 +81,9 @@ export async function executeSteps(session: HostSession, steps: readonly Step[],
       const remote = await remoteFileStates(session, batch.map((b) => b.path));
       const same = await Promise.all(batch.map(async (b, k) => upToDate(remote[k]!, await localSha256(b.source), b.mode, b.owner)));
       record.filesUnchanged += same.filter(Boolean).length;
+      const started = Date.now();
       await inParallel(batch.filter((_, k) => !same[k]), opts.uploadConcurrency ?? 4, upload, opts.signal);
+      record.uploadMs += Date.now() - started;
       i = j;
       continue;
     }
