@@ -10,7 +10,7 @@ import * as tar from 'tar';
 import { releaseManifest, UPSTREAM_BASES } from '../../../src/release/manifest.js';
 import type { Arch, Artifact } from '../../../src/release/types.js';
 import type { Component, Profile } from '../../../src/profile/types.js';
-import { DEFAULT_VERSIONS } from '../../../src/profile/defaults.js';
+import { DEFAULT_NETWORK, DEFAULT_VERSIONS } from '../../../src/profile/defaults.js';
 
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -106,15 +106,7 @@ export function testProfile(mirrors: Partial<Record<Component, string>>, extra: 
     ssh: { agent: true, password: false, sudoPassword: false, knownHosts: '~/.ssh/known_hosts' },
     versions: { ...DEFAULT_VERSIONS },
     extraArgs: {},
-    network: {
-      serviceCidr: '10.96.0.0/12',
-      podCidr: '10.244.0.0/16',
-      clusterDns: '10.96.0.10',
-      dnsDomain: 'cluster.local',
-      nodePortRange: '30000-32767',
-      flannelBackend: 'vxlan',
-      apiServerPort: 6443,
-    },
+    network: { ...DEFAULT_NETWORK },
     download: { mirrors, ...extra },
   };
 }
