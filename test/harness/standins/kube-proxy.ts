@@ -22,13 +22,12 @@ import {
   type ParsedFlags,
   type StandinBuildInfo,
 } from './common/index.js';
+import { isObj, type Obj } from './common/objects.js';
 import { parsePrivateKey } from './common/pki.js';
 
 const log = klog('server.go:211');
 const syncLog = klog('proxier.go:805');
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Top-level fields of kubeproxy.config.k8s.io/v1alpha1 KubeProxyConfiguration (v1.34/v1.35). */
 const PROXY_CONFIG_FIELDS = new Set(

@@ -36,13 +36,12 @@ import {
   type ParsedFlags,
   type StandinBuildInfo,
 } from './common/index.js';
+import { isObj, type Obj } from './common/objects.js';
 import { parsePrivateKey } from './common/pki.js';
 
 const log = klog('server.go:525');
 const statusLog = klog('kubelet_node_status.go:75');
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Top-level fields of kubelet.config.k8s.io/v1beta1 KubeletConfiguration (v1.34/v1.35). */
 const KUBELET_CONFIG_FIELDS = new Set(

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { StandinExit, aggregate } from './errors.js';
 import { goOpenError } from './pki.js';
 import { parseYamlStrict } from './yaml.js';
+import { isObj, type Obj } from './objects.js';
 
 export interface ClientConfig {
   /** The kubeconfig file it came from. */
@@ -25,11 +26,6 @@ export interface ClientConfig {
   readonly tlsServerName?: string;
 }
 
-type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function named(list: unknown, key: 'cluster' | 'user' | 'context', path: string): Map<string, Obj> {
   const out = new Map<string, Obj>();
