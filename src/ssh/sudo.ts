@@ -18,8 +18,9 @@ export function newSudoMarkers(): SudoMarkers {
   return { prompt: `[kubeup-sudo-prompt-${token}]`, ready: `[kubeup-sudo-ready-${token}]` };
 }
 
-// Prints the ready marker (passed as $0) on stderr, then becomes the command.
-const READY_WRAPPER = 'printf "%s\\n" "$0" >&2; exec "$@"';
+// Prints the ready marker (passed as $1) on stderr, then becomes the command. The marker must not be $0: sh names
+// its own errors after $0 ("<$0>: 1: exec: modprobe: not found"), which would put the marker into the message.
+const READY_WRAPPER = 'printf "%s\\n" "$1" >&2; shift; exec "$@"';
 
 export interface CommandShape {
   sudo?: SudoMode;
@@ -38,7 +39,7 @@ export function buildCommand(argv: readonly CommandArg[], shape: CommandShape, m
   // Inside sudo: sudo does not pass on signals from its own process group, and only root may signal root's command.
   if (shape.timeoutMs) command = ['timeout', '-k', '5', `${Math.max(shape.timeoutMs, 1) / 1000}`, ...command];
   if (sudo === 'nopasswd') command = ['sudo', '-n', '--', ...command];
-  if (sudo === 'password') command = ['sudo', '-S', '-p', markers.prompt, '--', 'sh', '-c', READY_WRAPPER, markers.ready, ...command];
+  if (sudo === 'password') command = ['sudo', '-S', '-p', markers.prompt, '--', 'sh', '-c', READY_WRAPPER, 'sh', markers.ready, ...command];
   return quoteArgv(command);
 }
 

@@ -18,7 +18,7 @@ describe('buildCommand', () => {
 
   it('uses sudo -S with the prompt marker and a ready marker before the command', () => {
     expect(buildCommand(['id'], { sudo: 'password' }, markers)).toBe(
-      `sudo -S -p '[P-1]' -- sh -c 'printf "%s\\n" "$0" >&2; exec "$@"' '[R-1]' id`,
+      `sudo -S -p '[P-1]' -- sh -c 'printf "%s\\n" "$1" >&2; shift; exec "$@"' sh '[R-1]' id`,
     );
   });
 
@@ -33,6 +33,22 @@ describe('buildCommand', () => {
     const inner = line.slice(line.indexOf(' -- ') + 4);
     const out = execFileSync('sh', ['-c', `${inner} 2>&1`], { encoding: 'utf8' });
     expect(out).toBe("[R-1]\nit's");
+  });
+
+  it('keeps the ready marker out of the shell\'s own error when the command is missing', () => {
+    // sh names its errors after $0: `<$0>: 1: exec: modprobe: not found`. Seen on sudo hosts as
+    // `[kubeup-sudo-ready-…]: 1: exec: modprobe: not found`.
+    const line = buildCommand(['kubeup-no-such-command-x'], { sudo: 'password' }, markers);
+    const inner = line.slice(line.indexOf(' -- ') + 4);
+    let stderr = '';
+    try {
+      execFileSync('sh', ['-c', inner], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      stderr = String((e as { stderr: string }).stderr);
+    }
+    const filtered = new SudoStderrFilter(markers, () => {}).push(stderr);
+    expect(filtered).toMatch(/kubeup-no-such-command-x/);
+    expect(filtered).not.toContain('[R-1]');
   });
 
   it('makes fresh random markers per session', () => {
