@@ -45,6 +45,8 @@ export interface WizardDraft {
   download?: ProfileInput['download'];
   /** Not edited by the wizard either: extra daemon flags written in the profile file. */
   extraArgs?: ProfileInput['extraArgs'];
+  /** Cluster add-ons (CoreDNS): not edited in a form yet, shown with their defaults in the review, carried through. */
+  addons?: ProfileInput['addons'];
 }
 
 export function newHostDraft(): HostDraft {
@@ -90,6 +92,7 @@ export function draftFromInput(initial?: ProfileInput): WizardDraft {
     },
     ...(initial?.download !== undefined && { download: initial.download }),
     ...(initial?.extraArgs !== undefined && { extraArgs: initial.extraArgs }),
+    ...(initial?.addons !== undefined && { addons: initial.addons }),
   };
 }
 
@@ -136,6 +139,7 @@ export function draftToInput(d: WizardDraft): ProfileInput {
   };
   if (d.download !== undefined) input.download = d.download;
   if (d.extraArgs !== undefined) input.extraArgs = d.extraArgs;
+  if (d.addons !== undefined) input.addons = d.addons;
   return input as ProfileInput;
 }
 

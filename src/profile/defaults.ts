@@ -1,5 +1,5 @@
 // The one place that holds default values. Versions are pinned to exact releases (no "latest").
-import type { NetworkSettings, Versions } from './types.js';
+import type { AddonSettings, NetworkSettings, Versions } from './types.js';
 
 // Newest releases found in public material as of Nov 2026 (flannel v0.28.9's kube-flannel.yml pairs it with
 // cni-plugin v1.9.1-flannel3). Kubernetes stays at the release of the kubectl the tests run.
@@ -32,3 +32,11 @@ export const DEFAULT_NETWORK: NetworkSettings = {
 export const DEFAULT_SSH_PORT = 22;
 export const DEFAULT_SSH_USER = 'root';
 export const DEFAULT_KNOWN_HOSTS = '~/.ssh/known_hosts';
+
+/** kubeadm's defaults for its DNS add-on: two replicas, images from registry.k8s.io, the nodes' resolvers upstream. */
+export const DEFAULT_IMAGE_REPOSITORY = 'registry.k8s.io';
+export const DEFAULT_ADDONS: AddonSettings = {
+  dns: { enabled: true, replicas: 2, imageRepository: DEFAULT_IMAGE_REPOSITORY, upstreamResolvers: [] },
+};
+/** More CoreDNS replicas than this is a typo, not a plan. */
+export const MAX_DNS_REPLICAS = 50;

@@ -3,7 +3,7 @@
 import ipaddr from 'ipaddr.js';
 import semver from 'semver';
 import type { ProfileIssue } from '../errors.js';
-import { MIN_ETCD, MIN_FLANNEL, SUPPORTED_KUBERNETES_MINORS } from './defaults.js';
+import { MAX_DNS_REPLICAS, MIN_ETCD, MIN_FLANNEL, SUPPORTED_KUBERNETES_MINORS } from './defaults.js';
 import { COMPONENTS, hasRole, type Profile } from './types.js';
 
 type Cidr = [ipaddr.IPv4 | ipaddr.IPv6, number];
@@ -211,6 +211,42 @@ function checkExtraArgs(p: Profile, report: Report): void {
   }
 }
 
+// An image reference's repository part as the distribution spec has it: host[:port] and lower-case path parts.
+const PATH_PART = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const IMAGE_REPOSITORY = new RegExp(`^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\\[[0-9a-fA-F:]+\\])(?::\\d{1,5})?(?:/${PATH_PART})*$`);
+
+/** An upstream resolver as CoreDNS's forward plugin takes it: an IP, or IPv4:port, or [IPv6]:port. */
+export function resolverAddress(s: string): { ip: string; port: number } | undefined {
+  if (isIp(s)) return { ip: s, port: 53 };
+  const m = /^\[([0-9a-fA-F:]+)\]:(\d{1,5})$/.exec(s) ?? /^([\d.]+):(\d{1,5})$/.exec(s);
+  if (!m || !isIp(m[1]!)) return undefined;
+  const port = Number(m[2]);
+  return port >= 1 && port <= 65535 ? { ip: m[1]!, port } : undefined;
+}
+
+function checkAddons(p: Profile, report: Report): void {
+  const dns = p.addons.dns;
+  if (dns.replicas < 1 || dns.replicas > MAX_DNS_REPLICAS) {
+    report('addons.dns.replicas', `${dns.replicas} is not a number of CoreDNS replicas kubeup runs`, `use 1 to ${MAX_DNS_REPLICAS} (2 is kubeadm's default); set addons.dns.enabled: false for no cluster DNS`);
+  }
+  const repo = dns.imageRepository;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(repo)) {
+    report('addons.dns.imageRepository', `"${repo}" has a URL scheme`, 'write the registry as the hosts pull from it, without https://, e.g. registry.example.com:5000/k8s');
+  } else if (!IMAGE_REPOSITORY.test(repo)) {
+    report('addons.dns.imageRepository', `"${repo}" is not an image repository`, 'write host[:port][/path] with a lower-case path and no tag, e.g. registry.example.com/k8s');
+  }
+  const seen = new Set<string>();
+  dns.upstreamResolvers.forEach((r, i) => {
+    const path = `addons.dns.upstreamResolvers[${i}]`;
+    if (!resolverAddress(r)) {
+      report(path, `"${r}" is not a resolver address`, 'write an IP address, optionally with a port: 192.0.2.53, 192.0.2.53:5353 or [2001:db8::53]:53');
+      return;
+    }
+    if (seen.has(r)) report(path, `"${r}" is listed twice`, 'remove one of them');
+    seen.add(r);
+  });
+}
+
 export function checkRules(p: Profile): { issues: ProfileIssue[]; warnings: ProfileIssue[] } {
   const issues: ProfileIssue[] = [];
   const report: Report = (path, message, hint) => issues.push({ path, message, ...(hint && { hint }) });
@@ -223,5 +259,6 @@ export function checkRules(p: Profile): { issues: ProfileIssue[]; warnings: Prof
   checkSsh(p, report);
   checkDownload(p, report);
   checkExtraArgs(p, report);
+  checkAddons(p, report);
   return { issues, warnings: [] };
 }

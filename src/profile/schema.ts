@@ -108,6 +108,20 @@ export const profileInputSchema = z
       .object(Object.fromEntries(DAEMONS.map((d) => [d, z.array(z.string()).optional()])))
       .strict()
       .optional(),
+    addons: z
+      .object({
+        dns: z
+          .object({
+            enabled: z.boolean().optional(),
+            replicas: z.number({ invalid_type_error: 'must be a number' }).int('must be a whole number').optional(),
+            imageRepository: z.string().trim().optional(),
+            upstreamResolvers: z.array(z.string().trim()).optional(),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .optional(),
     download: z
       .object({
         mirrors: z

@@ -67,6 +67,23 @@ export interface DownloadSettings {
 export const DAEMONS = ['containerd', 'etcd', 'flanneld', 'kube-apiserver', 'kube-controller-manager', 'kube-proxy', 'kube-scheduler', 'kubelet'] as const;
 export type DaemonName = (typeof DAEMONS)[number];
 
+/** Cluster DNS (CoreDNS), applied through the API as kubeadm's DNS add-on is; kube-up's ENABLE_CLUSTER_DNS. */
+export interface DnsAddon {
+  enabled: boolean;
+  replicas: number;
+  /**
+   * Registry (and path) the hosts pull CoreDNS from, as kubeadm's imageRepository: the default registry.k8s.io
+   * gives registry.k8s.io/coredns/coredns:<tag>, any other <imageRepository>/coredns:<tag>.
+   */
+  imageRepository: string;
+  /** Where CoreDNS forwards names outside the cluster domain; empty: each node's /etc/resolv.conf. */
+  upstreamResolvers: string[];
+}
+
+export interface AddonSettings {
+  dns: DnsAddon;
+}
+
 export interface Profile {
   name: string;
   hosts: HostSpec[];
@@ -79,6 +96,7 @@ export interface Profile {
    * kube-up had KUBE_PROXY_EXTRA_OPTS and DOCKER_OPTS for this.
    */
   extraArgs: Partial<Record<DaemonName, string[]>>;
+  addons: AddonSettings;
 }
 
 export const hasRole = (role: Role) => (h: HostSpec) => h.roles.includes(role);

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { ProfileError, type ProfileIssue } from '../errors.js';
 import {
+  DEFAULT_ADDONS,
   DEFAULT_KNOWN_HOSTS,
   DEFAULT_NETWORK,
   DEFAULT_SSH_PORT,
@@ -78,6 +79,9 @@ export function applyDefaults(input: ParsedProfileInput): Profile {
     versions: { ...DEFAULT_VERSIONS, ...stripUndefined(input.versions ?? {}) },
     network: { ...DEFAULT_NETWORK, ...stripUndefined(input.network ?? {}) },
     extraArgs: stripUndefined(input.extraArgs ?? {}) as Profile['extraArgs'],
+    addons: {
+      dns: { ...DEFAULT_ADDONS.dns, ...stripUndefined(input.addons?.dns ?? {}), upstreamResolvers: [...(input.addons?.dns?.upstreamResolvers ?? DEFAULT_ADDONS.dns.upstreamResolvers)] },
+    },
     download: {
       mirrors: stripUndefined(input.download?.mirrors ?? {}),
       ...(input.download?.checksums !== undefined && { checksums: { ...input.download.checksums } }),

@@ -157,6 +157,28 @@ describe('validateProfile', () => {
     expectIssue(issuesOf((p) => (p.extraArgs = { dockerd: ['--x'] })), 'extraArgs', /unknown field dockerd/);
   });
 
+  it('takes the DNS add-on on by default, with kubeadm\'s replicas and registry', () => {
+    expect(validateProfile(base()).profile!.addons).toEqual({ dns: { enabled: true, replicas: 2, imageRepository: 'registry.k8s.io', upstreamResolvers: [] } });
+    const r = validateProfile({ ...base(), addons: { dns: { replicas: 3, imageRepository: 'registry.example.com:5000/k8s', upstreamResolvers: ['192.0.2.53', '192.0.2.54:5353', '2001:db8::53', '[2001:db8::54]:53'] } } });
+    expect(r.issues).toEqual([]);
+    expect(r.profile!.addons.dns).toEqual({ enabled: true, replicas: 3, imageRepository: 'registry.example.com:5000/k8s', upstreamResolvers: ['192.0.2.53', '192.0.2.54:5353', '2001:db8::53', '[2001:db8::54]:53'] });
+    expect(validateProfile({ ...base(), addons: { dns: { enabled: false } } }).profile!.addons.dns.enabled).toBe(false);
+  });
+
+  it('checks the DNS add-on settings at their field', () => {
+    expectIssue(issuesOf((p) => (p.addons = { dns: { replicas: 0 } })), 'addons.dns.replicas', /not a number of CoreDNS replicas/);
+    expectIssue(issuesOf((p) => (p.addons = { dns: { replicas: 1.5 } })), 'addons.dns.replicas', /integer/);
+    expectIssue(issuesOf((p) => (p.addons = { dns: { replicas: '2' } })), 'addons.dns.replicas', /must be number/);
+    expectIssue(issuesOf((p) => (p.addons = { dns: { imageRepository: 'https://registry.example.com' } })), 'addons.dns.imageRepository', /URL scheme/);
+    expectIssue(issuesOf((p) => (p.addons = { dns: { imageRepository: 'registry.example.com/K8s' } })), 'addons.dns.imageRepository', /not an image repository/);
+    expectIssue(issuesOf((p) => (p.addons = { dns: { imageRepository: 'registry.example.com/coredns:v1' } })), 'addons.dns.imageRepository', /not an image repository/);
+    expectIssue(issuesOf((p) => (p.addons = { dns: { upstreamResolvers: ['dns.example.com'] } })), 'addons.dns.upstreamResolvers[0]', /not a resolver address/);
+    expectIssue(issuesOf((p) => (p.addons = { dns: { upstreamResolvers: ['192.0.2.53:0'] } })), 'addons.dns.upstreamResolvers[0]', /not a resolver address/);
+    expectIssue(issuesOf((p) => (p.addons = { dns: { upstreamResolvers: ['192.0.2.53', '192.0.2.53'] } })), 'addons.dns.upstreamResolvers[1]', /listed twice/);
+    expectIssue(issuesOf((p) => (p.addons = { dns: { replica: 2 } })), 'addons.dns', /unknown field replica/);
+    expectIssue(issuesOf((p) => (p.addons = { dashboard: {} })), 'addons', /unknown field dashboard/);
+  });
+
   it('needs some way to log in', () => {
     expectIssue(issuesOf((p) => (p.ssh = { agent: false })), 'ssh', /no way to log in/);
     expect(issuesOf((p) => (p.ssh = { agent: false, password: true }))).toEqual([]);

@@ -10,7 +10,7 @@ import * as tar from 'tar';
 import { releaseManifest, UPSTREAM_BASES } from '../../../src/release/manifest.js';
 import type { Arch, Artifact } from '../../../src/release/types.js';
 import type { Component, Profile } from '../../../src/profile/types.js';
-import { DEFAULT_NETWORK, DEFAULT_VERSIONS } from '../../../src/profile/defaults.js';
+import { DEFAULT_ADDONS, DEFAULT_NETWORK, DEFAULT_VERSIONS } from '../../../src/profile/defaults.js';
 
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -106,6 +106,7 @@ export function testProfile(mirrors: Partial<Record<Component, string>>, extra: 
     ssh: { agent: true, password: false, sudoPassword: false, knownHosts: '~/.ssh/known_hosts' },
     versions: { ...DEFAULT_VERSIONS },
     extraArgs: {},
+    addons: structuredClone(DEFAULT_ADDONS),
     network: { ...DEFAULT_NETWORK },
     download: { mirrors, ...extra },
   };
