@@ -237,6 +237,7 @@ describe('setup wizard', () => {
       network: { podCidr: '10.200.0.0/16', flannelBackend: 'host-gw' },
       download: { mirrors: { kubernetes: 'http://mirror.example/k8s' } },
       extraArgs: { kubelet: ['--max-pods=50'] },
+      addons: { dns: { replicas: 3, imageRepository: 'registry.example.com/k8s' } },
     };
     const { app, saved, results } = await start({ initial, existingNames: ['prod', 'staging'] });
     const list = await waitForFrame(app, '1. ubuntu@192.168.213.21:2222  master (a)  node cp-1');
@@ -288,6 +289,7 @@ describe('setup wizard', () => {
       network: { ...DEFAULT_NETWORK, podCidr: '10.200.0.0/16', flannelBackend: 'host-gw', apiServerPort: 7443 },
       download: { mirrors: { kubernetes: 'http://mirror.example/k8s' } },
       extraArgs: { kubelet: ['--max-pods=50'] },
+      addons: { dns: { enabled: true, replicas: 3, imageRepository: 'registry.example.com/k8s', upstreamResolvers: [] } },
     });
     expect(results).toEqual([{ profile: p, deployNow: true }]);
   });
