@@ -1,10 +1,10 @@
-// npm run hosts -- up [N] [--sudo hN]... [--port hN=PORT]... | down | status
+// npm run hosts -- up [N] [--machine full|restricted] [--restricted hN]... [--sudo hN]... [--port hN=PORT]... | down | status
 // Brings test hosts up by hand (they stay until `down`), shows them, or removes them and any leftovers.
 
-import { hostsStatus, startHosts, stopAllHosts, TestHostsError, type HostVariant } from './hosts/index.js';
+import { hostsStatus, startHosts, stopAllHosts, TestHostsError, type HostVariant, type MachineKind } from './hosts/index.js';
 import { KubeupError } from '../../src/errors.js';
 
-const USAGE = `usage: npm run hosts -- up [COUNT] [--sudo hN]... [--port hN=PORT]...
+const USAGE = `usage: npm run hosts -- up [COUNT] [--machine full|restricted] [--restricted hN]... [--sudo hN]... [--port hN=PORT]...
        npm run hosts -- down
        npm run hosts -- status`;
 
@@ -14,14 +14,21 @@ function hostNumber(arg: string | undefined, flag: string): number {
   return Number(m[1]);
 }
 
-export function parseUpArgs(args: readonly string[]): { count: number; variants: Record<number, HostVariant> } {
+export function parseUpArgs(args: readonly string[]): { count: number; machine?: MachineKind; variants: Record<number, HostVariant> } {
   let count = 3;
+  let machine: MachineKind | undefined;
   const variants: Record<number, HostVariant> = {};
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] ?? '';
     if (arg === '--sudo') {
       const n = hostNumber(args[++i], '--sudo');
       variants[n] = { ...variants[n], sudoPassword: true };
+    } else if (arg === '--machine') {
+      // startHosts checks the value and names the field.
+      machine = args[++i] as MachineKind;
+    } else if (arg === '--restricted') {
+      const n = hostNumber(args[++i], '--restricted');
+      variants[n] = { ...variants[n], machine: 'restricted' };
     } else if (arg === '--port') {
       const [host, port] = (args[++i] ?? '').split('=');
       const n = hostNumber(host, '--port');
@@ -32,17 +39,17 @@ export function parseUpArgs(args: readonly string[]): { count: number; variants:
       throw new TestHostsError(`unknown argument ${arg}`, { hint: USAGE });
     }
   }
-  return { count, variants };
+  return { count, ...(machine && { machine }), variants };
 }
 
 async function up(args: readonly string[]): Promise<void> {
-  const { count, variants } = parseUpArgs(args);
+  const { count, machine, variants } = parseUpArgs(args);
   const began = Date.now();
-  const cluster = await startHosts({ count, variants, persistent: true, log: (l) => console.log(l) });
+  const cluster = await startHosts({ count, machine, variants, persistent: true, log: (l) => console.log(l) });
   console.log(`ready in ${((Date.now() - began) / 1000).toFixed(1)} s\n`);
   for (const h of cluster.hosts) {
     const sudo = h.sudoPassword === undefined ? '' : `  sudo password in ${h.dir}/sudo-password`;
-    console.log(`${h.name}  ${h.user}@${h.address}  port ${h.port}  ${h.hostKeySha256}${sudo}`);
+    console.log(`${h.name}  ${h.user}@${h.address}  port ${h.port}  ${h.machine}  ${h.hostKeySha256}${sudo}`);
   }
   const first = cluster.hosts[0];
   console.log(`\nkey:         ${cluster.privateKeyPath}`);
@@ -64,7 +71,7 @@ function status(): void {
   }
   for (const h of hosts) {
     const state = h.running ? `running (pid ${h.pid})` : 'not running (leftover: `npm run hosts -- down` removes it)';
-    console.log(`${h.name}  ${h.user}@${h.address}  port ${h.port}  ${state}`);
+    console.log(`${h.name}  ${h.user}@${h.address}  port ${h.port}  ${h.machine}  ${state}`);
   }
 }
 

@@ -79,7 +79,7 @@ describeWithHosts('test hosts', () => {
   }
 
   beforeAll(async () => {
-    cluster = await startHosts({ count: 5, variants: { 4: { sudoPassword: true }, 5: { sshPort: 2222 } } });
+    cluster = await startHosts({ count: 5, variants: { 3: { machine: 'restricted' }, 4: { sudoPassword: true }, 5: { sshPort: 2222 } } });
   });
   afterAll(async () => {
     await cluster?.stop();
@@ -111,6 +111,25 @@ describeWithHosts('test hosts', () => {
     );
     expect(new Set(seen).size).toBe(cluster.hosts.length);
     expect(new Set(cluster.hosts.map((h) => h.hostKeySha256)).size).toBe(cluster.hosts.length);
+  });
+
+  it('gives a full host /dev/kmsg, writable /proc/sys and cgroup controllers; a restricted one none; conntrack max read-only on both', async () => {
+    // What kubelet and kube-proxy touch first (test/README.md, "Test hosts" › machines). Writes put back the value read.
+    const probe = [
+      'echo "kmsg=$(dd if=/dev/kmsg bs=8192 count=1 2>/dev/null | head -c 2 | grep -c . || true)"',
+      'v=$(cat /proc/sys/vm/overcommit_memory); echo "sysctl=$( (echo $v > /proc/sys/vm/overcommit_memory) 2>/dev/null && echo rw || echo ro)"',
+      'echo "cgroup=$(mkdir /sys/fs/cgroup/memory/kubeup-probe 2>/dev/null && rmdir /sys/fs/cgroup/memory/kubeup-probe && echo rw || echo ro)"',
+      'c=$(cat /proc/sys/net/netfilter/nf_conntrack_max); echo "conntrack=$( (echo $c > /proc/sys/net/netfilter/nf_conntrack_max) 2>/dev/null && echo rw || echo ro)"',
+      'echo "virt=$(systemd-detect-virt -c)"',
+      'echo "sysctlunit=$(systemctl is-enabled systemd-sysctl 2>/dev/null)"',
+    ].join('; ');
+    const seen = await Promise.all(
+      ['h1', 'h3'].map((n) => onHost(host(n), async (ssh) => (await ssh.exec(probe)).stdout.trim().split('\n'))),
+    );
+    expect(host('h1').machine).toBe('full');
+    expect(seen[0]).toEqual(['kmsg=1', 'sysctl=rw', 'cgroup=rw', 'conntrack=ro', 'virt=systemd-nspawn', 'sysctlunit=masked']);
+    expect(host('h3').machine).toBe('restricted');
+    expect(seen[1]).toEqual(['kmsg=0', 'sysctl=ro', 'cgroup=ro', 'conntrack=ro', 'virt=systemd-nspawn', 'sysctlunit=static']);
   });
 
   it('refuses a host whose key is not the one the harness recorded', async () => {
@@ -420,6 +439,8 @@ describe('test hosts: options and prerequisites', () => {
     await expect(startHosts({ count: 2, variants: { 2: { sshPort: 70000 } } })).rejects.toMatchObject({
       field: 'variants.2.sshPort',
     });
+    await expect(startHosts({ count: 1, machine: 'vm' as never })).rejects.toMatchObject({ field: 'machine' });
+    await expect(startHosts({ count: 1, variants: { 1: { machine: 'lxc' as never } } })).rejects.toMatchObject({ field: 'variants.1.machine' });
   });
 
   it('skips with a reason where hosts cannot run, and fails instead under CI', () => {

@@ -3,6 +3,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { controllerCgroupDirs, initControllerCgroup, type MachineKind } from './machine.js';
 import { CGROUP_ROOTS_V1_HYBRID, cgroupName } from './paths.js';
 import { isAlive, signalAndWait } from './processes.js';
 import { TestHostsError } from './errors.js';
@@ -14,13 +15,17 @@ export function cgroupRoots(): string[] {
   return fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? ['/sys/fs/cgroup'] : [];
 }
 
-export function hostCgroupDirs(name: string): string[] {
-  return cgroupRoots().map((root) => path.join(root, cgroupName(name)));
+/** The host's cgroups: in the systemd and unified hierarchies always, in every v1 controller for a full machine. */
+export function hostCgroupDirs(name: string, machine: MachineKind = 'restricted'): string[] {
+  return [...cgroupRoots().map((root) => path.join(root, cgroupName(name))), ...controllerCgroupDirs(machine, cgroupName(name))];
 }
 
-export function createHostCgroups(name: string): string[] {
-  const dirs = hostCgroupDirs(name);
-  for (const dir of dirs) fs.mkdirSync(dir, { recursive: true });
+export function createHostCgroups(name: string, machine: MachineKind): string[] {
+  const dirs = hostCgroupDirs(name, machine);
+  for (const dir of dirs) {
+    fs.mkdirSync(dir, { recursive: true });
+    initControllerCgroup(dir);
+  }
   return dirs;
 }
 

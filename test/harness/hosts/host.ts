@@ -8,6 +8,7 @@ import path from 'node:path';
 import { createHostCgroups, hostCgroupDirs, removeHostCgroups } from './cgroups.js';
 import { TestHostsError } from './errors.js';
 import { fingerprintOfPublicKeyLine } from './keys.js';
+import { nspawnMachineArgs, prepareMachineRoot, type MachineKind } from './machine.js';
 import { BRIDGE, PREFIX_LENGTH, hostDir } from './paths.js';
 import { isOurNspawn, signalAndWait } from './processes.js';
 import { readHostRecord, writeHostRecord, type HostRecord } from './record.js';
@@ -24,6 +25,7 @@ export interface HostSpec {
   port: number;
   /** Set for the variant whose login is the non-root `deploy` user with a password-protected sudo. */
   sudoPassword?: string;
+  machine: MachineKind;
 }
 
 function writeFile(root: string, rel: string, content: string, mode = 0o644): void {
@@ -83,7 +85,8 @@ export async function prepareHost(spec: HostSpec, lowerDir: string, publicKey: s
     dir,
     rootDir,
     pid: 0,
-    cgroupDirs: hostCgroupDirs(spec.name),
+    cgroupDirs: hostCgroupDirs(spec.name, spec.machine),
+    machine: spec.machine,
     hostKeySha256: '',
   };
   // Written before anything is mounted, so that an interrupted start can still be cleaned up.
@@ -104,6 +107,7 @@ export async function prepareHost(spec: HostSpec, lowerDir: string, publicKey: s
     'etc/systemd/network/10-host0.network',
     `[Match]\nName=host0\n\n[Network]\nAddress=${spec.address}/${PREFIX_LENGTH}\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n`,
   );
+  prepareMachineRoot(spec.machine, rootDir);
   await run(['ssh-keygen', '-q', '-A', '-f', rootDir]);
   authorize(rootDir, 'root', publicKey, 0, 0);
   if (spec.port !== 22) writeFile(rootDir, 'etc/ssh/sshd_config.d/10-kubeup-test-port.conf', `Port ${spec.port}\n`);
@@ -120,7 +124,9 @@ export async function prepareHost(spec: HostSpec, lowerDir: string, publicKey: s
 
 /** Boots the prepared host in its own cgroups; returns as soon as systemd-nspawn runs (not when the host is up). */
 export function launchHost(record: HostRecord): HostRecord {
-  const cgroupDirs = createHostCgroups(record.name);
+  const machine = record.machine ?? 'restricted';
+  const cgroupDirs = createHostCgroups(record.name, machine);
+  
   const consoleFd = fs.openSync(path.join(record.dir, 'console.log'), 'w');
   // The shell joins the host's cgroups before it becomes nspawn, so that every process of the container starts there.
   const child = spawn(
@@ -141,6 +147,7 @@ export function launchHost(record: HostRecord): HostRecord {
       '--resolv-conf=off',
       '--timezone=off',
       '--console=read-only',
+      ...nspawnMachineArgs(machine),
     ],
     {
       detached: true,
@@ -184,7 +191,7 @@ export async function teardownHost(name: string, opts: TeardownOptions = {}): Pr
       throw new TestHostsError(`systemd-nspawn (pid ${record.pid}) of test host ${name} does not die`, { host: name });
     }
   }
-  await removeHostCgroups(name, record?.cgroupDirs ?? hostCgroupDirs(name));
+  await removeHostCgroups(name, record?.cgroupDirs ?? hostCgroupDirs(name, 'full'));
   if (await isMountPoint(rootDir)) {
     const r = await run(['umount', rootDir], { allowFailure: true });
     if (r.code !== 0) await run(['umount', '--lazy', rootDir]);

@@ -8,6 +8,7 @@ import { ensureBridge, removeBridge } from './bridge.js';
 import { TestHostsError } from './errors.js';
 import { SUDO_USER, launchHost, prepareHost, teardownHost, type HostSpec, type TeardownOptions } from './host.js';
 import { generateClientKey, hostPublicKeys, knownHostsPattern } from './keys.js';
+import { DEFAULT_MACHINE, MACHINE_KINDS, finishMachine, type MachineKind } from './machine.js';
 import { acquireFileLock, withFileLock } from './lock.js';
 import { CLUSTER_DIR, LEASE_LOCK, MAX_HOSTS, STATE_LOCK, hostAddress, hostName } from './paths.js';
 import { isAlive, isOurNspawn, startTime } from './processes.js';
@@ -26,16 +27,25 @@ export { TestHostsError } from './errors.js';
 export { hostsUnavailableReason } from './requirements.js';
 export { HarnessSsh } from './ssh.js';
 export { BRIDGE, BRIDGE_ADDRESS, MAX_HOSTS, hostAddress } from './paths.js';
+export { DEFAULT_MACHINE, type MachineKind } from './machine.js';
 
 export interface HostVariant {
   /** Log in as the non-root user `deploy`, whose sudo asks for a (random) password; root login is refused. */
   sudoPassword?: boolean;
   /** sshd listens on this port instead of 22. */
   sshPort?: number;
+  /** Overrides the start's `machine` for this host. */
+  machine?: MachineKind;
 }
 
 export interface StartHostsOptions {
   count: number;
+  /**
+   * How much of a real machine each host gets (see machine.ts and test/README.md): `full` (default; /dev/kmsg,
+   * writable sysctls and cgroup controllers) or `restricted` (nspawn's defaults, like an unprivileged container).
+   * `KUBEUP_TEST_HOSTS_MACHINE` sets the default.
+   */
+  machine?: MachineKind;
   /** Keyed by host number (1 = h1). */
   variants?: Record<number, HostVariant>;
   /** Hosts stay after this process exits, until `npm run hosts -- down` (the CLI's `up`). */
@@ -52,6 +62,7 @@ export interface TestHost {
   hostKeySha256: string;
   pid: number;
   dir: string;
+  machine: MachineKind;
   /** Powers off just this host (like a host dying mid-deploy) and removes its overlay and folder. */
   stop(opts?: TeardownOptions): Promise<void>;
 }
@@ -73,10 +84,24 @@ export interface HostStatus {
   pid: number;
   running: boolean;
   hostKeySha256: string;
+  machine: MachineKind;
   sudoPasswordFile?: string;
 }
 
+function machineOf(value: string | undefined, field: string): MachineKind | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!(MACHINE_KINDS as readonly string[]).includes(value)) {
+    throw new TestHostsError(`machine must be ${MACHINE_KINDS.join(' or ')}, got ${value}`, { field });
+  }
+  return value as MachineKind;
+}
+
+function defaultMachine(opts: StartHostsOptions): MachineKind {
+  return machineOf(opts.machine, 'machine') ?? machineOf(process.env.KUBEUP_TEST_HOSTS_MACHINE, 'KUBEUP_TEST_HOSTS_MACHINE') ?? DEFAULT_MACHINE;
+}
+
 function checkOptions(opts: StartHostsOptions): void {
+  defaultMachine(opts);
   if (!Number.isInteger(opts.count) || opts.count < 1 || opts.count > MAX_HOSTS) {
     throw new TestHostsError(`host count must be a whole number from 1 to ${MAX_HOSTS}, got ${opts.count}`, {
       field: 'count',
@@ -93,6 +118,7 @@ function checkOptions(opts: StartHostsOptions): void {
     if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) {
       throw new TestHostsError(`sshPort must be 1-65535, got ${port}`, { field: `variants.${key}.sshPort` });
     }
+    machineOf(variant.machine, `variants.${key}.machine`);
   }
 }
 
@@ -158,6 +184,7 @@ function hostSpecs(opts: StartHostsOptions, clusterId: string): HostSpec[] {
       address: hostAddress(index),
       port: variant.sshPort ?? 22,
       sudoPassword: variant.sudoPassword ? randomBytes(12).toString('base64url') : undefined,
+      machine: variant.machine ?? defaultMachine(opts),
     };
   });
 }
@@ -186,6 +213,7 @@ export function hostsStatus(): HostStatus[] {
       pid: r.pid,
       running: r.pid > 0 && isOurNspawn(r.pid, r.rootDir),
       hostKeySha256: r.hostKeySha256,
+      machine: r.machine ?? 'restricted',
       sudoPasswordFile: r.sudoPasswordFile,
     }));
 }
@@ -238,7 +266,11 @@ export async function startHosts(opts: StartHostsOptions): Promise<TestCluster> 
         throw e;
       }
     });
-    await Promise.all(started.records.map((r) => waitUntilReady(r, started.key.privateKeyPath))).catch(
+    const upAndFinished = async (r: HostRecord) => {
+      await waitUntilReady(r, started.key.privateKeyPath);
+      await finishMachine(r.machine ?? 'restricted', r.name, r.pid);
+    };
+    await Promise.all(started.records.map(upAndFinished)).catch(
       async (e: unknown) => {
         await teardown();
         throw e;
@@ -275,6 +307,7 @@ export async function startHosts(opts: StartHostsOptions): Promise<TestCluster> 
       hostKeySha256: r.hostKeySha256,
       pid: r.pid,
       dir: r.dir,
+      machine: r.machine ?? 'restricted',
       // After the cluster's stop() the names may belong to someone else's hosts: then there is nothing to do.
       stop: async (stopOpts?: TeardownOptions) => {
         if (stopped) return;

@@ -3,6 +3,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import type { MachineKind } from './machine.js';
 import { CLUSTER_RECORD, HOSTS_DIR, hostDir } from './paths.js';
 
 export interface HostRecord {
@@ -18,6 +19,8 @@ export interface HostRecord {
   /** PID of systemd-nspawn; 0 until it is started. */
   pid: number;
   cgroupDirs: string[];
+  /** How much of a real machine it gets (machine.ts); records of older runs have none: restricted. */
+  machine?: MachineKind;
   hostKeySha256: string;
   /** File (mode 0600) holding the sudo password, for the variant whose sudo needs one. */
   sudoPasswordFile?: string;
