@@ -6,6 +6,7 @@ import { displayArgv } from '../ssh/quote.js';
 import { unitStates } from '../verify/units.js';
 import { localSha256, remoteFileStates, upToDate } from './file-state.js';
 import type { Step } from './steps.js';
+import type { ObservedFile } from '../plan/diff.js';
 
 export interface HostRecord {
   filesChanged: string[];
@@ -29,6 +30,11 @@ export interface ExecuteOptions {
   /** Uploads to this host at once (default 4). */
   uploadConcurrency?: number;
   signal?: AbortSignal;
+  /**
+   * The host's files as a read-only pass just found them (observe.ts): the no-op check uses these instead of
+   * reading again. Files not in it are read here. Only exec steps run in between, and they write no managed file.
+   */
+  observed?: Readonly<Record<string, ObservedFile>>;
 }
 
 export function emptyRecord(): HostRecord {
@@ -78,8 +84,11 @@ export async function executeSteps(session: HostSession, steps: readonly Step[],
       while (j < steps.length && steps[j]!.kind === 'upload') j++;
       const batch = steps.slice(i, j) as Extract<Step, { kind: 'upload' }>[];
       // One look at every file first: only those that differ go through the (checking, atomic) upload.
-      const remote = await remoteFileStates(session, batch.map((b) => b.path));
-      const same = await Promise.all(batch.map(async (b, k) => upToDate(remote[k]!, await localSha256(b.source), b.mode, b.owner)));
+      const unread = batch.filter((b) => !opts.observed?.[b.path]).map((b) => ({ path: b.path }));
+      const read = new Map((await remoteFileStates(session, unread)).map((f) => [f.path, f]));
+      const same = await Promise.all(
+        batch.map(async (b) => upToDate(opts.observed?.[b.path] ?? read.get(b.path), { sha256: await localSha256(b.source), mode: b.mode, owner: b.owner })),
+      );
       record.filesUnchanged += same.filter(Boolean).length;
       const started = Date.now();
       await inParallel(batch.filter((_, k) => !same[k]), opts.uploadConcurrency ?? 4, upload, opts.signal);

@@ -55,11 +55,16 @@ export interface UnitSnapshot {
 
 // The host's uptime, then each unit's Id, ActiveState and ActiveEnterTimestampMonotonic; one round trip. (Uptime
 // counts time suspended and the monotonic clock does not: on a host that slept, units look older than they are.)
-const SNAPSHOT_SCRIPT = 'cut -d" " -f1 /proc/uptime; systemctl show -p Id,ActiveState,ActiveEnterTimestampMonotonic "$@"';
+export const SNAPSHOT_SCRIPT = 'cut -d" " -f1 /proc/uptime; systemctl show -p Id,ActiveState,ActiveEnterTimestampMonotonic "$@"';
 
 export async function unitSnapshot(session: HostSession, units: readonly string[], sudo = false): Promise<UnitSnapshot> {
   const r = await session.exec(['sh', '-c', SNAPSHOT_SCRIPT, 'sh', ...units], { allowFailure: true, sudo });
-  const [uptime = '0', ...rest] = r.stdout.split('\n');
+  return parseUnitSnapshot(r.stdout, units);
+}
+
+/** The output of SNAPSHOT_SCRIPT: the uptime line, then `systemctl show` blocks. */
+export function parseUnitSnapshot(stdout: string, units: readonly string[]): UnitSnapshot {
+  const [uptime = '0', ...rest] = stdout.split('\n');
   const found: UnitSnapshot['units'] = {};
   for (const block of rest.join('\n').split(/\n\s*\n/)) {
     const f = Object.fromEntries(block.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]));

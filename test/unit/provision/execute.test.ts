@@ -11,8 +11,9 @@ const units: Step = { kind: 'units', units: ['etcd.service', 'kubelet.service'] 
 
 /** Answers kubeup's one-round-trip file check from the fake host's files, like sha256sum and stat would. */
 function answerFileStates(s: FakeSession): FakeSession {
-  return s.on(/^sh -c 'for f do/, (command) => {
-    const paths = command.slice(command.lastIndexOf("' sh ") + 5).split(' ');
+  return s.on(/^sh -c 'while \[ \$# -gt 1 \]/, (command) => {
+    // Arguments come in pairs: path, then a sha256 or "-".
+    const paths = command.slice(command.lastIndexOf("' sh ") + 5).split(' ').filter((_, i) => i % 2 === 0);
     const lines = paths.map((p) => {
       const f = s.files.get(p);
       return f ? `${createHash('sha256').update(f.content).digest('hex')} ${f.mode.toString(8)} ${f.owner}` : 'absent';
@@ -55,7 +56,7 @@ describe('executeSteps', () => {
     expect(r).toMatchObject({ filesChanged: [], bytesUploaded: 0, unitsRestarted: [], unitsStarted: [], filesUnchanged: 3 });
     expect(s.commands().filter((c) => /daemon-reload|enable |restart|start /.test(c))).toEqual([]);
     // One round trip looked at all three files; none was handed to upload.
-    expect(s.commands().filter((c) => c.startsWith("sh -c 'for f do"))).toHaveLength(1);
+    expect(s.commands().filter((c) => c.startsWith("sh -c 'while [ $# -gt 1 ]"))).toHaveLength(1);
     expect(s.calls.filter((c) => c.kind === 'upload')).toEqual([]);
   });
 

@@ -1,0 +1,78 @@
+// The observe script runs in a real sh with the real sha256sum/stat/base64 on real files (this machine's), so its
+// output format and its parser are checked together.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { diffHost } from '../../../src/plan/diff.js';
+import { remoteFileStates } from '../../../src/provision/file-state.js';
+import { observeHost } from '../../../src/provision/observe.js';
+import type { ExecResult, HostSession } from '../../../src/ssh/session.js';
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** Runs argv here, without sudo: the commands are read-only. */
+class LocalSession implements HostSession {
+  readonly target = 'local';
+  commands = 0;
+  async exec(argv: readonly unknown[]): Promise<ExecResult> {
+    this.commands++;
+    const [cmd, ...args] = argv as string[];
+    const r = spawnSync(cmd!, args, { encoding: 'utf8', env: { PATH: process.env.PATH!, SYSTEMD_IGNORE_CHROOT: '1' } });
+    return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+  }
+  upload(): never {
+    throw new Error('read-only');
+  }
+  read(): never {
+    throw new Error('read-only');
+  }
+  async close() {}
+}
+
+describe('observeHost (real sh, sha256sum, stat, base64)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kubeup-observe-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const me = `${userInfo().username}:${spawnSync('id', ['-gn'], { encoding: 'utf8' }).stdout.trim()}`;
+
+  it('one command: facts of every file, the content only of text files that differ', async () => {
+    const same = join(dir, 'same.conf');
+    const edited = join(dir, 'kubelet');
+    const secret = join(dir, 'kubelet.key');
+    writeFileSync(same, 'a = 1\n');
+    writeFileSync(edited, 'KUBELET_OPTS="--v=9"\n');
+    writeFileSync(secret, 'PRIVATE\n');
+    chmodSync(edited, 0o640);
+    chmodSync(secret, 0o600);
+    const s = new LocalSession();
+    const seen = await observeHost(s, {
+      id: 'here',
+      files: [
+        { path: same, sha256: sha('a = 1\n'), text: 'a = 1\n' },
+        { path: edited, sha256: sha('KUBELET_OPTS="--v=2"\n'), text: 'KUBELET_OPTS="--v=2"\n' },
+        { path: secret, sha256: sha('OTHER\n') },
+        { path: join(dir, 'missing'), sha256: sha('x'), text: 'x' },
+      ],
+      units: [],
+    });
+    expect(s.commands).toBe(1);
+    expect(seen.files[same]).toEqual({ path: same, state: 'present', sha256: sha('a = 1\n'), mode: 0o644, owner: me });
+    expect(seen.files[edited]).toEqual({ path: edited, state: 'present', sha256: sha('KUBELET_OPTS="--v=9"\n'), mode: 0o640, owner: me, content: 'KUBELET_OPTS="--v=9"\n' });
+    // A file asked without text (a key) never has its content read.
+    expect(seen.files[secret]).toEqual({ path: secret, state: 'present', sha256: sha('PRIVATE\n'), mode: 0o600, owner: me });
+    expect(seen.files[join(dir, 'missing')]).toEqual({ path: join(dir, 'missing'), state: 'absent' });
+    expect(seen.nowUsec).toBeGreaterThan(0);
+
+    const d = diffHost({ id: 'here', nodeName: 'here', units: [], desired: [{ path: edited, mode: 0o644, owner: me, sha256: sha('KUBELET_OPTS="--v=2"\n'), kind: 'file', text: 'KUBELET_OPTS="--v=2"\n', restarts: [] }], observed: seen });
+    expect(d.files[0]!.diff).toContain('-KUBELET_OPTS="--v=9"\n+KUBELET_OPTS="--v=2"');
+  });
+
+  it('the executor\'s no-op check reads the same script', async () => {
+    const f = join(dir, 'plain');
+    writeFileSync(f, '');
+    const [st] = await remoteFileStates(new LocalSession(), [{ path: f }]);
+    expect(st).toEqual({ path: f, state: 'present', sha256: sha(''), mode: 0o644, owner: me });
+  });
+});
