@@ -25,6 +25,9 @@ const OPTIONS = {
   purge: { type: 'boolean' },
   plain: { type: 'boolean' },
   arch: { type: 'string' },
+  offline: { type: 'boolean' },
+  'grace-period': { type: 'string' },
+  timeout: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parse>['values'];
@@ -91,6 +94,8 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       if (rest[0] !== 'prepare') throw new UsageError(`unknown command "cache ${rest[0] ?? ''}"`, { hint: 'use kubeup cache prepare --profile NAME [--arch amd64,arm64]' });
     // falls through
     case 'plan':
+    case 'status':
+    case 'remove-node':
     case 'up':
     case 'down':
     case 'render': {

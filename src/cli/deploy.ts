@@ -16,11 +16,17 @@ export function loadProfile(values: CliValues, store: ProfileStore): Profile {
   throw new UsageError('which cluster? add --profile NAME (see `kubeup profiles list`) or --file profile.yaml');
 }
 
-export async function deployCommand(command: string, _rest: string[], values: CliValues, store: ProfileStore, io: CliIo): Promise<number> {
+export async function deployCommand(command: string, rest: string[], values: CliValues, store: ProfileStore, io: CliIo): Promise<number> {
   const profile = loadProfile(values, store);
   if (command === 'render') return renderToDir(profile, values.out, io);
   if (command === 'cache') return prepareCacheCommand(profile, values.arch, io);
-  if (command === 'plan' || values['dry-run']) return describeDeploy(profile, io, true);
+  if (values['dry-run'] || (command === 'plan' && values.offline)) return describeDeploy(profile, io, true);
+  if (command === 'plan' || command === 'status' || command === 'remove-node') {
+    const day2 = await import('./day2.js');
+    if (command === 'plan') return day2.planCommand(profile, values, io);
+    if (command === 'status') return day2.statusCommand(profile, values, io);
+    return day2.removeNodeCommand(profile, rest[0], values, store, io);
+  }
   const { runDeployCommand } = await import('./run.js');
   return runDeployCommand(command as 'up' | 'down', profile, values, store, io);
 }

@@ -9,7 +9,15 @@ Usage:
   kubeup                                   open the setup wizard (needs a terminal)
   kubeup up   --profile NAME [--yes]       deploy a saved profile (or --file profile.yaml)
   kubeup up   --profile NAME --dry-run     print the plan and every rendered file; connect nowhere
-  kubeup plan --profile NAME               same as up --dry-run
+  kubeup plan --profile NAME [--offline]   connect read-only and show per host what up would change (files
+                                           added/changed with diffs, secrets hidden; binaries; restarts; hosts
+                                           to add or remove); --offline: same as up --dry-run, connect nowhere
+  kubeup status --profile NAME             drift, unit states and node readiness, read-only
+                                           (exit 0 clean, 10 drift, 11 something down, 12 both)
+  kubeup remove-node --profile NAME HOST [--yes] [--force] [--grace-period S] [--timeout S]
+                                           cordon + drain (evictions; DaemonSet pods ignored), stop and clean the
+                                           host, delete the Node, drop the host from the profile; --force: also
+                                           pods without a controller, and a host that cannot be reached
   kubeup render --profile NAME --out DIR   write every rendered remote file under DIR/<host>/
   kubeup cache prepare --profile NAME [--arch amd64,arm64]
                                            download and verify every release the profile needs, touch no host

@@ -25,7 +25,7 @@ function keyIsEncrypted(path: string): boolean {
   return parsed instanceof Error && /passphrase/i.test(parsed.message);
 }
 
-async function gatherSecrets(profile: Profile, io: CliIo): Promise<RunSecrets> {
+export async function gatherSecrets(profile: Profile, io: CliIo): Promise<RunSecrets> {
   const secrets: RunSecrets = {};
   const ask = async (key: keyof typeof ENV, question: string) => {
     const fromEnv = process.env[ENV[key]];
@@ -38,7 +38,7 @@ async function gatherSecrets(profile: Profile, io: CliIo): Promise<RunSecrets> {
   return secrets;
 }
 
-function concurrency(v: string | undefined): number {
+export function concurrency(v: string | undefined): number {
   if (v === undefined) return 10;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 100) throw new UsageError(`--concurrency ${v} is not a number from 1 to 100`);
@@ -47,14 +47,25 @@ function concurrency(v: string | undefined): number {
 
 export async function runDeployCommand(command: 'up' | 'down', profile: Profile, values: CliValues, store: ProfileStore, io: CliIo): Promise<number> {
   const yes = values.yes === true;
+  let secrets: RunSecrets | undefined;
   if (!yes) {
-    const what = command === 'up' ? `Deploy profile ${profile.name} to ${formatHostRoles(profile)}?` : `Remove everything kubeup installed on ${formatHostRoles(profile)}?`;
+    let what = command === 'up' ? `Deploy profile ${profile.name} to ${formatHostRoles(profile)}?` : `Remove everything kubeup installed on ${formatHostRoles(profile)}?`;
+    if (command === 'up' && io.isTTY) {
+      // A cluster that already runs: show what would change first (read-only), then ask.
+      const day2 = await import('./day2.js');
+      if (day2.clusterRuns(profile)) {
+        secrets = await gatherSecrets(profile, io);
+        const diff = await day2.changeSummary(profile, values, secrets, io);
+        io.out(day2.formatDiff(diff).trimEnd());
+        what = day2.hasChanges(diff) ? `Apply these changes to cluster ${profile.name}?` : `Nothing to change on ${profile.name}; run up anyway (verify and validate)?`;
+      }
+    }
     if (!(await io.confirm(what, `add --yes to ${command === 'up' ? 'deploy' : 'remove it'} without asking`))) {
       io.out('Nothing done.');
       return 0;
     }
   }
-  const secrets = await gatherSecrets(profile, io);
+  secrets ??= await gatherSecrets(profile, io);
   // CI as Ink reads it (set at all, unless "0" or "false"): there Ink would draw only the final frame.
   const underCi = ['CI', 'CONTINUOUS_INTEGRATION'].some((k) => k in process.env && process.env[k] !== '0' && process.env[k] !== 'false');
   const terminal = io.isTTY && !values.plain && !underCi;
@@ -70,6 +81,7 @@ export async function runDeployCommand(command: 'up' | 'down', profile: Profile,
     onWarning: (host, m) => (view ? view.warn(host, m) : io.err(`warning: ${host ? `${host}: ` : ''}${m}`)),
     // Headless, Ctrl-C (or a SIGTERM from a CI job) cancels between steps, like q in the view; a second one quits.
     signal: view ? view.signal : cancelOnSignals(io),
+    ...(command === 'up' && { remove: (await import('./day2.js')).removeOptions(values) }),
     ...(process.env.KUBEUP_VERIFY_TIMEOUT_MS && { verifyTimeoutMs: Number(process.env.KUBEUP_VERIFY_TIMEOUT_MS) }),
     ...(process.env.KUBEUP_VALIDATE_TIMEOUT_MS && { validateTimeoutMs: Number(process.env.KUBEUP_VALIDATE_TIMEOUT_MS) }),
   };
@@ -119,7 +131,7 @@ function pinAcceptedKeys(profile: Profile, accepted: Map<string, string>, store:
   }
 }
 
-function cancelOnSignals(io: CliIo): AbortSignal {
+export function cancelOnSignals(io: CliIo): AbortSignal {
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     if (controller.signal.aborted) process.exit(130);

@@ -8,6 +8,7 @@ import type { FetchedArtifact } from '../release/index.js';
 import type { HostSpec, Profile } from '../profile/types.js';
 import type { HostSession } from '../ssh/session.js';
 import type { RunRecorder } from './records.js';
+import type { RemoveOptions } from './remove-node.js';
 
 /** Asked at run time, held in memory only, never logged or stored. */
 export interface RunSecrets {
@@ -55,6 +56,8 @@ export interface RunOptions {
   verifyTimeoutMs?: number;
   validateTimeoutMs?: number;
   signal?: AbortSignal;
+  /** How `up` removes hosts gone from the profile (remove-node's options); default: no --force, 120 s drain. */
+  remove?: RemoveOptions;
   /** Called with warnings that do not stop the run (printed by the CLI). */
   onWarning?: (host: string | undefined, message: string) => void;
 }

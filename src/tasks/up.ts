@@ -7,8 +7,7 @@ import { CancelledError, DeployError, KubeupError, PreflightError, VerifyError }
 import { buildPlan } from '../plan/index.js';
 import type { HostPlan, Plan } from '../plan/types.js';
 import { clusterIdentities, ensureClusterPki, identityInputFromPlan, renderKubeconfig, writeMergedKubeconfig, ADMIN_USER } from '../pki/index.js';
-import { executeSteps } from '../provision/execute.js';
-import { hostSteps } from '../provision/steps.js';
+import { readDeployedRecord } from '../deployed-record.js';
 import { artifactsForRoles, fetchArtifacts, missingChecksumError, missingChecksums, releaseManifest, resolveCacheDir, type Arch } from '../release/index.js';
 import { renderRbacObjects } from '../render/rbac.js';
 import { hostId, type Profile } from '../profile/types.js';
@@ -17,6 +16,8 @@ import { preflightHost } from '../verify/preflight.js';
 import { verifyUnits, waitForFlannelSubnet } from '../verify/units.js';
 import { formatClusterReport, validateCluster, waitApiReady, type ClusterReport } from '../verify/validate-cluster.js';
 import type { RunCtx, RunDeps, RunOptions } from './context.js';
+import { removeDroppedHosts } from './remove-node.js';
+import { convergeHost, recordProvisioned, type ConvergedHost } from './converge.js';
 import { rendererOptions } from './listr-options.js';
 import { progressThrottle, remoteLine, transferLine } from './progress.js';
 import { formatBytes, RunRecorder } from './records.js';
@@ -197,10 +198,12 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
       title: 'Provision hosts',
       task: timed('provision', opts.signal, async (ctx, task) => {
         const plan = ctx.plan!;
+        const deployedBefore = readDeployedRecord(opts.stateDir);
+        const converged: ConvergedHost[] = [];
         await perHost('provision', plan.hosts, opts.concurrency, (h) => `${h.id} (${h.roles.join('+')})`, async (c, h, t) => {
-          const steps = hostSteps(plan, h, { artifacts: c.artifacts, pki: c.pki! });
           const throttle = progressThrottle();
-          const record = await executeSteps(c.sessions.get(h.id)!, steps, {
+          const done = await convergeHost(c.sessions.get(h.id)!, plan, h, { artifacts: c.artifacts, pki: c.pki! }, deployedBefore, {
+            warn: (m) => warn(h.id, m),
             onStatus: (line) => (t.output = line),
             onRemoteLine: (line, stream) => (t.output = remoteLine(stream, line)),
             onUploadProgress: (path, sent, total) => {
@@ -209,6 +212,8 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
             log: (line) => c.recorder.log(h.id, line),
             ...(opts.signal && { signal: opts.signal }),
           });
+          converged.push(done);
+          const record = done.record;
           c.records.set(h.id, record);
           c.recorder.host(h.id).record = record;
           record.warnings.forEach((w) => warn(h.id, w));
@@ -217,6 +222,7 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
             ? `${record.filesChanged.length} files changed (${formatBytes(record.bytesUploaded)}), ${units} units (re)started`
             : 'up to date, nothing changed';
         }, provisionFailures)(ctx, task).run(ctx);
+        await recordProvisioned(opts.stateDir, plan, converged);
         const err = failuresError('provisioning', provisionFailures);
         if (err) throw err;
       }),
@@ -276,6 +282,13 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
         result.report = await validateCluster(adminApi(ctx, plan), plan, { timeoutMs: opts.validateTimeoutMs ?? 180_000, intervalMs: 2000, onStatus: (s) => (task.output = s), ...(opts.signal && { signal: opts.signal }) });
         const ready = result.report.nodes.filter((n) => n.ready).length;
         task.title = `Validate cluster: ${ready} of ${result.report.nodes.length} nodes Ready, ${result.report.components.length} components healthy`;
+      }),
+    },
+    {
+      title: 'Remove hosts gone from the profile',
+      task: timed('remove', opts.signal, async (_ctx, task) => {
+        const removed = await removeDroppedHosts(profile, opts, deps, { log: (l) => _ctx.recorder.log('remove', l), onHost: (id, l) => (task.output = `${id}: ${l}`), ...(opts.signal && { signal: opts.signal }) });
+        task.title = removed.length ? `Removed ${removed.map((r) => `${r.target.id} (node ${r.target.nodeName})`).join(', ')}` : 'No host to remove';
       }),
     },
   ];
