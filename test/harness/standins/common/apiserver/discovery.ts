@@ -14,6 +14,7 @@ const subresourceVerbs: Record<string, string[]> = {
   status: ['get', 'patch', 'update'],
   token: ['create'],
   binding: ['create'],
+  eviction: ['create'],
   approval: ['get', 'patch', 'update'],
 };
 
@@ -53,8 +54,8 @@ export function resourceList(group: string, version: string): object | null {
       ...(d.virtual ? {} : { storageVersionHash: hash(d) }),
     });
     for (const sub of d.subresources) {
-      const kind = sub === 'token' ? 'TokenRequest' : sub === 'binding' ? 'Binding' : d.kind;
-      const subGroup = sub === 'token' ? { group: 'authentication.k8s.io', version: 'v1' } : {};
+      const kind = sub === 'token' ? 'TokenRequest' : sub === 'binding' ? 'Binding' : sub === 'eviction' ? 'Eviction' : d.kind;
+      const subGroup = sub === 'token' ? { group: 'authentication.k8s.io', version: 'v1' } : sub === 'eviction' ? { group: 'policy', version: 'v1' } : {};
       list.push({ name: `${d.name}/${sub}`, singularName: '', namespaced: d.namespaced, ...subGroup, kind, verbs: subresourceVerbs[sub] ?? ['get'] });
     }
   }

@@ -447,6 +447,7 @@ export class ApiServer {
         const body = await this.readBody(req);
         if (info.subresource === 'token') return this.tokenRequest(res, info, body);
         if (info.subresource === 'binding') return this.bindPod(res, info, body);
+        if (info.subresource === 'eviction') return this.evictPod(res, info, body);
         const obj = this.checkBody(d, body);
         const denial = nodeMayWrite(user, info, obj.metadata?.name ?? '');
         if (denial) throw forbiddenStatus(`${d.name} "${obj.metadata?.name ?? ''}" is forbidden: ${denial}`, obj.metadata?.name, d.name, d.group);
@@ -644,6 +645,28 @@ export class ApiServer {
       if (spec.nodeName) throw conflict('pods', '', info.name, `pod ${info.name} is already assigned to node "${String(spec.nodeName)}"`);
       return { ...cur, spec: { ...spec, nodeName: target.name } };
     });
+    this.send(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+  }
+
+  /**
+   * pods/eviction as pkg/registry/core/pod/storage/eviction.go: the Eviction's name must match the URL; a pod that
+   * is Pending, Succeeded, Failed or already being deleted is deleted without looking at disruption budgets. This
+   * stand-in serves no PodDisruptionBudgets, so for a running pod it cannot know the answer and refuses.
+   */
+  private async evictPod(res: ServerResponse, info: RequestInfo, body: unknown): Promise<void> {
+    const ev = (body ?? {}) as { apiVersion?: string; kind?: string; metadata?: { name?: string }; deleteOptions?: { gracePeriodSeconds?: number; preconditions?: { resourceVersion?: string } } };
+    if (ev.kind !== 'Eviction' || !['policy/v1', 'policy/v1beta1'].includes(ev.apiVersion ?? '')) {
+      throw badRequest(`not a Eviction object: ${ev.apiVersion ?? ''}, Kind=${ev.kind ?? ''}`);
+    }
+    if (ev.metadata?.name !== info.name) throw badRequest('name in URL does not match name in Eviction object');
+    const pods = def('', 'pods');
+    const pod = await this.store.get(pods, info.namespace, info.name);
+    const phase = (pod.status as { phase?: string } | undefined)?.phase;
+    const deleting = (pod.metadata as { deletionTimestamp?: string }).deletionTimestamp !== undefined;
+    if (!(phase === 'Pending' || phase === 'Succeeded' || phase === 'Failed' || deleting)) {
+      throw internalError(`stand-in kube-apiserver: evicting a ${phase ?? 'phase-less'} pod needs PodDisruptionBudget checks, which this stand-in does not model`);
+    }
+    await this.store.delete(pods, info.namespace, info.name, ev.deleteOptions?.preconditions?.resourceVersion);
     this.send(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
   }
 
