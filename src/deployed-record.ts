@@ -1,6 +1,7 @@
 // deployed.json in the profile's state folder: the hosts kubeup provisioned and what it wrote on each. It is how `up`
 // knows that a host was removed from the profile, and the baseline that tells drift from a planned change.
 import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DeployError } from './errors.js';
 import type { DeployedHost, DeployedRecord } from './plan/diff.js';
@@ -44,6 +45,11 @@ export async function updateDeployedRecord(stateDir: string, profile: string, pu
   const hosts = current.hosts.filter((h) => !gone.has(h.id)).map((h) => replaced.get(h.id) ?? h);
   for (const h of put) if (!current.hosts.some((c) => c.id === h.id)) hosts.push(h);
   const next: DeployedRecord = { version: 1, profile, hosts };
+  // No host left (kubeup down, the last worker removed): no record, as before the first deploy.
+  if (hosts.length === 0) {
+    await rm(recordPath(stateDir), { force: true });
+    return next;
+  }
   await ensurePrivateDir(stateDir);
   await writeFileAtomic(recordPath(stateDir), `${JSON.stringify(next, null, 2)}\n`);
   return next;

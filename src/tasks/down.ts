@@ -3,6 +3,7 @@
 import { Listr } from 'listr2';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { updateDeployedRecord } from '../deployed-record.js';
 import { DeployError, KubeupError } from '../errors.js';
 import { assumedFacts, buildPlan } from '../plan/index.js';
 import { removeContextFromKubeconfig } from '../pki/index.js';
@@ -92,6 +93,8 @@ export async function runDown(profile: Profile, opts: RunOptions & { purge: bool
   } finally {
     await Promise.allSettled([...ctx.sessions.values()].map((s) => (s as { close(): Promise<void> }).close()));
   }
+  // Cleaned hosts are no longer deployed: a later up starts from nothing there (and reports no drift).
+  await updateDeployedRecord(opts.stateDir, profile.name, [], [...cleaned.keys()]);
   const error = failed.size
     ? new DeployError(`kubeup down could not clean ${failed.size} host${failed.size === 1 ? '' : 's'}:\n${[...failed].map(([h, m]) => `  - ${h}: ${m}`).join('\n')}`, {
         hint: 'the other hosts were cleaned; when the host is back, run kubeup down again',
