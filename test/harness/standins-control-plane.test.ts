@@ -729,6 +729,32 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
       expect(pods.stdout).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s/);
       expect(pods.stdout).toMatch(/^web\s+0\/1\s+Pending\s+0\s+\d+s\s+<none>\s+node-a\s/m);
     });
+
+    it('pods/eviction (policy/v1): checks the name, deletes a Pending pod, refuses a running one; the real kubectl drain works', async () => {
+      const evict = (name: string, body: object) => asAdmin(`/api/v1/namespaces/default/pods/${name}/eviction`, { method: 'POST', body });
+      const eviction = (name: string) => ({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace: 'default' } });
+      const mismatch = await evict('web', eviction('other'));
+      expect(mismatch.status).toBe(400);
+      expect(mismatch.json()).toMatchObject({ reason: 'BadRequest', message: 'name in URL does not match name in Eviction object' });
+      expect((await evict('nope', eviction('nope'))).status).toBe(404);
+      const pod = (name: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { nodeName: 'node-a', containers: [{ name: 'c', image: 'nginx' }] } });
+      expect((await asAdmin('/api/v1/namespaces/default/pods', { method: 'POST', body: pod('running') })).status).toBe(201);
+      const patched = await asAdmin('/api/v1/namespaces/default/pods/running/status', { method: 'PATCH', body: { status: { phase: 'Running' } }, contentType: 'application/merge-patch+json' });
+      expect(patched.status).toBe(200);
+      const refused = await evict('running', eviction('running'));
+      expect(refused.status).toBe(500);
+      expect(refused.body).toMatch(/PodDisruptionBudget checks, which this stand-in does not model/);
+      await asAdmin('/api/v1/namespaces/default/pods/running', { method: 'DELETE' });
+      // kubectl drain finds pods/eviction in discovery, cordons, evicts the (Pending) pod and waits until it is gone.
+      const drained = run(kubectl, ['drain', 'node-a', '--force', '--ignore-daemonsets', '--timeout=30s'], kubectlEnv);
+      expect(drained.stderr).not.toMatch(/error/i);
+      expect(drained.stdout).toMatch(/node\/node-a cordoned/);
+      expect(drained.stdout).toMatch(/pod\/web evicted/);
+      expect(drained.stdout).toMatch(/node\/node-a drained/);
+      expect((await asAdmin('/api/v1/namespaces/default/pods/web')).status).toBe(404);
+      expect(((await asAdmin('/api/v1/nodes/node-a')).json() as { spec: { unschedulable?: boolean } }).spec.unschedulable).toBe(true);
+      expect(run(kubectl, ['uncordon', 'node-a'], kubectlEnv).stdout).toMatch(/node\/node-a uncordoned/);
+    });
   });
 
   describe('etcd outage', () => {
