@@ -97,8 +97,8 @@ export async function removeHost(profile: Profile, target: RemovalTarget, sessio
     hooks.log(`${s.step}: ${s.outcome}`);
   };
   hooks.onStatus?.(`cordon and drain node ${target.nodeName}`);
-  // A dead host's pods never confirm they stopped: wait for them, but do not fail when --force said to go on.
-  const drained = await drainNode(api, target.nodeName, { ...opts, failOnTimeout: !(opts.force && !session), ...(hooks.signal && { signal: hooks.signal }), ...(hooks.onStatus && { onStatus: hooks.onStatus }) });
+  // A dead host's pods never confirm they stopped: with --force they are evicted and not waited for.
+  const drained = await drainNode(api, target.nodeName, { ...opts, waitForDelete: session !== undefined, ...(hooks.signal && { signal: hooks.signal }), ...(hooks.onStatus && { onStatus: hooks.onStatus }) });
   if (drained.noNode) step({ step: 'drain', outcome: `no Node ${target.nodeName} in the API: nothing to drain`, skipped: true });
   else step({ step: 'drain', outcome: `cordoned; ${drained.evicted.length} pod(s) evicted${drained.ignored.length ? `, ${drained.ignored.length} ignored (${drained.ignored.join(', ')})` : ''}` });
   if (drained.remaining.length) warnings.push(`pods still terminating on the unreachable node ${target.nodeName}: ${drained.remaining.join(', ')}`);

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startHosts, type TestCluster } from '../harness/hosts/index.js';
 import { startMirror, type Mirror } from '../harness/mirror/index.js';
 import { describeWithHosts } from '../harness/skip.js';
-import { e2eProfile, kubectl, onHost, runCli, writeProfile, type CliRun } from './helpers.js';
+import { TmuxTerminal } from '../terminal/helpers.js';
+import { e2eProfile, kubectl, onHost, REPO, runCli, writeProfile, type CliRun } from './helpers.js';
 
 const UNITS = ['etcd.service', 'kube-apiserver.service', 'kube-controller-manager.service', 'kube-scheduler.service', 'containerd.service', 'flanneld.service', 'kube-proxy.service', 'kubelet.service'];
 const KUBEUP_PATHS =
@@ -92,6 +93,20 @@ describeWithHosts('day 2: add, drift, remove', () => {
     expect(status.code, `${status.out}\n${status.err}`).toBe(10);
     expect(status.out).toMatch(/drift: \/etc\/default\/kubelet changed \(content\)/);
     expect(status.out).toMatch(/-+max-pods=7 # edited by hand/);
+  });
+
+  it('up in a terminal shows the same summary first and asks; "n" changes nothing', async () => {
+    const t = await TmuxTerminal.start({ argv: [process.execPath, '--import', 'tsx', join(REPO, 'src/cli.ts'), 'up', '--profile', 'grow'], cwd: REPO, env: { ...env, TERM: 'xterm-256color' }, width: 160, height: 50 });
+    try {
+      const screen = await t.waitFor('Apply these changes to cluster grow? [y/N]', 120_000);
+      expect(screen).toContain(`~ ${addr(1)} (node h2): 1 file to write (1 drifted); restart kubelet.service`);
+      expect(screen).toMatch(/---max-pods=7 # edited by hand/);
+      await t.keys('n', 'Enter');
+      expect(await t.waitFor(/\[exit \d+\]/, 30_000)).toMatch(/Nothing done\.\s+\[exit 0\]/);
+    } finally {
+      t.stop();
+    }
+    expect(onHost(cluster, 1, 'cat /etc/default/kubelet')).toMatch(/edited by hand/);
   });
 
   it('h4 out of the profile: up puts h2\'s file back (saying so) and removes h4; status is clean after', async () => {

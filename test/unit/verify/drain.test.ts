@@ -10,7 +10,7 @@ const rs = { kind: 'ReplicaSet', name: 'web-1', controller: true };
 const ds = { kind: 'DaemonSet', name: 'agent', controller: true };
 
 /** An API that answers like the real one for the calls drain makes, and records them. */
-function fakeApi(pods: Pod[], evictReplies: number[] = []) {
+function fakeApi(pods: Pod[], evictReplies: number[] = [], graceful = false) {
   const calls: string[] = [];
   const live = new Map(pods.map((p) => [p.metadata.name, p]));
   const api = {
@@ -22,7 +22,8 @@ function fakeApi(pods: Pod[], evictReplies: number[] = []) {
       const m = /\/namespaces\/default\/pods\/([^/]+)(\/eviction)?$/.exec(path);
       if (m && method === 'POST') {
         const status = evictReplies.shift() ?? 201;
-        if (status === 201) live.delete(m[1]!);
+        // graceful: the pod stays (terminating) until its kubelet confirms, which a dead node never does.
+        if (status === 201 && !graceful) live.delete(m[1]!);
         return reply(status);
       }
       if (m && method === 'GET') return live.has(m[1]!) ? reply(200, live.get(m[1]!)) : reply(404);
@@ -49,7 +50,7 @@ describe('drain', () => {
 
   it('cordons, evicts through policy/v1 with the grace period, waits until the pods are gone', async () => {
     const { api, calls } = fakeApi([pod('web', { ownerReferences: [rs] })]);
-    const r = await drainNode(api, 'n1', { force: false, ignoreDaemonSets: true, timeoutMs: 30_000, gracePeriodSeconds: 5, failOnTimeout: true, ...clock() });
+    const r = await drainNode(api, 'n1', { force: false, ignoreDaemonSets: true, timeoutMs: 30_000, gracePeriodSeconds: 5, waitForDelete: true, ...clock() });
     expect(r).toEqual({ noNode: false, evicted: ['default/web'], ignored: [], remaining: [] });
     expect(calls[0]).toBe('PATCH /api/v1/nodes/n1 {"spec":{"unschedulable":true}}');
     expect(calls).toContain('POST /api/v1/namespaces/default/pods/web/eviction {"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"web","namespace":"default"},"deleteOptions":{"gracePeriodSeconds":5}}');
@@ -57,15 +58,22 @@ describe('drain', () => {
 
   it('retries an eviction a disruption budget refuses (429), and gives up at the timeout', async () => {
     const ok = fakeApi([pod('web', { ownerReferences: [rs] })], [429, 429]);
-    expect((await drainNode(ok.api, 'n1', { force: false, ignoreDaemonSets: true, timeoutMs: 60_000, failOnTimeout: true, ...clock() })).evicted).toEqual(['default/web']);
+    expect((await drainNode(ok.api, 'n1', { force: false, ignoreDaemonSets: true, timeoutMs: 60_000, waitForDelete: true, ...clock() })).evicted).toEqual(['default/web']);
     expect(ok.calls.filter((c) => c.includes('/eviction'))).toHaveLength(3);
     const never = fakeApi([pod('web', { ownerReferences: [rs] })], Array(100).fill(429));
-    await expect(drainNode(never.api, 'n1', { force: false, ignoreDaemonSets: true, timeoutMs: 20_000, failOnTimeout: true, ...clock() })).rejects.toThrow(/cannot evict pod default\/web within 20 s/);
+    await expect(drainNode(never.api, 'n1', { force: false, ignoreDaemonSets: true, timeoutMs: 20_000, waitForDelete: true, ...clock() })).rejects.toThrow(/cannot evict pod default\/web within 20 s/);
+  });
+
+  it('pods that never go: a bounded wait on a live node; on a dead node (no wait) they are reported', async () => {
+    const live = fakeApi([pod('web', { ownerReferences: [rs] })], [], true);
+    await expect(drainNode(live.api, 'n1', { force: false, ignoreDaemonSets: true, timeoutMs: 10_000, waitForDelete: true, ...clock() })).rejects.toThrow(/drain of node n1 timed out after 10 s; still there: default\/web/);
+    const dead = fakeApi([pod('web', { ownerReferences: [rs] })], [], true);
+    expect(await drainNode(dead.api, 'n1', { force: false, ignoreDaemonSets: true, timeoutMs: 10_000, waitForDelete: false, ...clock() })).toMatchObject({ evicted: ['default/web'], remaining: ['default/web'] });
   });
 
   it('a node the API does not have: nothing to drain', async () => {
     const { api } = fakeApi([]);
-    expect(await drainNode(api, 'gone', { force: false, ignoreDaemonSets: true, timeoutMs: 1000, failOnTimeout: true, ...clock() })).toMatchObject({ noNode: true });
+    expect(await drainNode(api, 'gone', { force: false, ignoreDaemonSets: true, timeoutMs: 1000, waitForDelete: true, ...clock() })).toMatchObject({ noNode: true });
   });
 });
 
