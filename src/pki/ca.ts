@@ -1,4 +1,4 @@
-// The cluster CA: ECDSA P-256, self-signed, 10 years.
+// The cluster's CAs (see CA_NAMES): ECDSA P-256, self-signed, 10 years.
 import { createPrivateKey, X509Certificate as NodeX509 } from 'node:crypto';
 import { type CryptoKey, generateKeyPair, toPem, importSigningKey, isP256Pkcs8, SIGNING_ALGORITHM, x509 } from './crypto.js';
 import { PkiError } from './errors.js';
@@ -15,8 +15,9 @@ export interface CertificateAuthority {
   signingKey: CryptoKey;
 }
 
-export function caCommonName(clusterName: string): string {
-  return `kubeup-${clusterName}-ca`;
+/** `kubeup-<cluster>-ca`, `kubeup-<cluster>-etcd-ca`, `kubeup-<cluster>-front-proxy-ca`. */
+export function caCommonName(clusterName: string, ca: string = 'ca'): string {
+  return `kubeup-${clusterName}-${ca}`;
 }
 
 export function addYears(d: Date, years: number): Date {
@@ -25,10 +26,10 @@ export function addYears(d: Date, years: number): Date {
   return out;
 }
 
-export async function createCa(clusterName: string, now: Date = new Date()): Promise<CertificateAuthority> {
+export async function createCa(clusterName: string, now: Date = new Date(), ca: string = 'ca'): Promise<CertificateAuthority> {
   const pair = await generateKeyPair();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    name: [{ CN: [caCommonName(clusterName)] }],
+    name: [{ CN: [caCommonName(clusterName, ca)] }],
     keys: pair.keys,
     notBefore: new Date(now.getTime() - BACKDATE_MS),
     notAfter: addYears(now, CA_VALIDITY_YEARS),
@@ -49,27 +50,27 @@ export async function createCa(clusterName: string, now: Date = new Date()): Pro
  * Reads a CA from its PEM files' contents and checks that it is a CA and that the key belongs to it.
  * `files` names the files in errors.
  */
-export async function loadCa(certPem: string, keyPem: string, files: { cert: string; key: string }): Promise<CertificateAuthority> {
+export async function loadCa(certPem: string, keyPem: string, files: { cert: string; key: string }, what = 'the cluster CA'): Promise<CertificateAuthority> {
   let node: NodeX509;
   let cert: x509.X509Certificate;
   try {
     node = new NodeX509(certPem);
     cert = new x509.X509Certificate(certPem);
   } catch (cause) {
-    throw new PkiError('the cluster CA certificate cannot be read', {
+    throw new PkiError(`${what} certificate cannot be read`, {
       file: files.cert,
       cause,
       hint: `restore ${files.cert} from a backup; only if the cluster is to be rebuilt, move the whole folder away (kubeup then creates a new CA and every host must be deployed again)`,
     });
   }
   if (!node.ca) {
-    throw new PkiError('the cluster CA certificate is not a CA certificate', {
+    throw new PkiError(`${what} certificate is not a CA certificate`, {
       file: files.cert,
       hint: `restore the CA that kubeup created into ${files.cert}`,
     });
   }
   if (!isP256Pkcs8(keyPem)) {
-    throw new PkiError('the cluster CA key cannot be read (expected an EC P-256 key in PKCS#8 PEM)', {
+    throw new PkiError(`${what} key cannot be read (expected an EC P-256 key in PKCS#8 PEM)`, {
       file: files.key,
       hint: `restore ${files.key} from a backup; without it no certificate can be issued for this cluster`,
     });
@@ -81,7 +82,7 @@ export async function loadCa(certPem: string, keyPem: string, files: { cert: str
     matches = false;
   }
   if (!matches) {
-    throw new PkiError('the cluster CA key does not belong to the CA certificate', {
+    throw new PkiError(`${what} key does not belong to the CA certificate`, {
       file: files.key,
       hint: `restore the matching pair ${files.cert} / ${files.key} from a backup`,
     });

@@ -6,12 +6,22 @@ import { PkiError } from './errors.js';
 
 export type CertUsage = 'client' | 'server';
 
+/**
+ * The cluster's certificate authorities, as kubeadm keeps them (cmd/kubeadm/app/constants/constants.go): the cluster
+ * CA for the API and the components, a CA of its own for etcd (so that no node or component certificate is an etcd
+ * client), and the front-proxy CA for the aggregation layer's requestheader authentication.
+ */
+export type CaName = 'ca' | 'etcd-ca' | 'front-proxy-ca';
+export const CA_NAMES: readonly CaName[] = ['ca', 'etcd-ca', 'front-proxy-ca'];
+
 export interface Identity {
   name: string;
   cn: string;
   o?: string[];
   sans: { dns: string[]; ip: string[] };
   usages: CertUsage[];
+  /** The CA that signs it. */
+  ca: CaName;
 }
 
 export interface ClusterNode {
@@ -36,13 +46,23 @@ export interface ClusterIdentityInput {
 
 /** Not a certificate: the key pair that signs service-account tokens (`service-account.key` / `.pub`). */
 export const SERVICE_ACCOUNT_KEY_NAME = 'service-account';
-/** The CA's files are `ca.crt` / `ca.key`. */
+/** The cluster CA's files are `ca.crt` / `ca.key` (the other CAs: `etcd-ca.*`, `front-proxy-ca.*`). */
 export const CA_NAME = 'ca';
+export const ETCD_CA_NAME = 'etcd-ca';
+export const FRONT_PROXY_CA_NAME = 'front-proxy-ca';
 
 /** Prefix of the per-node kubelet identity: `kubelet-<nodeName>`. */
 export const KUBELET_PREFIX = 'kubelet-';
 
 export const ADMIN_USER = 'kubeup-admin';
+/**
+ * kubeadm 1.29+: admin.conf's group, bound to cluster-admin by a ClusterRoleBinding of the same name
+ * (src/render/rbac.ts), so deleting that binding revokes every admin certificate at once.
+ */
+export const CLUSTER_ADMINS_GROUP = 'kubeadm:cluster-admins';
+/** The break-glass identity in system:masters (RBAC cannot take it away); kept only on this machine. */
+export const SUPER_ADMIN_USER = 'kubeup-super-admin';
+export const FRONT_PROXY_CLIENT_USER = 'front-proxy-client';
 export const APISERVER_KUBELET_CLIENT_USER = 'kube-apiserver-kubelet-client';
 export const FLANNEL_USER = 'system:flannel';
 
@@ -109,6 +129,7 @@ export function clusterIdentities(input: ClusterIdentityInput): Identity[] {
   const serviceIp = checkInput(input);
   const domain = input.dnsDomain.replace(/\.$/, '');
   const master = [input.masterAddress, '127.0.0.1', 'localhost', input.masterHostname];
+  const etcdNames = sans([...master, '::1']);
   const table: Identity[] = [
     {
       name: 'kube-apiserver',
@@ -122,17 +143,24 @@ export function clusterIdentities(input: ClusterIdentityInput): Identity[] {
         `kubernetes.default.svc.${domain}`,
       ]),
       usages: ['server'],
+      ca: 'ca',
     },
     // Not system:masters: src/render/rbac.ts binds this user to a role limited to the kubelet API.
-    { name: 'apiserver-kubelet-client', cn: APISERVER_KUBELET_CLIENT_USER, sans: NO_SANS, usages: ['client'] },
-    { name: 'apiserver-etcd-client', cn: 'kube-apiserver-etcd-client', sans: NO_SANS, usages: ['client'] },
-    { name: 'etcd-server', cn: 'etcd-server', sans: sans(master), usages: ['client', 'server'] },
-    { name: 'admin', cn: ADMIN_USER, o: ['system:masters'], sans: NO_SANS, usages: ['client'] },
-    { name: 'kube-controller-manager', cn: 'system:kube-controller-manager', sans: NO_SANS, usages: ['client'] },
-    { name: 'kube-scheduler', cn: 'system:kube-scheduler', sans: NO_SANS, usages: ['client'] },
-    { name: 'kube-proxy', cn: 'system:kube-proxy', sans: NO_SANS, usages: ['client'] },
+    { name: 'apiserver-kubelet-client', cn: APISERVER_KUBELET_CLIENT_USER, sans: NO_SANS, usages: ['client'], ca: 'ca' },
+    // etcd's own CA signs these four and nothing else (kubeadm: phases/certs/certlist.go).
+    { name: 'apiserver-etcd-client', cn: 'kube-apiserver-etcd-client', sans: NO_SANS, usages: ['client'], ca: 'etcd-ca' },
+    { name: 'etcd-server', cn: input.masterHostname, sans: etcdNames, usages: ['client', 'server'], ca: 'etcd-ca' },
+    { name: 'etcd-peer', cn: input.masterHostname, sans: etcdNames, usages: ['client', 'server'], ca: 'etcd-ca' },
+    { name: 'etcd-healthcheck-client', cn: 'kube-etcd-healthcheck-client', sans: NO_SANS, usages: ['client'], ca: 'etcd-ca' },
+    // The API server presents this to aggregated API servers; they trust it through the front-proxy CA.
+    { name: 'front-proxy-client', cn: FRONT_PROXY_CLIENT_USER, sans: NO_SANS, usages: ['client'], ca: 'front-proxy-ca' },
+    { name: 'admin', cn: ADMIN_USER, o: [CLUSTER_ADMINS_GROUP], sans: NO_SANS, usages: ['client'], ca: 'ca' },
+    { name: 'super-admin', cn: SUPER_ADMIN_USER, o: ['system:masters'], sans: NO_SANS, usages: ['client'], ca: 'ca' },
+    { name: 'kube-controller-manager', cn: 'system:kube-controller-manager', sans: NO_SANS, usages: ['client'], ca: 'ca' },
+    { name: 'kube-scheduler', cn: 'system:kube-scheduler', sans: NO_SANS, usages: ['client'], ca: 'ca' },
+    { name: 'kube-proxy', cn: 'system:kube-proxy', sans: NO_SANS, usages: ['client'], ca: 'ca' },
     // src/render/rbac.ts binds this user to flannel's ClusterRole.
-    { name: 'flannel', cn: FLANNEL_USER, sans: NO_SANS, usages: ['client'] },
+    { name: 'flannel', cn: FLANNEL_USER, sans: NO_SANS, usages: ['client'], ca: 'ca' },
     ...input.nodes.map(
       (n): Identity => ({
         name: kubeletIdentityName(n.nodeName),
@@ -140,6 +168,7 @@ export function clusterIdentities(input: ClusterIdentityInput): Identity[] {
         o: ['system:nodes'],
         sans: sans([n.address, n.nodeName]),
         usages: ['client', 'server'],
+        ca: 'ca',
       }),
     ),
   ];

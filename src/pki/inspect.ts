@@ -14,7 +14,7 @@ const USAGE_BY_OID: Record<string, CertUsage> = {
 };
 
 /** What a certificate says about its subject, in the shape of an Identity (sorted lists). */
-export function identityOfCertificate(certPem: string): Omit<Identity, 'name'> {
+export function identityOfCertificate(certPem: string): Omit<Identity, 'name' | 'ca'> {
   const cert = new x509.X509Certificate(certPem);
   const cn = cert.subjectName.getField('CN');
   const o = [...cert.subjectName.getField('O')].sort();

@@ -5,7 +5,9 @@ import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { KubeconfigError } from './errors.js';
 import { readIfExists, SECRET_DIR_MODE, writeFileAtomic } from './files.js';
-import { mergeKubeconfig, removeKubeconfigContext } from './kubeconfig.js';
+import { mergeKubeconfig, removeKubeconfigContext, renderKubeconfig } from './kubeconfig.js';
+import { SUPER_ADMIN_USER } from './identities.js';
+import type { ClusterPki } from './store.js';
 
 export interface KubeconfigFileOptions {
   /** The file to change; default kubeconfigPath(). */
@@ -87,4 +89,30 @@ export function removeContextFromKubeconfig(contextName: string, opts: Kubeconfi
     const { yaml, removed } = removeKubeconfigContext(existing, contextName, where);
     return removed ? yaml : undefined;
   });
+}
+
+/** File name of the break-glass kubeconfig in the PKI folder (kubeadm: /etc/kubernetes/super-admin.conf). */
+export const SUPER_ADMIN_KUBECONFIG = 'super-admin.conf';
+
+/**
+ * The break-glass kubeconfig (system:masters, which no RBAC change can take away), kept mode 0600 next to the CA
+ * keys and never merged into the operator's kubeconfig.
+ */
+export async function writeSuperAdminKubeconfig(
+  pkiDir: string,
+  plan: { cluster: { name: string; apiServer: { url: string } } },
+  pki: Pick<ClusterPki, 'ca' | 'certs'>,
+): Promise<string> {
+  const cert = pki.certs.get('super-admin');
+  if (!cert) throw new KubeconfigError('the cluster PKI has no super-admin certificate', { hint: 'this is a bug in kubeup: report it' });
+  const name = plan.cluster.name;
+  const text = renderKubeconfig({ clusterName: name, server: plan.cluster.apiServer.url, caPem: pki.ca.certPem, user: `${SUPER_ADMIN_USER}@${name}`, certPem: cert.certPem, keyPem: cert.keyPem, contextName: `${name}-super-admin` });
+  const path = join(pkiDir, SUPER_ADMIN_KUBECONFIG);
+  if ((await readIfExists(path)) === text) return path;
+  try {
+    await writeFileAtomic(path, text, 0o600);
+  } catch (cause) {
+    throw new KubeconfigError('cannot write the break-glass kubeconfig', { file: path, cause, hint: 'check free space and that the folder belongs to you' });
+  }
+  return path;
 }

@@ -4,10 +4,10 @@
 import { createPrivateKey, X509Certificate as NodeX509 } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createCa, loadCa, type CertificateAuthority } from './ca.js';
+import { caCommonName, createCa, loadCa, type CertificateAuthority } from './ca.js';
 import { generateKeyPair, publicPemOf } from './crypto.js';
 import { PkiError } from './errors.js';
-import { CA_NAME, SERVICE_ACCOUNT_KEY_NAME, type Identity } from './identities.js';
+import { CA_NAME, CA_NAMES, SERVICE_ACCOUNT_KEY_NAME, type CaName, type Identity } from './identities.js';
 import { reissueReason, RENEW_BEFORE_DAYS } from './inspect.js';
 import { issueCertificate, type IssuedCert } from './issue.js';
 import { ensurePrivateDir, readIfExists, writeFileAtomic } from './files.js';
@@ -20,7 +20,10 @@ export interface ServiceAccountKeyPair {
 }
 
 export interface ClusterPki {
+  /** The cluster CA (same as cas.ca). */
   ca: { certPem: string; keyPem: string };
+  /** Every CA of the cluster: `ca`, `etcd-ca`, `front-proxy-ca`. */
+  cas: Record<CaName, { certPem: string; keyPem: string }>;
   /** One entry per identity, in the identities' order. */
   certs: Map<string, IssuedCert>;
   serviceAccount: ServiceAccountKeyPair;
@@ -28,8 +31,10 @@ export interface ClusterPki {
   changed: string[];
   /** Why each changed entry was written, e.g. `new`, `identity changed: ip SANs +10.0.0.2 -10.0.0.1`. */
   reasons: Map<string, string>;
-  /** True when this call created the CA (first run): every host needs the new ca.crt. */
+  /** True when this call created the cluster CA (first run): every host needs the new ca.crt. */
   caCreated: boolean;
+  /** The CAs this call created (on a cluster from before etcd had its own CA: `etcd-ca`, `front-proxy-ca`). */
+  casCreated: CaName[];
   /** Things to tell the operator that do not stop the run (e.g. the CA expires soon). */
   warnings: string[];
   /** Certificates in the folder that no identity asks for any more (e.g. a removed node's kubelet), sorted. Kept. */
@@ -72,52 +77,74 @@ async function write(path: string, content: string): Promise<void> {
   }
 }
 
-/** Leaf certificates already in the folder (any `*.crt` but the CA's). */
+const CA_FILES: ReadonlySet<string> = new Set(CA_NAMES.map((n) => `${n}.crt`));
+
+/** Leaf certificates already in the folder (any `*.crt` but the CAs'). */
 async function existingLeafCerts(dir: string): Promise<string[]> {
   const entries = await readdir(dir);
-  return entries.filter((f) => f.endsWith('.crt') && f !== `${CA_NAME}.crt`).sort();
+  return entries.filter((f) => f.endsWith('.crt') && !CA_FILES.has(f)).sort();
 }
 
-const restoreHint = (dir: string) =>
-  `restore ca.crt and ca.key from a backup into ${dir}; to start over with a new CA instead, move ${dir} away ` +
+/** Of `files` (leaf certificates in `dir`), those whose issuer is `issuerCn`. Unreadable ones count as not. */
+async function issuedBy(dir: string, files: string[], issuerCn: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const f of files) {
+    const pem = await read(join(dir, f));
+    try {
+      if (pem !== undefined && new NodeX509(pem).issuer.split('\n').includes(`CN=${issuerCn}`)) out.push(f);
+    } catch {
+      // A damaged leaf is re-issued anyway.
+    }
+  }
+  return out;
+}
+
+const restoreHint = (dir: string, name: CaName) =>
+  `restore ${name}.crt and ${name}.key from a backup into ${dir}; to start over with a new CA instead, move ${dir} away ` +
   '(every certificate is then issued again and every host must be deployed again)';
 
-async function ensureCa(dir: string, opts: EnsurePkiOptions, now: Date): Promise<{ ca: CertificateAuthority; created: boolean }> {
-  const files = { cert: certFile(dir, CA_NAME), key: keyFile(dir, CA_NAME) };
+const caWhat = (name: CaName) => (name === CA_NAME ? 'the cluster CA' : `the ${name.replace(/-ca$/, '')} CA`);
+
+async function ensureCa(dir: string, name: CaName, opts: EnsurePkiOptions, now: Date): Promise<{ ca: CertificateAuthority; created: boolean }> {
+  const files = { cert: certFile(dir, name), key: keyFile(dir, name) };
+  const what = caWhat(name);
   const [certPem, keyPem] = await Promise.all([read(files.cert), read(files.key)]);
-  if (certPem !== undefined && keyPem !== undefined) return { ca: await loadCa(certPem, keyPem, files), created: false };
+  if (certPem !== undefined && keyPem !== undefined) return { ca: await loadCa(certPem, keyPem, files, what), created: false };
   if (certPem !== undefined) {
-    throw new PkiError('the cluster CA key is missing: no certificate can be issued for this cluster', {
+    throw new PkiError(`${what} key is missing: no certificate can be issued for this cluster`, {
       file: files.key,
-      hint: restoreHint(dir),
+      hint: restoreHint(dir, name),
     });
   }
+  // Any leaf was issued by the cluster CA in the past; the other CAs are missing on clusters from before they existed,
+  // so for them only leaves that name them as issuer count.
   const leaves = await existingLeafCerts(dir);
-  if (leaves.length > 0) {
-    throw new PkiError(`the cluster CA certificate is missing but ${leaves.length} certificates issued by it are still here (${leaves.join(', ')})`, {
+  const orphans = name === CA_NAME ? leaves : await issuedBy(dir, leaves, caCommonName(opts.clusterName, name));
+  if (orphans.length > 0) {
+    throw new PkiError(`${what} certificate is missing but ${orphans.length} certificates issued by it are still here (${orphans.join(', ')})`, {
       file: files.cert,
-      hint: restoreHint(dir),
+      hint: restoreHint(dir, name),
     });
   }
-  // Nothing was issued yet (first run, or one stopped between writing ca.key and ca.crt): a new CA is safe.
-  const ca = await createCa(opts.clusterName, now);
+  // Nothing was issued by it yet (first run, or one stopped between writing the key and the certificate): a new CA is safe.
+  const ca = await createCa(opts.clusterName, now, name);
   await write(files.key, ca.keyPem);
   await write(files.cert, ca.certPem);
   return { ca, created: true };
 }
 
-function checkCaValidity(ca: CertificateAuthority, file: string, now: Date, warnings: string[]): void {
+function checkCaValidity(ca: CertificateAuthority, file: string, now: Date, warnings: string[], what: string): void {
   const node = new NodeX509(ca.certPem);
   const expires = new Date(node.validTo);
   if (expires <= now) {
-    throw new PkiError(`the cluster CA expired on ${expires.toISOString()}`, {
+    throw new PkiError(`${what} expired on ${expires.toISOString()}`, {
       file,
       hint: 'kubeup cannot rotate a CA in place: move the state folder away and deploy every host again to get a new CA',
     });
   }
   const days = Math.floor((expires.getTime() - now.getTime()) / DAY_MS);
   if (days < RENEW_BEFORE_DAYS * 2) {
-    warnings.push(`the cluster CA (${file}) expires on ${expires.toISOString()}, in ${days} days; plan a new cluster CA`);
+    warnings.push(`${what} (${file}) expires on ${expires.toISOString()}, in ${days} days; plan a new one`);
   }
 }
 
@@ -151,7 +178,7 @@ async function ensureServiceAccount(dir: string): Promise<{ pair: ServiceAccount
 function checkUniqueNames(identities: readonly Identity[]): void {
   const seen = new Set<string>();
   for (const id of identities) {
-    if (id.name === CA_NAME || id.name === SERVICE_ACCOUNT_KEY_NAME || seen.has(id.name) || !/^[a-z0-9][a-z0-9.-]*$/.test(id.name)) {
+    if ((CA_NAMES as readonly string[]).includes(id.name) || id.name === SERVICE_ACCOUNT_KEY_NAME || seen.has(id.name) || !/^[a-z0-9][a-z0-9.-]*$/.test(id.name)) {
       throw new PkiError(`identity name "${id.name}" is reserved, repeated or not usable as a file name`, {
         hint: 'this is a bug in the identity table: report it',
       });
@@ -173,8 +200,15 @@ export async function ensureClusterPki(dir: string, identities: readonly Identit
     throw new PkiError('cannot create the folder for the cluster PKI', { file: dir, cause, hint: 'check that its parent folder is writable' });
   }
   const warnings: string[] = [];
-  const { ca, created } = await ensureCa(dir, opts, now);
-  checkCaValidity(ca, certFile(dir, CA_NAME), now, warnings);
+  const cas = {} as Record<CaName, CertificateAuthority>;
+  const casCreated: CaName[] = [];
+  // One after another: the cluster CA's check for orphaned leaves must run before any other CA writes a file.
+  for (const name of CA_NAMES) {
+    const { ca, created } = await ensureCa(dir, name, opts, now);
+    checkCaValidity(ca, certFile(dir, name), now, warnings, caWhat(name));
+    cas[name] = ca;
+    if (created) casCreated.push(name);
+  }
 
   const reasons = new Map<string, string>();
   const issued = await Promise.all(
@@ -185,9 +219,9 @@ export async function ensureClusterPki(dir: string, identities: readonly Identit
       const reason =
         certPem === undefined && keyPem === undefined
           ? 'new'
-          : reissueReason(identity, { certPem: certPem ?? '', keyPem: keyPem ?? '' }, ca, now);
+          : reissueReason(identity, { certPem: certPem ?? '', keyPem: keyPem ?? '' }, cas[identity.ca], now);
       if (reason === undefined) return { certPem: certPem!, keyPem: keyPem! };
-      const fresh = await issueCertificate(ca, identity, now);
+      const fresh = await issueCertificate(cas[identity.ca], identity, now);
       // Key first: a run stopped in between leaves a cert whose key does not match, which the next run re-issues.
       await write(keyPath, fresh.keyPem);
       await write(crtPath, fresh.certPem);
@@ -200,13 +234,16 @@ export async function ensureClusterPki(dir: string, identities: readonly Identit
   const stale = (await existingLeafCerts(dir)).filter((f) => !wanted.has(f)).map((f) => f.slice(0, -'.crt'.length));
   if (sa.reason) reasons.set(SERVICE_ACCOUNT_KEY_NAME, sa.reason);
 
+  const pems = (ca: CertificateAuthority) => ({ certPem: ca.certPem, keyPem: ca.keyPem });
   return {
-    ca: { certPem: ca.certPem, keyPem: ca.keyPem },
+    ca: pems(cas.ca),
+    cas: { ca: pems(cas.ca), 'etcd-ca': pems(cas['etcd-ca']), 'front-proxy-ca': pems(cas['front-proxy-ca']) },
     certs: new Map(identities.map((id, i) => [id.name, issued[i]!])),
     serviceAccount: sa.pair,
     changed: [...reasons.keys()].sort(),
     reasons: new Map([...reasons.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
-    caCreated: created,
+    caCreated: casCreated.includes(CA_NAME),
+    casCreated,
     warnings,
     stale,
   };

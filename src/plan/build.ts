@@ -80,7 +80,7 @@ function buildCluster(profile: Profile, master: HostSpec, masterNodeName: string
       localUrl: `https://127.0.0.1:${n.apiServerPort}`,
     },
     apiServerCertSans: sortedUnique([master.address, '127.0.0.1', 'localhost', kubernetesServiceIp, masterNodeName, ...serviceNames]),
-    etcdCertSans: sortedUnique([master.address, '127.0.0.1', 'localhost', masterNodeName]),
+    etcdCertSans: sortedUnique([master.address, '127.0.0.1', '::1', 'localhost', masterNodeName]),
     serviceCidr: n.serviceCidr,
     kubernetesServiceIp,
     podCidr: n.podCidr,

@@ -1,6 +1,8 @@
 // Which certificate identities each host receives, where they go and which units read them.
 import type { Role } from '../profile/types.js';
-import { CA_CERT, SERVICE_ACCOUNT_KEY, SERVICE_ACCOUNT_PUB, certPath, keyPath } from '../render/paths.js';
+import {
+  CA_CERT, ETCD_CA_CERT, FRONT_PROXY_CA_CERT, SERVICE_ACCOUNT_KEY, SERVICE_ACCOUNT_PUB, certPath, etcdCertPath, etcdKeyPath, keyPath,
+} from '../render/paths.js';
 import { KUBELET_IDENTITY } from '../render/kubelet.js';
 import { unitName, type Daemon } from '../render/units.js';
 import type { CertificatePlan } from './types.js';
@@ -12,10 +14,23 @@ const pair = (identity: string, readers: Daemon[]): CertificatePlan => ({
   restarts: readers.map(unitName),
 });
 
+const etcdPair = (identity: string, file: 'server' | 'peer' | 'healthcheck-client', readers: Daemon[]): CertificatePlan => ({
+  identity,
+  cert: etcdCertPath(file),
+  key: etcdKeyPath(file),
+  restarts: readers.map(unitName),
+});
+
 const MASTER: CertificatePlan[] = [
   pair('apiserver-etcd-client', ['kube-apiserver']),
   pair('apiserver-kubelet-client', ['kube-apiserver']),
-  pair('etcd-server', ['etcd']),
+  { identity: 'etcd-ca', cert: ETCD_CA_CERT, restarts: [unitName('etcd'), unitName('kube-apiserver')] },
+  // For etcdctl on the master (kubeadm's etcd health probe identity): no daemon reads it.
+  etcdPair('etcd-healthcheck-client', 'healthcheck-client', []),
+  etcdPair('etcd-peer', 'peer', ['etcd']),
+  etcdPair('etcd-server', 'server', ['etcd']),
+  { identity: 'front-proxy-ca', cert: FRONT_PROXY_CA_CERT, restarts: [unitName('kube-apiserver'), unitName('kube-controller-manager')] },
+  pair('front-proxy-client', ['kube-apiserver']),
   pair('kube-apiserver', ['kube-apiserver']),
   pair('kube-controller-manager', ['kube-controller-manager']),
   pair('kube-scheduler', ['kube-scheduler']),
@@ -39,11 +54,11 @@ const worker = (nodeName: string): CertificatePlan[] => [
   { identity: kubeletIdentity(nodeName), cert: certPath(KUBELET_IDENTITY), key: keyPath(KUBELET_IDENTITY), restarts: [unitName('kubelet')] },
 ];
 
-/** The CA certificate is read by every daemon except containerd. */
+/** The cluster CA certificate is read by every daemon except containerd and etcd (which trusts only its own CA). */
 const caFor = (units: string[]): CertificatePlan => ({
   identity: 'ca',
   cert: CA_CERT,
-  restarts: units.filter((u) => u !== unitName('containerd')).sort(),
+  restarts: units.filter((u) => u !== unitName('containerd') && u !== unitName('etcd')).sort(),
 });
 
 export function certificatesFor(roles: readonly Role[], units: string[], nodeName: string): CertificatePlan[] {

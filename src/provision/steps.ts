@@ -2,7 +2,7 @@
 // --dry-run prints. Steps come from the plan alone plus where each binary and certificate is on this machine.
 import { InternalError } from '../errors.js';
 import type { HostPlan, Plan } from '../plan/types.js';
-import { kubeletIdentityName, type ClusterPki } from '../pki/index.js';
+import { CA_NAMES, kubeletIdentityName, type CaName, type ClusterPki } from '../pki/index.js';
 import type { FetchedArtifact } from '../release/index.js';
 import type { CommandArg } from '../ssh/quote.js';
 
@@ -62,7 +62,7 @@ function nodePrerequisites(plan: Plan): Step[] {
 export interface LocalInputs {
   /** Verified downloads for this host's arch. */
   artifacts: FetchedArtifact[];
-  pki: Pick<ClusterPki, 'ca' | 'certs' | 'serviceAccount'>;
+  pki: Pick<ClusterPki, 'cas' | 'certs' | 'serviceAccount'>;
 }
 
 function localBinary(inputs: LocalInputs, host: HostPlan, name: string, component: string): string {
@@ -78,8 +78,9 @@ function certificateSteps(host: HostPlan, inputs: LocalInputs): Step[] {
   const steps: Step[] = [];
   for (const c of host.certificates) {
     const restarts = c.restarts;
-    if (c.identity === 'ca') {
-      steps.push({ kind: 'upload', path: c.cert!, mode: 0o644, owner: 'root:root', source: { text: inputs.pki.ca.certPem }, sensitive: false, restarts, what: 'certificate' });
+    if ((CA_NAMES as readonly string[]).includes(c.identity)) {
+      const ca = inputs.pki.cas[c.identity as CaName];
+      steps.push({ kind: 'upload', path: c.cert!, mode: 0o644, owner: 'root:root', source: { text: ca.certPem }, sensitive: false, restarts, what: 'certificate' });
       continue;
     }
     if (c.identity === 'service-account') {

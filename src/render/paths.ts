@@ -15,6 +15,12 @@ export const unitPath = (unit: string) => `/etc/systemd/system/${unit}`;
 export const kubeconfigPath = (component: KubeconfigComponent) => `${KUBE_DIR}/${component}.kubeconfig`;
 
 export const CA_CERT = `${PKI_DIR}/ca.crt`;
+// kubeadm's layout (cmd/kubeadm/app/constants/constants.go): etcd's CA and certificates under pki/etcd/.
+export const ETCD_PKI_DIR = `${PKI_DIR}/etcd`;
+export const ETCD_CA_CERT = `${ETCD_PKI_DIR}/ca.crt`;
+export const FRONT_PROXY_CA_CERT = `${PKI_DIR}/front-proxy-ca.crt`;
+export const etcdCertPath = (name: 'server' | 'peer' | 'healthcheck-client') => `${ETCD_PKI_DIR}/${name}.crt`;
+export const etcdKeyPath = (name: 'server' | 'peer' | 'healthcheck-client') => `${ETCD_PKI_DIR}/${name}.key`;
 export const certPath = (identity: string) => `${PKI_DIR}/${identity}.crt`;
 export const keyPath = (identity: string) => `${PKI_DIR}/${identity}.key`;
 export const SERVICE_ACCOUNT_KEY = `${PKI_DIR}/service-account.key`;

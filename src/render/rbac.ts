@@ -6,6 +6,10 @@ import { header } from './text.js';
 export const APISERVER_KUBELET_CLIENT_USER = 'kube-apiserver-kubelet-client';
 /** CN of the flannel certificate. */
 export const FLANNEL_USER = 'system:flannel';
+/** O of the admin certificate (kubeadm 1.29+, cmd/kubeadm/app/constants: ClusterAdminsGroupAndClusterRoleBinding). */
+export const CLUSTER_ADMINS_GROUP = 'kubeadm:cluster-admins';
+/** Deleting this one binding revokes every admin certificate kubeup issued (README, "Revoking the admin kubeconfig"). */
+export const CLUSTER_ADMINS_BINDING = CLUSTER_ADMINS_GROUP;
 
 export interface RbacObject {
   apiVersion: 'rbac.authorization.k8s.io/v1';
@@ -13,7 +17,7 @@ export interface RbacObject {
   metadata: { name: string; labels: Record<string, string>; annotations?: Record<string, string> };
   rules?: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
   roleRef?: { apiGroup: 'rbac.authorization.k8s.io'; kind: 'ClusterRole'; name: string };
-  subjects?: { apiGroup: 'rbac.authorization.k8s.io'; kind: 'User'; name: string }[];
+  subjects?: { apiGroup: 'rbac.authorization.k8s.io'; kind: 'User' | 'Group'; name: string }[];
 }
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -39,13 +43,21 @@ function roleAndBinding(name: string, user: string, rules: NonNullable<RbacObjec
  * on 409 Conflict, PUT the same object to .../<name>.
  */
 export function renderRbacObjects(): RbacObject[] {
-  const objects = [
+  const objects: RbacObject[] = [
     // `kubectl logs/exec/port-forward` and metrics: the API server calls kubelets with this identity.
     ...roleAndBinding('system:kube-apiserver-to-kubelet', APISERVER_KUBELET_CLIENT_USER, [
       { apiGroups: [''], resources: ['nodes/log', 'nodes/metrics', 'nodes/proxy', 'nodes/spec', 'nodes/stats'], verbs: ['*'] },
     ]),
     // flanneld with --kube-subnet-mgr: reads nodes' podCIDRs, patches its own node's
     // annotations (VTEP MAC, public IP) and NetworkUnavailable condition.
+    // The admin kubeconfig's group gets cluster-admin through RBAC, not system:masters, so it can be revoked.
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: CLUSTER_ADMINS_BINDING, labels: LABELS },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: CLUSTER_ADMINS_GROUP }],
+    },
     ...roleAndBinding('flannel', FLANNEL_USER, [
       { apiGroups: [''], resources: ['pods'], verbs: ['get'] },
       { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },

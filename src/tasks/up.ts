@@ -6,8 +6,11 @@ import { join } from 'node:path';
 import { CancelledError, DeployError, KubeupError, PreflightError, VerifyError } from '../errors.js';
 import { buildPlan } from '../plan/index.js';
 import type { HostPlan, Plan } from '../plan/types.js';
-import { clusterIdentities, ensureClusterPki, identityInputFromPlan, renderKubeconfig, writeMergedKubeconfig, ADMIN_USER } from '../pki/index.js';
+import { clusterIdentities, ensureClusterPki, identityInputFromPlan, renderKubeconfig, writeMergedKubeconfig, writeSuperAdminKubeconfig, ADMIN_USER } from '../pki/index.js';
 import { readDeployedRecord } from '../deployed-record.js';
+import { emptyRecord, executeSteps } from '../provision/execute.js';
+import { ETCD_TRANSITION_LEFTOVERS, etcdTransitionHost, mergeRecords, probeEtcdCaTransition } from '../provision/etcd-ca-migration.js';
+import { hostSteps } from '../provision/steps.js';
 import { artifactsForRoles, fetchArtifacts, missingChecksumError, missingChecksums, releaseManifest, resolveCacheDir, type Arch } from '../release/index.js';
 import { renderRbacObjects } from '../render/rbac.js';
 import { hostId, type Profile } from '../profile/types.js';
@@ -98,8 +101,9 @@ function timed(phase: string, signal: AbortSignal | undefined, fn: (ctx: RunCtx,
   };
 }
 
-function adminApi(ctx: RunCtx, plan: Plan): ApiClient {
-  const admin = ctx.pki!.certs.get('admin')!;
+/** `admin` is the revocable identity the operator gets; `super-admin` (system:masters) only creates the RBAC objects. */
+function adminApi(ctx: RunCtx, plan: Plan, identity: 'admin' | 'super-admin' = 'admin'): ApiClient {
+  const admin = ctx.pki!.certs.get(identity)!;
   return new ApiClient({ server: plan.cluster.apiServer.url, caPem: ctx.pki!.ca.certPem, certPem: admin.certPem, keyPem: admin.keyPem });
 }
 
@@ -191,6 +195,7 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
         const identities = clusterIdentities(identityInputFromPlan(plan));
         ctx.pki = await ensureClusterPki(join(opts.stateDir, 'pki'), identities, { clusterName: plan.cluster.name, now: deps.now() });
         ctx.pki.warnings.forEach((w) => warn(undefined, w));
+        await writeSuperAdminKubeconfig(join(opts.stateDir, 'pki'), plan, ctx.pki);
         task.title = ctx.pki.changed.length ? `Certificates: issued ${ctx.pki.changed.join(', ')}` : 'Certificates: all reused';
       }),
     },
@@ -201,19 +206,34 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
         const deployedBefore = readDeployedRecord(opts.stateDir);
         const converged: ConvergedHost[] = [];
         await perHost('provision', plan.hosts, opts.concurrency, (h) => `${h.id} (${h.roles.join('+')})`, async (c, h, t) => {
+          const inputs = { artifacts: c.artifacts, pki: c.pki! };
+          const session = c.sessions.get(h.id)!;
           const throttle = progressThrottle();
-          const done = await convergeHost(c.sessions.get(h.id)!, plan, h, { artifacts: c.artifacts, pki: c.pki! }, deployedBefore, {
-            warn: (m) => warn(h.id, m),
-            onStatus: (line) => (t.output = line),
-            onRemoteLine: (line, stream) => (t.output = remoteLine(stream, line)),
-            onUploadProgress: (path, sent, total) => {
+          const execOpts = {
+            onStatus: (line: string) => (t.output = line),
+            onRemoteLine: (line: string, stream: 'stdout' | 'stderr') => (t.output = remoteLine(stream, line)),
+            onUploadProgress: (path: string, sent: number, total: number) => {
               if (throttle(path, sent, total)) t.output = transferLine('upload', path, sent, total);
             },
-            log: (line) => c.recorder.log(h.id, line),
+            log: (line: string) => c.recorder.log(h.id, line),
             ...(opts.signal && { signal: opts.signal }),
-          });
+          };
+          // A master from before etcd had its own CA moves over in two stages (src/provision/etcd-ca-migration.ts).
+          const transition = h.roles.includes('master') && (await probeEtcdCaTransition(session));
+          let stage1 = emptyRecord();
+          if (transition) {
+            c.recorder.log(h.id, 'etcd moves to its own CA: stage 1 of 2 (etcd and the API server trust both CAs)');
+            const host1 = etcdTransitionHost(plan, h, { clusterCaPem: c.pki!.ca.certPem, etcdCaPem: c.pki!.cas['etcd-ca'].certPem });
+            stage1 = await executeSteps(session, hostSteps(plan, host1, inputs), execOpts);
+            t.output = 'waiting for the API server before etcd drops the old CA';
+            await waitApiReady(adminApi(c, plan, 'super-admin'), { timeoutMs: opts.verifyTimeoutMs ?? 120_000, intervalMs: 500, ...(opts.signal && { signal: opts.signal }) });
+            c.recorder.log(h.id, 'etcd moves to its own CA: stage 2 of 2 (only the etcd CA)');
+          }
+          // After stage 1 the host holds files kubeup itself just wrote: no baseline, so they are not taken for drift.
+          const done = await convergeHost(session, plan, h, inputs, transition ? undefined : deployedBefore, { ...execOpts, warn: (m) => warn(h.id, m) });
+          if (transition) await session.exec(['rm', '-f', ...ETCD_TRANSITION_LEFTOVERS], { sudo: true });
           converged.push(done);
-          const record = done.record;
+          const record = mergeRecords(stage1, done.record);
           c.records.set(h.id, record);
           c.recorder.host(h.id).record = record;
           record.warnings.forEach((w) => warn(h.id, w));
@@ -231,7 +251,8 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
       title: 'Cluster roles (RBAC)',
       task: timed('rbac', opts.signal, async (ctx, task) => {
         const plan = ctx.plan!;
-        const api = adminApi(ctx, plan);
+        // The admin's own binding is one of these objects: until it exists only system:masters can write them.
+        const api = adminApi(ctx, plan, 'super-admin');
         task.output = `waiting for ${plan.cluster.apiServer.url}/readyz`;
         await waitApiReady(api, { timeoutMs: opts.verifyTimeoutMs ?? 120_000, intervalMs: 1000, onStatus: (s) => (task.output = s), ...(opts.signal && { signal: opts.signal }) });
         const results: string[] = [];

@@ -1,5 +1,5 @@
-// The cluster PKI against real TLS peers: a real etcd serving with the etcd-server pair and requiring client
-// certificates, and Node's TLS stack doing mutual TLS with the kube-apiserver and admin pairs. Proves the PKCS#8 EC
+// The cluster PKI against real TLS peers: a real etcd serving with the etcd-server/etcd-peer pairs, trusting only
+// etcd's own CA and requiring client certificates, and Node's TLS stack doing mutual TLS with the kube-apiserver and admin pairs. Proves the PKCS#8 EC
 // keys, EKUs and SANs work where they are used, not only in `openssl verify`.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -67,10 +67,10 @@ describe('etcd with the cluster PKI', () => {
         `--initial-cluster=cp1=https://127.0.0.1:${peerPort}`,
         `--cert-file=${join(dir(), 'etcd-server.crt')}`,
         `--key-file=${join(dir(), 'etcd-server.key')}`,
-        `--peer-cert-file=${join(dir(), 'etcd-server.crt')}`,
-        `--peer-key-file=${join(dir(), 'etcd-server.key')}`,
-        `--trusted-ca-file=${join(dir(), 'ca.crt')}`,
-        `--peer-trusted-ca-file=${join(dir(), 'ca.crt')}`,
+        `--peer-cert-file=${join(dir(), 'etcd-peer.crt')}`,
+        `--peer-key-file=${join(dir(), 'etcd-peer.key')}`,
+        `--trusted-ca-file=${join(dir(), 'etcd-ca.crt')}`,
+        `--peer-trusted-ca-file=${join(dir(), 'etcd-ca.crt')}`,
         '--client-cert-auth',
         '--peer-client-cert-auth',
       ],
@@ -101,7 +101,7 @@ describe('etcd with the cluster PKI', () => {
   function etcdctl(args: string[], identity: string, from: () => string = dir) {
     return run('etcdctl', [
       `--endpoints=${endpoint}`,
-      `--cacert=${join(dir(), 'ca.crt')}`,
+      `--cacert=${join(dir(), 'etcd-ca.crt')}`,
       `--cert=${join(from(), `${identity}.crt`)}`,
       `--key=${join(from(), `${identity}.key`)}`,
       '--dial-timeout=3s',
@@ -120,7 +120,7 @@ describe('etcd with the cluster PKI', () => {
   function handshake(client: { certPem: string; keyPem: string }): Promise<string> {
     const { port } = new URL(endpoint);
     return new Promise<string>((resolve) => {
-      const s = tls.connect({ host: '127.0.0.1', port: Number(port), servername: 'localhost', ca: pki.ca.certPem, cert: client.certPem, key: client.keyPem });
+      const s = tls.connect({ host: '127.0.0.1', port: Number(port), servername: 'localhost', ca: pki.cas['etcd-ca'].certPem, cert: client.certPem, key: client.keyPem });
       const timer = setTimeout(() => {
         s.destroy();
         resolve('accepted');
@@ -136,7 +136,14 @@ describe('etcd with the cluster PKI', () => {
 
   it('refuses a client certificate from another CA during the TLS handshake', async () => {
     expect(await handshake(pki.certs.get('apiserver-etcd-client')!)).toBe('accepted');
+    expect(await handshake(pki.certs.get('etcd-healthcheck-client')!)).toBe('accepted');
     expect(await handshake(foreign.certs.get('apiserver-etcd-client')!)).toMatch(/alert (bad|unknown) certificate|unknown ca/i);
+  });
+
+  it('refuses the cluster CA\'s certificates: a node\'s kubelet pair, the admin, the API server\'s kubelet client', async () => {
+    for (const name of ['kubelet-cp1', 'super-admin', 'apiserver-kubelet-client', 'kube-proxy', 'flannel']) {
+      expect(await handshake(pki.certs.get(name)!), name).toMatch(/alert (bad|unknown) certificate|unknown ca/i);
+    }
   });
 });
 
@@ -167,11 +174,13 @@ describe('mutual TLS with the API server pair', () => {
     });
   }
 
-  it('is reached under every service name by the admin, who is seen as kubeup-admin in system:masters', async () => {
+  it('is reached under every service name by the admin, who is seen as kubeup-admin in kubeadm:cluster-admins', async () => {
     for (const name of ['kubernetes', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', 'localhost', 'cp1']) {
       expect(await connect(name, pki.certs.get('admin')!)).toBe('ok');
     }
-    expect(seen.at(-1)).toEqual({ cn: 'kubeup-admin', o: 'system:masters' });
+    expect(seen.at(-1)).toEqual({ cn: 'kubeup-admin', o: 'kubeadm:cluster-admins' });
+    expect(await connect('kubernetes', pki.certs.get('super-admin')!)).toBe('ok');
+    expect(seen.at(-1)).toEqual({ cn: 'kubeup-super-admin', o: 'system:masters' });
   });
 
   it('lets a kubelet in as system:node:<name> in system:nodes', async () => {

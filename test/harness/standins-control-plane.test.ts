@@ -147,7 +147,7 @@ interface HttpResult {
   json: () => Record<string, unknown>;
 }
 
-function https(url: string, opts: { ca?: string; cert?: string; key?: string; method?: string; body?: unknown; contentType?: string } = {}): Promise<HttpResult> {
+function https(url: string, opts: { ca?: string; cert?: string; key?: string; method?: string; body?: unknown; contentType?: string; headers?: Record<string, string> } = {}): Promise<HttpResult> {
   return new Promise((res, rej) => {
     const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     const req = request(url, {
@@ -155,7 +155,7 @@ function https(url: string, opts: { ca?: string; cert?: string; key?: string; me
       ...(opts.ca ? { ca: readFileSync(opts.ca) } : {}),
       ...(opts.cert ? { cert: readFileSync(opts.cert) } : {}),
       ...(opts.key ? { key: readFileSync(opts.key) } : {}),
-      headers: { Accept: 'application/json', ...(payload ? { 'Content-Type': opts.contentType ?? 'application/json' } : {}) },
+      headers: { Accept: 'application/json', ...(payload ? { 'Content-Type': opts.contentType ?? 'application/json' } : {}), ...opts.headers },
       timeout: 15_000,
     }, (r) => {
       let body = '';
@@ -240,6 +240,9 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
     pki.leaf('alice', 'ca', '/O=status-writers/CN=alice', { usage: 'client' });
     pki.leaf('etcd-server', 'etcd-ca', '/CN=etcd', { usage: 'both', sans: 'IP:127.0.0.1,DNS:localhost' });
     pki.leaf('apiserver-etcd-client', 'etcd-ca', '/CN=kube-apiserver-etcd-client', { usage: 'client' });
+    pki.ca('front-proxy-ca');
+    pki.leaf('front-proxy-client', 'front-proxy-ca', '/CN=front-proxy-client', { usage: 'client' });
+    pki.leaf('other-proxy', 'front-proxy-ca', '/CN=other-proxy', { usage: 'client' });
     openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'sa.key'], pki.dir);
     openssl(['pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], pki.dir);
 
@@ -754,6 +757,80 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
       expect((await asAdmin('/api/v1/namespaces/default/pods/web')).status).toBe(404);
       expect(((await asAdmin('/api/v1/nodes/node-a')).json() as { spec: { unschedulable?: boolean } }).spec.unschedulable).toBe(true);
       expect(run(kubectl, ['uncordon', 'node-a'], kubectlEnv).stdout).toMatch(/node\/node-a uncordoned/);
+    });
+  });
+
+  describe('aggregation layer (requestheader, as kubeadm sets it up)', () => {
+    const requestHeaderFlags = () => [
+      `--requestheader-client-ca-file=${pki.path('front-proxy-ca.crt')}`,
+      '--requestheader-allowed-names=front-proxy-client',
+      '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+      '--requestheader-group-headers=X-Remote-Group',
+      '--requestheader-username-headers=X-Remote-User',
+      `--proxy-client-cert-file=${pki.path('front-proxy-client.crt')}`,
+      `--proxy-client-key-file=${pki.path('front-proxy-client.key')}`,
+    ];
+    const authConfigMap = async () => (await asAdmin('/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication')).json() as { data?: Record<string, string> };
+
+    it('without --requestheader-client-ca-file the controller manager complains about the missing CA bundle, as the real one does', async () => {
+      const cm = await waitFor('the authentication ConfigMap', async () => ((await authConfigMap()).data?.['client-ca-file'] ? authConfigMap() : undefined));
+      expect(cm.data?.['client-ca-file']).toBe(readFileSync(pki.path('ca.crt'), 'utf8'));
+      expect(cm.data?.['requestheader-client-ca-file']).toBeUndefined();
+      const kcm = startProcess(join(bin, 'kube-controller-manager'), [
+        `--kubeconfig=${join(dir, 'kcm.kubeconfig')}`,
+        `--authentication-kubeconfig=${join(dir, 'kcm.kubeconfig')}`,
+        `--authorization-kubeconfig=${join(dir, 'kcm.kubeconfig')}`,
+        '--secure-port=0',
+        '--leader-elect=false',
+      ]);
+      try {
+        await waitFor('the complaint', async () => (kcm.output().includes('missing content for CA bundle \\"client-ca::kube-system::extension-apiserver-authentication::requestheader-client-ca-file\\"') ? true : undefined), 20_000);
+        expect(kcm.output()).not.toContain('extension-apiserver-authentication::client-ca-file');
+      } finally {
+        await kcm.stop();
+      }
+    });
+
+    it('refuses an unreadable requestheader CA, a lone proxy client file, an unknown cipher suite or TLS version', () => {
+      const base = apiFlags().filter((f) => !f.startsWith('--secure-port='));
+      const bad = (extra: string[]) => run(join(bin, 'kube-apiserver'), [...base, '--secure-port=1', ...extra]).stderr;
+      expect(bad([`--requestheader-client-ca-file=${join(dir, 'nope.crt')}`])).toContain(`unable to load requestheader client CA file ${join(dir, 'nope.crt')}: open ${join(dir, 'nope.crt')}: no such file or directory`);
+      expect(bad([`--proxy-client-cert-file=${pki.path('front-proxy-client.crt')}`])).toContain('--proxy-client-cert-file and --proxy-client-key-file must be given together');
+      expect(bad(['--tls-cipher-suites=TLS_NO_SUCH_SUITE'])).toContain('Cipher suite TLS_NO_SUCH_SUITE not supported or doesn\'t exist');
+      expect(bad(['--tls-min-version=VersionTLS14'])).toContain('unknown tls version \\"VersionTLS14\\"');
+    });
+
+    it('with the requestheader flags: the ConfigMap gets the front-proxy CA, and front-proxy requests carry the header user', async () => {
+      const port = await freePort();
+      const flags = apiFlags().map((f) => (f.startsWith('--secure-port=') ? `--secure-port=${port}` : f));
+      const second = startProcess(join(bin, 'kube-apiserver'), [...flags, ...requestHeaderFlags(), '--tls-min-version=VersionTLS12', '--tls-cipher-suites=TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384']);
+      try {
+        const url = `https://127.0.0.1:${port}`;
+        await waitFor('the second API server', async () => ((await https(`${url}/readyz`, { ca: pki.path('ca.crt'), cert: admin.cert, key: admin.key })).status === 200 ? true : undefined));
+        const cm = await waitFor('the requestheader keys', async () => {
+          const c = await authConfigMap();
+          return c.data?.['requestheader-client-ca-file'] ? c : undefined;
+        });
+        expect(cm.data).toMatchObject({
+          'requestheader-client-ca-file': readFileSync(pki.path('front-proxy-ca.crt'), 'utf8'),
+          'requestheader-allowed-names': '["front-proxy-client"]',
+          'requestheader-username-headers': '["X-Remote-User"]',
+          'requestheader-group-headers': '["X-Remote-Group"]',
+          'requestheader-extra-headers-prefix': '["X-Remote-Extra-"]',
+          'requestheader-uid-headers': '[]',
+        });
+        const proxy = { ca: pki.path('ca.crt'), cert: pki.path('front-proxy-client.crt'), key: pki.path('front-proxy-client.key') };
+        const asAlice = await https(`${url}/api/v1/nodes`, { ...proxy, headers: { 'X-Remote-User': 'alice', 'X-Remote-Group': 'status-writers' } });
+        expect(asAlice.status).toBe(403);
+        expect(asAlice.json().message).toMatch(/^nodes is forbidden: User "alice" cannot list resource "nodes"/);
+        expect((await https(`${url}/api/v1/nodes`, { ...proxy, headers: { 'X-Remote-User': 'root', 'X-Remote-Group': 'system:masters' } })).status).toBe(200);
+        // No user header, or a front-proxy certificate whose CN is not allowed: not a proxy request, and no client CA signs it.
+        expect((await https(`${url}/api/v1/nodes`, proxy)).status).toBe(401);
+        const other = { ca: pki.path('ca.crt'), cert: pki.path('other-proxy.crt'), key: pki.path('other-proxy.key') };
+        expect((await https(`${url}/api/v1/nodes`, { ...other, headers: { 'X-Remote-User': 'root', 'X-Remote-Group': 'system:masters' } })).status).toBe(401);
+      } finally {
+        await second.stop();
+      }
     });
   });
 

@@ -11,6 +11,7 @@ import {
   klog, loadCertificates, loadKeyPair, loadPrivateKey, metaTime, overlaps, parseCidr4, runLeaderElection, runStandin, serveSecure,
   subnet, type Cidr4, type KubeObject, type ParsedFlags,
 } from './common/index.js';
+import { watchAuthenticationCAs } from './common/authentication-cas.js';
 
 const log = klog('controllermanager.go:1');
 
@@ -294,6 +295,10 @@ runStandin({
       leader = true;
     }
     void controllerLoop(client, clients, o, abort.signal, () => leader);
+    // Delegated authentication reads its CAs from kube-system/extension-apiserver-authentication, and complains for
+    // as long as one is missing (an API server without --requestheader-client-ca-file).
+    const authn = flags.string('authentication-kubeconfig');
+    if (authn) void watchAuthenticationCAs(clientFromKubeconfig(authn, '', 'kube-controller-manager'), abort.signal);
     return {
       close: async () => {
         abort.abort();

@@ -12,8 +12,11 @@ describe('clusterIdentities', () => {
       'admin',
       'apiserver-etcd-client',
       'apiserver-kubelet-client',
+      'etcd-healthcheck-client',
+      'etcd-peer',
       'etcd-server',
       'flannel',
+      'front-proxy-client',
       'kube-apiserver',
       'kube-controller-manager',
       'kube-proxy',
@@ -21,7 +24,23 @@ describe('clusterIdentities', () => {
       'kubelet-cp1',
       'kubelet-w1',
       'kubelet-w2',
+      'super-admin',
     ]);
+  });
+
+  it('has etcd\'s CA sign etcd\'s certificates and the API server\'s etcd client, and nothing else', () => {
+    const ids = clusterIdentities(threeHostInput());
+    const by = (ca: string) => ids.filter((i) => i.ca === ca).map((i) => i.name);
+    expect(by('etcd-ca')).toEqual(['apiserver-etcd-client', 'etcd-healthcheck-client', 'etcd-peer', 'etcd-server']);
+    expect(by('front-proxy-ca')).toEqual(['front-proxy-client']);
+    expect(by('ca')).not.toContain('etcd-server');
+    expect(ids.filter((i) => i.name.startsWith('kubelet-')).every((i) => i.ca === 'ca')).toBe(true);
+  });
+
+  it('keeps system:masters to the break-glass identity: the admin is in a group RBAC binds', () => {
+    const ids = byName(clusterIdentities(threeHostInput()));
+    expect(ids.get('admin')!.o).toEqual(['kubeadm:cluster-admins']);
+    expect([...ids.values()].filter((i) => i.o?.includes('system:masters')).map((i) => i.name)).toEqual(['super-admin']);
   });
 
   it('gives each identity its CN, O, SANs and usages', () => {
@@ -34,12 +53,14 @@ describe('clusterIdentities', () => {
         ip: ['10.0.0.10', '10.96.0.1', '127.0.0.1'],
       },
       usages: ['server'],
+      ca: 'ca',
     });
     expect(ids.get('etcd-server')).toEqual({
       name: 'etcd-server',
-      cn: 'etcd-server',
-      sans: { dns: ['cp1', 'localhost'], ip: ['10.0.0.10', '127.0.0.1'] },
+      cn: 'cp1',
+      sans: { dns: ['cp1', 'localhost'], ip: ['10.0.0.10', '127.0.0.1', '::1'] },
       usages: ['client', 'server'],
+      ca: 'etcd-ca',
     });
     expect(ids.get('kubelet-w2')).toEqual({
       name: 'kubelet-w2',
@@ -47,8 +68,9 @@ describe('clusterIdentities', () => {
       o: ['system:nodes'],
       sans: { dns: ['w2'], ip: ['10.0.0.12'] },
       usages: ['client', 'server'],
+      ca: 'ca',
     });
-    expect(ids.get('admin')).toMatchObject({ cn: 'kubeup-admin', o: ['system:masters'], usages: ['client'] });
+    expect(ids.get('admin')).toMatchObject({ cn: 'kubeup-admin', o: ['kubeadm:cluster-admins'], usages: ['client'] });
     const clientOnly = Object.fromEntries(
       ['apiserver-etcd-client', 'apiserver-kubelet-client', 'flannel', 'kube-controller-manager', 'kube-proxy', 'kube-scheduler'].map((n) => {
         const id = ids.get(n)!;

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { assumedFacts, buildPlan } from '../../../src/plan/build.js';
 import { identityInputFromPlan } from '../../../src/pki/from-plan.js';
-import { CA_NAME, clusterIdentities, SERVICE_ACCOUNT_KEY_NAME } from '../../../src/pki/identities.js';
+import { CA_NAMES, clusterIdentities, SERVICE_ACCOUNT_KEY_NAME } from '../../../src/pki/identities.js';
 import { readProfileFile } from '../../../src/profile/yaml.js';
 import { renderRbacObjects } from '../../../src/render/rbac.js';
 
@@ -25,14 +25,15 @@ describe('identities from a plan', () => {
 
   it('cover every certificate a host plan installs', () => {
     const wanted = new Set(plan.hosts.flatMap((h) => h.certificates.map((c) => c.identity)));
-    const missing = [...wanted].filter((name) => name !== CA_NAME && name !== SERVICE_ACCOUNT_KEY_NAME && !byName.has(name));
+    const missing = [...wanted].filter((name) => !(CA_NAMES as readonly string[]).includes(name) && name !== SERVICE_ACCOUNT_KEY_NAME && !byName.has(name));
     expect(missing).toEqual([]);
   });
 
-  it('use the user names that the RBAC objects bind', () => {
+  it('use the user and group names that the RBAC objects bind', () => {
     const cns = new Set(identities.map((i) => i.cn));
-    const subjects = renderRbacObjects().flatMap((o) => o.subjects ?? []).map((s) => s.name);
-    expect(subjects.length).toBeGreaterThan(0);
-    for (const s of subjects) expect(cns.has(s), s).toBe(true);
+    const groups = new Set(identities.flatMap((i) => i.o ?? []));
+    const subjects = renderRbacObjects().flatMap((o) => o.subjects ?? []);
+    expect(subjects.filter((s) => s.kind === 'Group').map((s) => s.name)).toEqual(['kubeadm:cluster-admins']);
+    for (const s of subjects) expect((s.kind === 'User' ? cns : groups).has(s.name), s.name).toBe(true);
   });
 });

@@ -6,6 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PkiError } from '../../../src/pki/errors.js';
 import { clusterIdentities, type ClusterIdentityInput } from '../../../src/pki/identities.js';
 import { ensureClusterPki } from '../../../src/pki/store.js';
+import { loadCa } from '../../../src/pki/ca.js';
+import { issueCertificate } from '../../../src/pki/issue.js';
 import { openssl, tempDir, threeHostInput } from './helpers.js';
 
 let root: string;
@@ -36,10 +38,21 @@ describe('ensureClusterPki', () => {
     expect(pki.reasons.get('kubelet-w1')).toBe('new');
     expect(pki.warnings).toEqual([]);
     expect((await readdir(dir)).sort()).toEqual(
-      ['ca.crt', 'ca.key', 'service-account.key', 'service-account.pub', ...names.flatMap((n) => [`${n}.crt`, `${n}.key`])].sort(),
+      [
+        ...['ca', 'etcd-ca', 'front-proxy-ca'].flatMap((n) => [`${n}.crt`, `${n}.key`]),
+        'service-account.key',
+        'service-account.pub',
+        ...names.flatMap((n) => [`${n}.crt`, `${n}.key`]),
+      ].sort(),
     );
     const r = await openssl(['verify', '-CAfile', 'ca.crt', '-purpose', 'sslserver', 'kube-apiserver.crt'], dir);
     expect(r).toEqual({ code: 0, out: 'kube-apiserver.crt: OK\n' });
+    expect(pki.casCreated).toEqual(['ca', 'etcd-ca', 'front-proxy-ca']);
+    // etcd's certificates chain to etcd's CA only: the cluster CA does not vouch for them, nor etcd's for the rest.
+    expect(await openssl(['verify', '-CAfile', 'etcd-ca.crt', 'etcd-server.crt', 'etcd-peer.crt', 'apiserver-etcd-client.crt', 'etcd-healthcheck-client.crt'], dir)).toMatchObject({ code: 0 });
+    expect((await openssl(['verify', '-CAfile', 'ca.crt', 'apiserver-etcd-client.crt'], dir)).code).not.toBe(0);
+    expect((await openssl(['verify', '-CAfile', 'etcd-ca.crt', 'kubelet-w1.crt'], dir)).code).not.toBe(0);
+    expect(await openssl(['verify', '-CAfile', 'front-proxy-ca.crt', 'front-proxy-client.crt'], dir)).toMatchObject({ code: 0 });
     expect(pki.serviceAccount.keyPem).toMatch(/^-----BEGIN PRIVATE KEY-----/);
     expect(pki.serviceAccount.pubPem).toMatch(/^-----BEGIN PUBLIC KEY-----/);
     // The public half really is the signing key's.
@@ -95,7 +108,7 @@ describe('ensureClusterPki', () => {
     input.masterAddress = '10.0.0.30';
     input.nodes = input.nodes.map((n) => (n.nodeName === 'cp1' ? { ...n, address: '10.0.0.30' } : n));
     const pki = await ensure(input);
-    expect(pki.changed).toEqual(['etcd-server', 'kube-apiserver', 'kubelet-cp1']);
+    expect(pki.changed).toEqual(['etcd-peer', 'etcd-server', 'kube-apiserver', 'kubelet-cp1']);
     expect(new X509Certificate(pki.certs.get('kube-apiserver')!.certPem).checkIP('10.0.0.30')).toBe('10.0.0.30');
   });
 
@@ -172,8 +185,36 @@ describe('ensureClusterPki', () => {
       await ensure();
       await rm(join(dir, 'ca.key'));
       await rm(join(dir, 'ca.crt'));
-      await expect(ensure()).rejects.toThrow(/CA certificate is missing but 12 certificates issued by it are still here/);
+      await expect(ensure()).rejects.toThrow(/cluster CA certificate is missing but 16 certificates issued by it are still here/);
       expect((await readdir(dir)).includes('ca.crt')).toBe(false);
+    });
+
+    it('fails when etcd\'s CA is gone but certificates it issued remain', async () => {
+      await ensure();
+      await rm(join(dir, 'etcd-ca.key'));
+      await rm(join(dir, 'etcd-ca.crt'));
+      await expect(ensure()).rejects.toThrow(
+        /etcd CA certificate is missing but 4 certificates issued by it are still here \(apiserver-etcd-client.crt, etcd-healthcheck-client.crt, etcd-peer.crt, etcd-server.crt\)/,
+      );
+    });
+
+    it('gives a cluster from before etcd had its own CA the new CAs, and moves etcd\'s certificates to it', async () => {
+      await ensure();
+      for (const f of ['etcd-ca', 'front-proxy-ca']) for (const ext of ['crt', 'key']) await rm(join(dir, `${f}.${ext}`));
+      for (const f of ['etcd-peer', 'etcd-healthcheck-client', 'front-proxy-client']) for (const ext of ['crt', 'key']) await rm(join(dir, `${f}.${ext}`));
+      // The old etcd pairs, as the cluster CA issued them.
+      const ca = await loadCa(await readFile(join(dir, 'ca.crt'), 'utf8'), await readFile(join(dir, 'ca.key'), 'utf8'), { cert: 'ca.crt', key: 'ca.key' });
+      for (const id of clusterIdentities(threeHostInput()).filter((i) => i.name === 'etcd-server' || i.name === 'apiserver-etcd-client')) {
+        const old = await issueCertificate(ca, id);
+        await writeFile(join(dir, `${id.name}.crt`), old.certPem);
+        await writeFile(join(dir, `${id.name}.key`), old.keyPem);
+      }
+      const pki = await ensure();
+      expect(pki.casCreated).toEqual(['etcd-ca', 'front-proxy-ca']);
+      expect(pki.caCreated).toBe(false);
+      expect(pki.reasons.get('etcd-server')).toBe('not signed by the current CA');
+      expect(pki.reasons.get('apiserver-etcd-client')).toBe('not signed by the current CA');
+      expect(pki.changed).toEqual(['apiserver-etcd-client', 'etcd-healthcheck-client', 'etcd-peer', 'etcd-server', 'front-proxy-client']);
     });
 
     it('starts over when a first run stopped after writing only the CA key', async () => {
@@ -192,8 +233,9 @@ describe('ensureClusterPki', () => {
     it('warns when the CA expires within 60 days', async () => {
       await ensure();
       const pki = await ensure(threeHostInput(), new Date(Date.now() + (10 * 365 - 10) * 24 * 3600 * 1000));
-      expect(pki.warnings).toHaveLength(1);
-      expect(pki.warnings[0]).toMatch(/the cluster CA \(.*ca\.crt\) expires on .* plan a new cluster CA/);
+      expect(pki.warnings).toHaveLength(3);
+      expect(pki.warnings[0]).toMatch(/the cluster CA \(.*ca\.crt\) expires on .* plan a new one/);
+      expect(pki.warnings[1]).toMatch(/the etcd CA \(.*etcd-ca\.crt\) expires on/);
     });
   });
 });

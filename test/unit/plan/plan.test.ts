@@ -115,9 +115,11 @@ describe('buildPlan', () => {
     for (const h of plan.hosts) {
       for (const c of h.certificates) {
         if (c.identity === 'ca') expect(c).toEqual({ identity: 'ca', cert: '/etc/kubernetes/pki/ca.crt', restarts: expect.any(Array) });
+        else if (c.identity === 'etcd-ca') expect(c).toEqual({ identity: 'etcd-ca', cert: '/etc/kubernetes/pki/etcd/ca.crt', restarts: expect.any(Array) });
+        else if (c.identity === 'front-proxy-ca') expect(c).toEqual({ identity: 'front-proxy-ca', cert: '/etc/kubernetes/pki/front-proxy-ca.crt', restarts: expect.any(Array) });
         else if (c.identity === 'service-account') expect(c.cert).toBeUndefined();
         else expect(names, `${h.id}: ${c.identity}`).toContain(c.identity);
-        for (const p of [c.cert, c.key, c.publicKey].filter(Boolean)) expect(p).toMatch(/^\/etc\/kubernetes\/pki\/[a-z-]+\.(crt|key|pub)$/);
+        for (const p of [c.cert, c.key, c.publicKey].filter(Boolean)) expect(p).toMatch(/^\/etc\/kubernetes\/pki\/(etcd\/)?[a-z-]+\.(crt|key|pub)$/);
         for (const u of c.restarts) expect(h.units).toContain(u);
       }
     }
@@ -246,7 +248,7 @@ describe('addresses that are not IPv4', () => {
       ['[fd00::12]:2222', 'fd00--12'],
     ]);
     const etcd = flagMap(optionsWords(file(pl.hosts[0]!, defaultsPath('etcd')).content).words);
-    expect(etcd.get('listen-client-urls')).toBe('https://127.0.0.1:2379,https://[fd00::11]:2379');
+    expect(etcd.get('listen-client-urls')).toBe('https://127.0.0.1:2379');
     expect(writeRendered(pl).at(-1)!.hostDir).toBe('_fd00__12__2222');
     expect(JSON.parse(file(pl.hosts[1]!, '/etc/kube-flannel/net-conf.json').content)).toEqual({
       EnableIPv4: false,

@@ -139,8 +139,12 @@ describe('RBAC objects', () => {
       'ClusterRole/flannel',
       'ClusterRole/system:kube-apiserver-to-kubelet',
       'ClusterRoleBinding/flannel',
+      'ClusterRoleBinding/kubeadm:cluster-admins',
       'ClusterRoleBinding/system:kube-apiserver-to-kubelet',
     ]);
+    const admins = objects.find((o) => o.metadata.name === 'kubeadm:cluster-admins')!;
+    expect(admins.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' });
+    expect(admins.subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: pkiIdentities.CLUSTER_ADMINS_GROUP }]);
     const subject = (name: string) => objects.find((o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === name)!.subjects;
     expect(subject('flannel')).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: pkiIdentities.FLANNEL_USER }]);
     expect(subject('system:kube-apiserver-to-kubelet')).toEqual([
@@ -172,6 +176,7 @@ describe('RBAC objects', () => {
       'clusterrole.rbac.authorization.k8s.io/flannel',
       'clusterrole.rbac.authorization.k8s.io/system:kube-apiserver-to-kubelet',
       'clusterrolebinding.rbac.authorization.k8s.io/flannel',
+      'clusterrolebinding.rbac.authorization.k8s.io/kubeadm:cluster-admins',
       'clusterrolebinding.rbac.authorization.k8s.io/system:kube-apiserver-to-kubelet',
     ]);
   });

@@ -86,8 +86,17 @@ describe('Kubernetes daemon flags', () => {
     expect(f.get('service-node-port-range')).toBe('30000-32767');
     expect(f.get('service-account-issuer')).toBe('https://kubernetes.default.svc.cluster.local');
     for (const name of ['client-ca-file', 'etcd-cafile', 'etcd-certfile', 'etcd-keyfile', 'kubelet-client-certificate', 'kubelet-client-key', 'tls-cert-file', 'tls-private-key-file', 'service-account-key-file', 'service-account-signing-key-file']) {
-      expect(f.get(name), name).toMatch(/^\/etc\/kubernetes\/pki\/[a-z-]+\.(crt|key|pub)$/);
+      expect(f.get(name), name).toMatch(/^\/etc\/kubernetes\/pki\/(etcd\/)?[a-z-]+\.(crt|key|pub)$/);
     }
+    // etcd is trusted through its own CA; the aggregation layer through the front-proxy CA (kubeadm's flags).
+    expect(f.get('etcd-cafile')).toBe('/etc/kubernetes/pki/etcd/ca.crt');
+    expect(f.get('requestheader-client-ca-file')).toBe('/etc/kubernetes/pki/front-proxy-ca.crt');
+    expect(f.get('requestheader-allowed-names')).toBe('front-proxy-client');
+    expect(f.get('proxy-client-cert-file')).toBe('/etc/kubernetes/pki/front-proxy-client.crt');
+    expect(f.get('proxy-client-key-file')).toBe('/etc/kubernetes/pki/front-proxy-client.key');
+    expect(f.get('requestheader-username-headers')).toBe('X-Remote-User');
+    expect(f.get('requestheader-group-headers')).toBe('X-Remote-Group');
+    expect(f.get('requestheader-extra-headers-prefix')).toBe('X-Remote-Extra-');
   });
 
   it('kube-controller-manager has no CSR signing flags: the CA key stays on the operator machine', () => {
@@ -124,10 +133,16 @@ describe('etcd flags', () => {
     expect([...flags.keys()].filter((f) => !known.has(f))).toEqual([]);
   });
 
-  it('TLS with client certificates for clients and peers, on loopback and the master address', () => {
+  it('TLS with client certificates from etcd\'s own CA for clients and peers, on loopback only', () => {
     expect(flags.get('client-cert-auth')).toBe('true');
     expect(flags.get('peer-client-cert-auth')).toBe('true');
-    expect(flags.get('listen-client-urls')).toBe('https://127.0.0.1:2379,https://192.168.213.11:2379');
+    expect(flags.get('trusted-ca-file')).toBe('/etc/kubernetes/pki/etcd/ca.crt');
+    expect(flags.get('peer-trusted-ca-file')).toBe('/etc/kubernetes/pki/etcd/ca.crt');
+    expect(flags.get('cert-file')).toBe('/etc/kubernetes/pki/etcd/server.crt');
+    expect(flags.get('peer-cert-file')).toBe('/etc/kubernetes/pki/etcd/peer.crt');
+    expect(flags.get('listen-client-urls')).toBe('https://127.0.0.1:2379');
+    expect(flags.get('listen-peer-urls')).toBe('https://127.0.0.1:2380');
+    expect(flags.get('advertise-client-urls')).toBe('https://127.0.0.1:2379');
     expect(flags.get('data-dir')).toBe('/var/lib/etcd');
     expect([...flags.keys()].filter((k) => /^(enable-v2|experimental-|config$|proxy)/.test(k))).toEqual([]);
   });

@@ -11,6 +11,8 @@ import { klog } from '../klog.js';
 import { selfSignedServing } from '../mint.js';
 import { loadCertificates, loadKeyPair, loadPrivateKey, loadPublicKeys, readFileOrExit } from '../pki.js';
 import { validModes } from './authz.js';
+import { aggregationConfig, type AggregationConfig } from './requestheader.js';
+import { servingTls, type ServingTls } from './tls-options.js';
 
 const log = klog('server.go:629');
 
@@ -44,6 +46,9 @@ export interface ApiServerConfig {
   readonly serviceAccountMaxTokenSeconds: number;
   readonly admissionPlugins: string[];
   readonly kubeletClient?: { certPem: string; keyPem: string };
+  readonly aggregation: AggregationConfig;
+  /** --tls-min-version / --tls-cipher-suites as node:tls options. */
+  readonly tls: ServingTls;
 }
 
 function defaultInterfaceAddress(): string | undefined {
@@ -108,6 +113,7 @@ export function apiServerConfig(flags: ParsedFlags): ApiServerConfig {
   const kcKey = flags.string('kubelet-client-key');
   if ((kcCert === '') !== (kcKey === '')) errors.push('--kubelet-client-certificate and --kubelet-client-key must be given together');
 
+  const tls = servingTls(flags, errors);
   if (errors.length > 0) throw new StandinExit(aggregate(errors));
 
   // Files: read only once the flags are consistent, failing on the first bad file like the real start-up does.
@@ -185,7 +191,10 @@ export function apiServerConfig(flags: ParsedFlags): ApiServerConfig {
   }
 
   const audiences = flags.list('api-audiences');
+  const aggregation = aggregationConfig(flags);
   return {
+    aggregation,
+    tls,
     etcdServers,
     etcdTls,
     bindAddress,

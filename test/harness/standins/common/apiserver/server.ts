@@ -22,6 +22,7 @@ import { coreObjectFromProtobuf, selfSubjectAccessReviewFromProtobuf, unwrapEnve
 import { requestInfo, type RequestInfo } from './request-info.js';
 import { apiVersionOf, findResource, resources, type ResourceDef } from './resources.js';
 import { newClaims, signToken, verifyToken } from './sa-token.js';
+import { AUTH_CONFIGMAP, authenticationConfigMapData, requestHeaderUser } from './requestheader.js';
 import { Store } from './store.js';
 import {
   badRequest, conflict, forbiddenStatus, internalError, invalid, methodNotSupported, notFound, notFoundPath, StatusError,
@@ -74,6 +75,8 @@ export class ApiServer {
         key: this.cfg.servingKeyPem,
         requestCert: true,
         rejectUnauthorized: false,
+        minVersion: this.cfg.tls.minVersion,
+        ...(this.cfg.tls.ciphers ? { ciphers: this.cfg.tls.ciphers } : {}),
         ...(this.cfg.clientCaPem ? { ca: this.cfg.clientCaPem } : {}),
       },
       (req, res) => {
@@ -136,6 +139,7 @@ export class ApiServer {
     for (const name of systemNamespaces) {
       await this.ensure(def('', 'namespaces'), undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
     }
+    await this.syncAuthenticationConfigMap();
     for (const role of bootstrapClusterRoles) await this.ensure(def('rbac.authorization.k8s.io', 'clusterroles'), undefined, role);
     for (const b of bootstrapClusterRoleBindings) await this.ensure(def('rbac.authorization.k8s.io', 'clusterrolebindings'), undefined, b);
     this.rbacCache = undefined;
@@ -180,6 +184,16 @@ export class ApiServer {
       ports: [{ name: 'https', port: this.cfg.securePort, protocol: 'TCP' }],
     };
     await this.ensure(def('discovery.k8s.io', 'endpointslices'), 'default', slice);
+  }
+
+  /** kube-system/extension-apiserver-authentication, as the cluster-authentication-trust controller keeps it. */
+  private async syncAuthenticationConfigMap(): Promise<void> {
+    const cm = def('', 'configmaps');
+    const { namespace, name } = AUTH_CONFIGMAP;
+    const existing = await this.store.tryGet(cm, namespace, name);
+    const data = authenticationConfigMapData((existing?.data as Record<string, string> | undefined) ?? {}, this.cfg.clientCaPem, this.cfg.aggregation.requestHeader);
+    if (!existing) await this.ensure(cm, namespace, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data });
+    else if (JSON.stringify(existing.data ?? {}) !== JSON.stringify(data)) await this.store.update(cm, namespace, name, { ...existing, data });
   }
 
   // ---------------------------------------------------------------- plumbing
@@ -238,10 +252,15 @@ export class ApiServer {
     return value;
   }
 
-  /** x509 client certificate (verified against --client-ca-file), else a bearer service-account token, else anonymous. */
+  /**
+   * In the real chain's order: a front-proxy request (requestheader CA + allowed name + user header), an x509 client
+   * certificate (verified against --client-ca-file), a bearer service-account token, else anonymous.
+   */
   private async authenticate(req: IncomingMessage): Promise<UserInfo | null> {
     const sock = req.socket as TLSSocket;
     const peer = sock.getPeerCertificate();
+    const proxied = requestHeaderUser(this.cfg.aggregation.requestHeader, peer?.raw, req.headers);
+    if (proxied) return { name: proxied.name, groups: [...proxied.groups, 'system:authenticated'] };
     if (peer && Object.keys(peer).length > 0) {
       const failure = clientCertFailure(sock, peer.ext_key_usage, this.cfg.clientCas.length > 0);
       if (failure) {
