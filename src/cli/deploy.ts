@@ -1,6 +1,7 @@
 // `kubeup up | plan | render | down`. Loaded lazily by cli.ts.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { addonManifestFiles } from '../addons/index.js';
 import { UsageError } from '../errors.js';
 import { assumedFacts, buildPlan, formatPlan, writeRendered } from '../plan/index.js';
 import type { ProfileStore } from '../profile/store.js';
@@ -43,6 +44,10 @@ export async function describeDeploy(profile: Profile, io: CliIo, withFiles = fa
       io.out(`--- ${f.host}:${f.path} (mode ${f.mode.toString(8).padStart(4, '0')})`);
       io.out(f.content);
     }
+    for (const f of addonManifestFiles(plan.cluster.addons)) {
+      io.out(`--- ${f.path} (applied through the API; kubectl apply --server-side -f takes it as it is)`);
+      io.out(f.content);
+    }
   }
   io.out(ASSUMPTION);
   return 0;
@@ -57,7 +62,12 @@ function renderToDir(profile: Profile, out: string | undefined, io: CliIo): numb
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, f.content, { mode: f.mode });
   }
-  io.out(`Wrote ${files.length} files for ${plan.hosts.length} hosts under ${out}.`);
+  const manifests = addonManifestFiles(plan.cluster.addons);
+  for (const f of manifests) {
+    mkdirSync(dirname(join(out, f.path)), { recursive: true });
+    writeFileSync(join(out, f.path), f.content, { mode: 0o644 });
+  }
+  io.out(`Wrote ${files.length} files for ${plan.hosts.length} hosts under ${out}${manifests.length ? `, and the add-on manifests under ${join(out, 'addons')}` : ''}.`);
   io.out(ASSUMPTION);
   return 0;
 }
