@@ -93,6 +93,9 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     case 'cache':
       if (rest[0] !== 'prepare') throw new UsageError(`unknown command "cache ${rest[0] ?? ''}"`, { hint: 'use kubeup cache prepare --profile NAME [--arch amd64,arm64]' });
     // falls through
+    case 'addons':
+      if (command === 'addons' && rest[0] !== 'apply') throw new UsageError(`unknown command "addons ${rest[0] ?? ''}"`, { hint: 'use kubeup addons apply --profile NAME' });
+    // falls through
     case 'plan':
     case 'status':
     case 'remove-node':

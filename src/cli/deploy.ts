@@ -21,6 +21,7 @@ export async function deployCommand(command: string, rest: string[], values: Cli
   const profile = loadProfile(values, store);
   if (command === 'render') return renderToDir(profile, values.out, io);
   if (command === 'cache') return prepareCacheCommand(profile, values.arch, io);
+  if (command === 'addons') return (await import('./addons.js')).addonsApplyCommand(profile, io);
   if (values['dry-run'] || (command === 'plan' && values.offline)) return describeDeploy(profile, io, true);
   if (command === 'plan' || command === 'status' || command === 'remove-node') {
     const day2 = await import('./day2.js');

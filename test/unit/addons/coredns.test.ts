@@ -13,10 +13,10 @@ function planFor(extra: Record<string, unknown> = {}) {
   return buildPlan(r.profile!, assumedFacts(r.profile!));
 }
 
-const byKind = (objects: AddonObject[], kind: string) => objects.find((o) => o.kind === kind)!;
-type Json = Record<string, unknown> & { spec?: never };
+// Objects are read field by field here; their type is the manifest's, not a TypeScript one.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const deployment = (objects: AddonObject[]): any => byKind(objects, 'Deployment');
+const byKind = (objects: AddonObject[], kind: string): any => objects.find((o) => o.kind === kind)!;
+const deployment = (objects: AddonObject[]) => byKind(objects, 'Deployment');
 
 describe('CoreDNS add-on manifests', () => {
   it.each([
@@ -32,7 +32,7 @@ describe('CoreDNS add-on manifests', () => {
   it('puts the kube-dns Service at network.clusterDns and serves network.dnsDomain', () => {
     const plan = planFor({ network: { serviceCidr: '10.32.0.0/16', clusterDns: '10.32.0.53', dnsDomain: 'lab.example' } });
     const objects = planAddons(plan.cluster.addons)[0]!.objects;
-    const svc = byKind(objects, 'Service') as Json & { spec: { clusterIP: string; selector: Record<string, string>; ports: unknown[] } };
+    const svc = byKind(objects, 'Service');
     expect(svc.metadata).toMatchObject({ name: 'kube-dns', namespace: 'kube-system' });
     expect(svc.spec.clusterIP).toBe('10.32.0.53');
     expect(svc.spec.selector).toEqual({ 'k8s-app': 'kube-dns' });
@@ -41,7 +41,7 @@ describe('CoreDNS add-on manifests', () => {
       { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
       { name: 'metrics', port: 9153, protocol: 'TCP', targetPort: 9153 },
     ]);
-    const corefile = (byKind(objects, 'ConfigMap') as Json & { data: { Corefile: string } }).data.Corefile;
+    const corefile = byKind(objects, 'ConfigMap').data.Corefile;
     expect(corefile).toContain('    kubernetes lab.example in-addr.arpa ip6.arpa {\n');
     expect(corefile).toContain('       disable success lab.example\n       disable denial lab.example\n');
     expect(corefile).toContain('    forward . /etc/resolv.conf {\n');
@@ -54,7 +54,7 @@ describe('CoreDNS add-on manifests', () => {
     expect(deployment(objects).spec.replicas).toBe(3);
     // kubeadm: outside registry.k8s.io the image is <imageRepository>/coredns:<tag>
     expect(deployment(objects).spec.template.spec.containers[0].image).toBe('registry.example.com:5000/k8s/coredns:v1.13.1');
-    const corefile = (byKind(objects, 'ConfigMap') as Json & { data: { Corefile: string } }).data.Corefile;
+    const corefile = byKind(objects, 'ConfigMap').data.Corefile;
     expect(corefile).toContain('    forward . 192.0.2.53 [2001:db8::53]:53 {\n');
   });
 
