@@ -135,7 +135,12 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
                   connected.warnings.forEach((w) => warn(h.id, w));
                   if (connected.acceptedHostKey) c.acceptedHostKeys.set(h.id, connected.acceptedHostKey);
                   t.output = 'checking';
-                  const r = await preflightHost(connected.session, { roles: h.spec.roles, apiServerPort: profile.network.apiServerPort, localEpochSeconds: Math.floor(deps.now().getTime() / 1000) });
+                  const r = await preflightHost(connected.session, {
+                    roles: h.spec.roles,
+                    apiServerPort: profile.network.apiServerPort,
+                    localEpochSeconds: Math.floor(deps.now().getTime() / 1000),
+                    node: { field: `hosts[${h.index}]`, container: h.spec.container === true, kubeletArgs: profile.extraArgs.kubelet ?? [] },
+                  });
                   r.warnings.forEach((w) => warn(h.id, `${w.check}: ${w.message}${w.hint ? ` (${w.hint})` : ''}`));
                   r.problems.forEach((p) => problems.push({ host: h.id, ...p }));
                   if (r.facts) c.facts[h.id] = r.facts;
