@@ -34,10 +34,11 @@ export interface CliRun {
 
 /**
  * The CLI headless, with isolated state and kubeconfig: from the sources through tsx (no build step), or the built
- * bundle as users run it (`built: true`, after `npm run build`).
+ * bundle as users run it (`built: true`, after `npm run build`), or a test bundle (`built: <path of its cli.js>`).
  */
-export function runCli(args: string[], env: Record<string, string>, timeoutMs = 600_000, built = false): Promise<CliRun> {
-  const entry = built ? [join(REPO, 'dist', 'cli.js')] : ['--import', 'tsx', join(REPO, 'src/cli.ts')];
+export function runCli(args: string[], env: Record<string, string>, timeoutMs = 600_000, built: boolean | string = false): Promise<CliRun> {
+  // A string is the path of another bundle (test/e2e/test-bundle.ts).
+  const entry = typeof built === 'string' ? [built] : built ? [join(REPO, 'dist', 'cli.js')] : ['--import', 'tsx', join(REPO, 'src/cli.ts')];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...entry, ...args], {
       cwd: REPO,
