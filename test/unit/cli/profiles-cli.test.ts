@@ -49,9 +49,9 @@ describe('kubeup profiles (CLI)', () => {
     const a = kubeup(['profiles', 'show', 'classic']).out;
     const b = kubeup(['profiles', 'show', 'copy']).out;
     expect(b).toBe(a.replace('name: classic', 'name: copy'));
-    // Importing over an existing name needs --force.
+    // Importing over an existing name needs --force: a usage error, not an invalid profile.
     const again = kubeup(['profiles', 'import', file]);
-    expect(again.code).toBe(3);
+    expect(again.code).toBe(2);
     expect(again.err).toMatch(/already exists.*\n.*--force/);
     // rm without a terminal needs --yes.
     const rm = kubeup(['profiles', 'rm', 'copy']);
