@@ -27,7 +27,8 @@ function file(name: string, content: string | Buffer): string {
   return path;
 }
 
-describe('bad input through the CLI', () => {
+// Each test spawns the CLI several times through tsx: slow on a loaded 2-core machine, so a generous timeout.
+describe('bad input through the CLI', { timeout: 120_000 }, () => {
   it('reports YAML the parser refuses (aliases, tags, deep nesting, binary, huge) as exit 3 with the file and reason', () => {
     const cases: [string, string | Buffer, RegExp][] = [
       ['alias.yaml', 'name: *nope\nhosts: []\n', /alias\.yaml is not valid YAML: Unresolved alias/],

@@ -21,7 +21,7 @@ function kubeup(args: string[], env: Record<string, string> = {}, input?: string
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-describe('kubeup profiles (CLI)', () => {
+describe('kubeup profiles (CLI)', { timeout: 120_000 }, () => {
   it('without a terminal, `kubeup` explains how to run headless and exits non-zero', () => {
     const r = kubeup([]);
     expect(r.code).toBe(2);
