@@ -1,11 +1,11 @@
 // `kubeup profiles ...`: list, show, rm, export, import, import-env.
-import { writeFileSync, readFileSync, renameSync } from 'node:fs';
+import { writeFileSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { formatIssue, ProfileError, UsageError } from '../errors.js';
-import { describeOutdated, importKubeUpEnv, parseEnvFile, withReplacements } from '../profile/kube-up-env.js';
+import { describeOutdated, importKubeUpEnv, readKubeUpConfig, withReplacements } from '../profile/kube-up-env.js';
 import type { ProfileStore } from '../profile/store.js';
 import { stringify } from 'yaml';
-import { profileToYaml, readProfileFile, YAML_HEADER } from '../profile/yaml.js';
+import { MAX_PROFILE_BYTES, profileToYaml, readProfileFile, YAML_HEADER } from '../profile/yaml.js';
 import { requireValidProfile, validateProfile } from '../profile/validate.js';
 import { formatHostRoles } from '../profile/describe.js';
 import type { CliIo } from './io.js';
@@ -112,7 +112,12 @@ function importFile(file: string, args: ProfilesArgs, store: ProfileStore, io: C
 }
 
 async function importEnv(args: ProfilesArgs, store: ProfileStore, io: CliIo): Promise<number> {
-  const env: Record<string, string | undefined> = args.envFile ? parseEnvFile(readEnvFile(args.envFile)) : process.env;
+  let env: Record<string, string | undefined> = process.env;
+  if (args.envFile) {
+    const file = readKubeUpConfig(readEnvFile(args.envFile), args.envFile, process.env);
+    for (const w of file.warnings) io.err(`warning: ${w}`);
+    env = file.vars;
+  }
   const name = args.name ?? 'kube-up';
   const imp = importKubeUpEnv(env, name);
   let input = imp.input;
@@ -141,8 +146,10 @@ async function importEnv(args: ProfilesArgs, store: ProfileStore, io: CliIo): Pr
 
 function readEnvFile(path: string): string {
   try {
+    if (statSync(path).size > MAX_PROFILE_BYTES) throw new UsageError(`${path} is larger than 1 MiB: not a kube-up config file`, { file: path });
     return readFileSync(path, 'utf8');
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: path });
   }
 }

@@ -79,6 +79,13 @@ describe('bad input through the CLI', { timeout: 120_000 }, () => {
     expect(kubeup(['plan', '--profile', 'lab']).code).toBe(0);
   });
 
+  it('imports kube-up\'s own config-default.sh, reporting the line it cannot read', () => {
+    const r = kubeup(['profiles', 'import-env', '--env-file', 'test/fixtures/kube-up/config-default.sh', '--name', 'ubuntu']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/^warning: test\/fixtures\/kube-up\/config-default\.sh:15: an array or subshell \(\.\.\.\) is not read; skipped/m);
+    expect(r.out).toMatch(/address: 10\.10\.103\.250\n\s+user: vcap/);
+  });
+
   it('exits quietly when the reader of its output goes away (`kubeup plan … | head`)', () => {
     const r = spawnSync('bash', ['-c', `${process.execPath} --import tsx src/cli.ts plan --file profiles/classic.yaml | head -n 1; echo "status=\${PIPESTATUS[0]}" >&2`], {
       encoding: 'utf8',
