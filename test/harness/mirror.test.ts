@@ -167,7 +167,7 @@ describe('release mirror', () => {
       expect(sums.status, e.checksum).toBe(200);
       expect(digestFor(sums.body.toString('utf8'), fileName, e.component === 'kubernetes'), e.checksum).toBe(actual);
     }
-    expect(Object.keys(mirror.checksums)).toEqual([`flannel-v${V.flannel}-linux-amd64.tar.gz`, 'flanneld-amd64']);
+    expect(Object.keys(mirror.checksums).sort()).toEqual([`flannel-v${V.flannel}-linux-amd64.tar.gz`, 'flanneld-amd64'].sort());
   });
 
   it('answers 404 for paths it does not have, and HEAD with the size only', async () => {
