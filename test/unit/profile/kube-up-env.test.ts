@@ -160,7 +160,7 @@ describe('kube-up\'s own config-default.sh', () => {
     expect(err).toBeInstanceOf(ProfileError);
     expect((err as ProfileError).issues.map((i) => i.path)).toEqual(['c.sh:1', 'c.sh:2']);
     expect((err as ProfileError).issues[0]!.message).toMatch(/nodes is set by a line kubeup cannot read \(command substitution \$\(\.\.\.\) is not run\)/);
-    expect((err as ProfileError).issues[1]!.message).toMatch(/roles is set by a line kubeup cannot read \(a quote \(\"\) is not closed\)/);
+    expect((err as ProfileError).issues[1]!.message).toMatch(/roles is set by a line kubeup cannot read \(a quote \("\) is not closed\)/);
   });
 
   it('joins backslash-continued lines, keeps # inside quotes, and takes CRLF files', () => {
