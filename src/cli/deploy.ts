@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { addonManifestFiles } from '../addons/index.js';
 import { UsageError } from '../errors.js';
 import { assumedFacts, buildPlan, formatPlan, writeRendered } from '../plan/index.js';
-import { describeManifest, releaseManifest, unverifiableAdvice, unverifiableFiles } from '../release/index.js';
+import { describeManifest, releaseManifest, unverifiableWarning } from '../release/index.js';
 import type { ProfileStore } from '../profile/store.js';
 import type { Profile } from '../profile/types.js';
 import { readProfileFile } from '../profile/yaml.js';
@@ -40,11 +40,8 @@ const ASSUMPTION =
 /** The plan, and with `withFiles` every rendered file, as `--dry-run` prints it. */
 export async function describeDeploy(profile: Profile, io: CliIo, withFiles = false): Promise<number> {
   const plan = buildPlan(profile, assumedFacts(profile));
-  const unverifiable = unverifiableFiles(profile);
-  if (unverifiable.length) {
-    const files = [...new Set(unverifiable.map((a) => a.fileName))].sort().join(', ');
-    io.out(`Warning: no sha256 is known for ${files}; \`kubeup up\` stops before connecting until it is. To fix it:\n${unverifiableAdvice(unverifiable).join('\n')}\n`);
-  }
+  const warning = unverifiableWarning(profile);
+  if (warning) io.out(warning);
   io.out(formatPlan(plan));
   io.out(['Release files (amd64) and where their sha256 comes from:', ...describeManifest(releaseManifest(profile, ['amd64'])).map((l) => `  ${l}`)].join('\n'));
   if (withFiles) {

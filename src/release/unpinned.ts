@@ -51,3 +51,11 @@ export function missingChecksumError(missing: readonly Artifact[]): DownloadErro
     { field: 'download.checksums', file: files[0], hint: unverifiableAdvice(missing).join('\n') },
   );
 }
+
+/** The warning `kubeup plan` prints first when a file cannot be verified (undefined when all can). */
+export function unverifiableWarning(profile: Pick<Profile, 'versions' | 'download'>): string | undefined {
+  const missing = unverifiableFiles(profile);
+  if (!missing.length) return undefined;
+  const files = [...new Set(missing.map((a) => a.fileName))].sort().join(', ');
+  return `Warning: no sha256 is known for ${files}; \`kubeup up\` stops before connecting until it is. To fix it:\n${unverifiableAdvice(missing).join('\n')}\n`;
+}

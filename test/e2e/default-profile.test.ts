@@ -51,7 +51,7 @@ describeWithHosts('a wizard-made default profile deploys with no checksum added'
     const file = join(dir, 'default.yaml');
     writeFileSync(file, stringify(input));
 
-    const plan = await runCli(['plan', '--file', file], env, 120_000, cli);
+    const plan = await runCli(['plan', '--offline', '--file', file], env, 120_000, cli);
     expect(plan.code, plan.err).toBe(0);
     expect(plan.out).not.toMatch(/Warning: no sha256/);
     expect(plan.out).toMatch(new RegExp(`flannel/amd64/flanneld-amd64  \\S+/v${DEFAULT_VERSIONS.flannel}/flanneld-amd64  sha256 [0-9a-f]{64} \\(${TEST_PIN_SOURCE.replace(/[()]/g, '\\$&')}\\)`));

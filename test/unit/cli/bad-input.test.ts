@@ -64,7 +64,7 @@ describe('bad input through the CLI', { timeout: 120_000 }, () => {
     const data = JSON.parse(readFileSync(store, 'utf8'));
     data.profiles.lab.network.podCidr = '10.244.0/16';
     writeFileSync(store, JSON.stringify(data));
-    const up = kubeup(['plan', '--profile', 'lab']);
+    const up = kubeup(['plan', '--offline', '--profile', 'lab']);
     expect(up.code).toBe(3);
     expect(up.err).toMatch(/kubeup profiles export lab lab\.yaml/);
     const out = join(dir, 'lab.yaml');
@@ -76,7 +76,7 @@ describe('bad input through the CLI', { timeout: 120_000 }, () => {
     // Fixed and imported again, it is valid.
     writeFileSync(out, text.replace('podCidr: 10.244.0/16', 'podCidr: 10.244.0.0/16'));
     expect(kubeup(['profiles', 'import', out, '--force']).code).toBe(0);
-    expect(kubeup(['plan', '--profile', 'lab']).code).toBe(0);
+    expect(kubeup(['plan', '--offline', '--profile', 'lab']).code).toBe(0);
   });
 
   it('imports kube-up\'s own config-default.sh, reporting the line it cannot read', () => {
@@ -87,7 +87,7 @@ describe('bad input through the CLI', { timeout: 120_000 }, () => {
   });
 
   it('exits quietly when the reader of its output goes away (`kubeup plan … | head`)', () => {
-    const r = spawnSync('bash', ['-c', `${process.execPath} --import tsx src/cli.ts plan --file profiles/classic.yaml | head -n 1; echo "status=\${PIPESTATUS[0]}" >&2`], {
+    const r = spawnSync('bash', ['-c', `${process.execPath} --import tsx src/cli.ts plan --offline --file profiles/classic.yaml | head -n 1; echo "status=\${PIPESTATUS[0]}" >&2`], {
       encoding: 'utf8',
       env: ENV(),
       timeout: 60_000,
