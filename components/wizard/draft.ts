@@ -13,8 +13,6 @@ export interface HostDraft {
   identityFile: string;
   /** Not edited by the wizard; kept so that editing a saved profile does not drop it. */
   hostKey?: string;
-  /** Not edited by the wizard either; kept through an edit. */
-  container?: boolean;
 }
 
 export interface SshDraft {
@@ -49,6 +47,8 @@ export interface WizardDraft {
   extraArgs?: ProfileInput['extraArgs'];
   /** Cluster add-ons (CoreDNS): not edited in a form yet, shown with their defaults in the review, carried through. */
   addons?: ProfileInput['addons'];
+  /** Not edited by the wizard either: the API server's audit log settings. */
+  audit?: ProfileInput['audit'];
 }
 
 export function newHostDraft(): HostDraft {
@@ -72,7 +72,6 @@ export function draftFromInput(initial?: ProfileInput): WizardDraft {
       nodeName: h.nodeName ?? '',
       identityFile: h.identityFile ?? '',
       ...(h.hostKey !== undefined && { hostKey: h.hostKey }),
-      ...(h.container !== undefined && { container: h.container }),
     })),
     ssh: {
       agent: ssh.agent ?? true,
@@ -96,6 +95,7 @@ export function draftFromInput(initial?: ProfileInput): WizardDraft {
     ...(initial?.download !== undefined && { download: initial.download }),
     ...(initial?.extraArgs !== undefined && { extraArgs: initial.extraArgs }),
     ...(initial?.addons !== undefined && { addons: initial.addons }),
+    ...(initial?.audit !== undefined && { audit: initial.audit }),
   };
 }
 
@@ -111,7 +111,6 @@ export function hostToInput(h: HostDraft): ProfileInput['hosts'][number] {
   if (optional(h.nodeName)) out.nodeName = optional(h.nodeName);
   if (optional(h.identityFile)) out.identityFile = optional(h.identityFile);
   if (h.hostKey !== undefined) out.hostKey = h.hostKey;
-  if (h.container !== undefined) out.container = h.container;
   return out as ProfileInput['hosts'][number];
 }
 
@@ -144,6 +143,7 @@ export function draftToInput(d: WizardDraft): ProfileInput {
   if (d.download !== undefined) input.download = d.download;
   if (d.extraArgs !== undefined) input.extraArgs = d.extraArgs;
   if (d.addons !== undefined) input.addons = d.addons;
+  if (d.audit !== undefined) input.audit = d.audit;
   return input as ProfileInput;
 }
 

@@ -44,6 +44,8 @@ export interface ClusterIdentityInput {
   apiServerPort: number;
 }
 
+/** Not a certificate: the API server's EncryptionConfiguration with the key for Secrets at rest. */
+export const ENCRYPTION_CONFIG_NAME = 'encryption-config';
 /** Not a certificate: the key pair that signs service-account tokens (`service-account.key` / `.pub`). */
 export const SERVICE_ACCOUNT_KEY_NAME = 'service-account';
 /** The cluster CA's files are `ca.crt` / `ca.key` (the other CAs: `etcd-ca.*`, `front-proxy-ca.*`). */

@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import { caCommonName, createCa, loadCa, type CertificateAuthority } from './ca.js';
 import { generateKeyPair, publicPemOf } from './crypto.js';
 import { PkiError } from './errors.js';
-import { CA_NAME, CA_NAMES, SERVICE_ACCOUNT_KEY_NAME, type CaName, type Identity } from './identities.js';
+import { CA_NAME, CA_NAMES, ENCRYPTION_CONFIG_NAME, SERVICE_ACCOUNT_KEY_NAME, type CaName, type Identity } from './identities.js';
 import { reissueReason, RENEW_BEFORE_DAYS } from './inspect.js';
 import { issueCertificate, type IssuedCert } from './issue.js';
 import { ensurePrivateDir, readIfExists, writeFileAtomic } from './files.js';
+import { ensureEncryptionConfig } from './encryption.js';
 
 export interface ServiceAccountKeyPair {
   /** PKCS#8 PEM (kube-apiserver --service-account-signing-key-file, controller-manager --service-account-private-key-file). */
@@ -27,6 +28,8 @@ export interface ClusterPki {
   /** One entry per identity, in the identities' order. */
   certs: Map<string, IssuedCert>;
   serviceAccount: ServiceAccountKeyPair;
+  /** The API server's EncryptionConfiguration (holds the encryption key: secret). */
+  encryptionConfig: string;
   /** Names (identity names, `service-account`) whose files were written by this call, sorted. */
   changed: string[];
   /** Why each changed entry was written, e.g. `new`, `identity changed: ip SANs +10.0.0.2 -10.0.0.1`. */
@@ -178,7 +181,7 @@ async function ensureServiceAccount(dir: string): Promise<{ pair: ServiceAccount
 function checkUniqueNames(identities: readonly Identity[]): void {
   const seen = new Set<string>();
   for (const id of identities) {
-    if ((CA_NAMES as readonly string[]).includes(id.name) || id.name === SERVICE_ACCOUNT_KEY_NAME || seen.has(id.name) || !/^[a-z0-9][a-z0-9.-]*$/.test(id.name)) {
+    if ((CA_NAMES as readonly string[]).includes(id.name) || id.name === SERVICE_ACCOUNT_KEY_NAME || id.name === ENCRYPTION_CONFIG_NAME || seen.has(id.name) || !/^[a-z0-9][a-z0-9.-]*$/.test(id.name)) {
       throw new PkiError(`identity name "${id.name}" is reserved, repeated or not usable as a file name`, {
         hint: 'this is a bug in the identity table: report it',
       });
@@ -230,6 +233,8 @@ export async function ensureClusterPki(dir: string, identities: readonly Identit
     }),
   );
   const sa = await ensureServiceAccount(dir);
+  const encryption = await ensureEncryptionConfig(dir);
+  if (encryption.created) reasons.set(ENCRYPTION_CONFIG_NAME, 'new');
   const wanted = new Set(identities.map((i) => `${i.name}.crt`));
   const stale = (await existingLeafCerts(dir)).filter((f) => !wanted.has(f)).map((f) => f.slice(0, -'.crt'.length));
   if (sa.reason) reasons.set(SERVICE_ACCOUNT_KEY_NAME, sa.reason);
@@ -240,6 +245,7 @@ export async function ensureClusterPki(dir: string, identities: readonly Identit
     cas: { ca: pems(cas.ca), 'etcd-ca': pems(cas['etcd-ca']), 'front-proxy-ca': pems(cas['front-proxy-ca']) },
     certs: new Map(identities.map((id, i) => [id.name, issued[i]!])),
     serviceAccount: sa.pair,
+    encryptionConfig: encryption.text,
     changed: [...reasons.keys()].sort(),
     reasons: new Map([...reasons.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
     caCreated: casCreated.includes(CA_NAME),

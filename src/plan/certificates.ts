@@ -1,7 +1,7 @@
 // Which certificate identities each host receives, where they go and which units read them.
 import type { Role } from '../profile/types.js';
 import {
-  CA_CERT, ETCD_CA_CERT, FRONT_PROXY_CA_CERT, SERVICE_ACCOUNT_KEY, SERVICE_ACCOUNT_PUB, certPath, etcdCertPath, etcdKeyPath, keyPath,
+  CA_CERT, ENCRYPTION_CONFIG, ETCD_CA_CERT, FRONT_PROXY_CA_CERT, SERVICE_ACCOUNT_KEY, SERVICE_ACCOUNT_PUB, certPath, etcdCertPath, etcdKeyPath, keyPath,
 } from '../render/paths.js';
 import { KUBELET_IDENTITY } from '../render/kubelet.js';
 import { unitName, type Daemon } from '../render/units.js';
@@ -34,6 +34,8 @@ const MASTER: CertificatePlan[] = [
   pair('kube-apiserver', ['kube-apiserver']),
   pair('kube-controller-manager', ['kube-controller-manager']),
   pair('kube-scheduler', ['kube-scheduler']),
+  // Not a certificate, but a secret from the same folder: the key Secrets are encrypted with.
+  { identity: 'encryption-config', key: ENCRYPTION_CONFIG, restarts: [unitName('kube-apiserver')] },
   {
     identity: 'service-account',
     key: SERVICE_ACCOUNT_KEY,

@@ -1,15 +1,13 @@
 // The one place that holds default values. Versions are pinned to exact releases (no "latest").
-import type { AddonSettings, NetworkSettings, Versions } from './types.js';
+import type { AddonSettings, AuditSettings, NetworkSettings, Versions } from './types.js';
 
-// Newest releases found in public material as of Nov 2026, except flannel: its default is the newest release whose
-// flanneld sha256 kubeup ships (src/release/pinned-checksums.ts), so that a default profile deploys with nothing
-// added; v0.27.4's kube-flannel.yml pairs it with cni-plugin v1.8.0-flannel1. Kubernetes stays at the release of the
-// kubectl the tests run.
+// Newest releases found in public material as of Nov 2026 (flannel v0.28.9's kube-flannel.yml pairs it with
+// cni-plugin v1.9.1-flannel3). Kubernetes stays at the release of the kubectl the tests run.
 export const DEFAULT_VERSIONS: Versions = {
   kubernetes: '1.35.2',
   etcd: '3.6.14',
-  flannel: '0.27.4',
-  flannelCniPlugin: '1.8.0-flannel1',
+  flannel: '0.28.9',
+  flannelCniPlugin: '1.9.1-flannel3',
   containerd: '2.3.5',
   runc: '1.5.1',
   cniPlugins: '1.9.1',
@@ -37,6 +35,8 @@ export const DEFAULT_KNOWN_HOSTS = '~/.ssh/known_hosts';
 
 /** kubeadm's defaults for its DNS add-on: two replicas, images from registry.k8s.io, the nodes' resolvers upstream. */
 export const DEFAULT_IMAGE_REPOSITORY = 'registry.k8s.io';
+/** Where kubeadm's documentation and the CIS benchmark put it. */
+export const DEFAULT_AUDIT: AuditSettings = { enabled: true, logPath: '/var/log/kubernetes/audit/audit.log' };
 export const DEFAULT_ADDONS: AddonSettings = {
   dns: { enabled: true, replicas: 2, imageRepository: DEFAULT_IMAGE_REPOSITORY, upstreamResolvers: [] },
 };

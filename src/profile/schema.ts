@@ -66,7 +66,6 @@ export const hostInputSchema = z
     identityFile: z.string().min(1).optional(),
     nodeName: z.string().min(1).optional(),
     hostKey: z.string().min(1).optional(),
-    container: z.boolean({ invalid_type_error: 'must be true or false' }).optional(),
   })
   .strict();
 
@@ -120,6 +119,13 @@ export const profileInputSchema = z
           })
           .strict()
           .optional(),
+      })
+      .strict()
+      .optional(),
+    audit: z
+      .object({
+        enabled: z.boolean().optional(),
+        logPath: z.string().trim().min(1, 'must not be empty').optional(),
       })
       .strict()
       .optional(),

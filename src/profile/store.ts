@@ -35,8 +35,6 @@ export class ProfileStore {
       configName: 'profiles',
       accessPropertiesByDotNotation: false,
       clearInvalidConfig: false,
-      // Profiles name hosts, users and key paths: only the owner reads them, like the cluster state.
-      configFileMode: 0o600,
       defaults: { version: STORE_VERSION, profiles: {} },
     });
     return this.conf;
@@ -110,7 +108,7 @@ export class ProfileStore {
     if (!entry.ok) {
       throw new ProfileError(`saved profile "${name}" is not valid`, entry.issues, {
         file: this.path,
-        hint: `fix it in the wizard (kubeup profiles edit ${name}), or export it (kubeup profiles export ${name} ${name}.yaml), fix the file and import it again with --force`,
+        hint: `export it (kubeup profiles export ${name} ${name}.yaml), fix the file, and import it again`,
       });
     }
     return entry.profile;

@@ -15,12 +15,6 @@ export interface HostSpec {
   nodeName?: string;
   /** Pinned host key, `SHA256:<base64>` as OpenSSH prints it. */
   hostKey?: string;
-  /**
-   * The host is a container (LXC/LXD, systemd-nspawn, ...): render the node settings a container needs. Today that is
-   * kube-proxy's conntrack.maxPerCore: 0, because nf_conntrack_max is read-only in any network namespace but the
-   * machine's first one (preflight reports what else a container lacks).
-   */
-  container?: boolean;
 }
 
 export interface SshSettings {
@@ -86,6 +80,13 @@ export interface DnsAddon {
   upstreamResolvers: string[];
 }
 
+/** The API server's audit log (src/render/kube-apiserver.ts has the policy and the rotation settings). */
+export interface AuditSettings {
+  enabled: boolean;
+  /** Absolute path on the control-plane host. */
+  logPath: string;
+}
+
 export interface AddonSettings {
   dns: DnsAddon;
 }
@@ -103,6 +104,7 @@ export interface Profile {
    */
   extraArgs: Partial<Record<DaemonName, string[]>>;
   addons: AddonSettings;
+  audit: AuditSettings;
 }
 
 export const hasRole = (role: Role) => (h: HostSpec) => h.roles.includes(role);

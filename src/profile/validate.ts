@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { ProfileError, type ProfileIssue } from '../errors.js';
 import {
-  DEFAULT_ADDONS,
+  DEFAULT_ADDONS, DEFAULT_AUDIT,
   DEFAULT_KNOWN_HOSTS,
   DEFAULT_NETWORK,
   DEFAULT_SSH_PORT,
@@ -66,7 +66,6 @@ export function applyDefaults(input: ParsedProfileInput): Profile {
       ...(h.identityFile !== undefined && { identityFile: h.identityFile }),
       ...(h.nodeName !== undefined && { nodeName: h.nodeName }),
       ...(h.hostKey !== undefined && { hostKey: h.hostKey }),
-      ...(h.container === true && { container: true }),
     })),
     ssh: {
       agent: input.ssh?.agent ?? true,
@@ -83,6 +82,7 @@ export function applyDefaults(input: ParsedProfileInput): Profile {
     addons: {
       dns: { ...DEFAULT_ADDONS.dns, ...stripUndefined(input.addons?.dns ?? {}), upstreamResolvers: [...(input.addons?.dns?.upstreamResolvers ?? DEFAULT_ADDONS.dns.upstreamResolvers)] },
     },
+    audit: { ...DEFAULT_AUDIT, ...stripUndefined(input.audit ?? {}) },
     download: {
       mirrors: stripUndefined(input.download?.mirrors ?? {}),
       ...(input.download?.checksums !== undefined && { checksums: { ...input.download.checksums } }),

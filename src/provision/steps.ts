@@ -1,5 +1,6 @@
 // A host's part of the plan as Steps: plain data that the executor (execute.ts) is the only one to run, and that
 // --dry-run prints. Steps come from the plan alone plus where each binary and certificate is on this machine.
+import { posix } from 'node:path';
 import { InternalError } from '../errors.js';
 import type { HostPlan, Plan } from '../plan/types.js';
 import { CA_NAMES, kubeletIdentityName, type CaName, type ClusterPki } from '../pki/index.js';
@@ -35,9 +36,11 @@ export type Step =
     };
 
 /** Directories the daemons need that no uploaded file creates. Private ones hold keys or cluster data. */
-export function dataDirs(host: HostPlan): { path: string; mode: number }[] {
+export function dataDirs(host: HostPlan, plan?: Pick<Plan, 'cluster'>): { path: string; mode: number }[] {
   const dirs: { path: string; mode: number }[] = [];
   if (host.roles.includes('master')) dirs.push({ path: '/var/lib/etcd', mode: 0o700 });
+  // The audit log holds who did what: readable by root only (the API server writes its files 0600).
+  if (host.roles.includes('master') && plan?.cluster.audit.enabled) dirs.push({ path: posix.dirname(plan.cluster.audit.logPath), mode: 0o700 });
   if (host.roles.includes('worker')) {
     dirs.push({ path: '/var/lib/kubelet', mode: 0o700 }, { path: '/var/lib/kube-proxy', mode: 0o755 }, { path: '/run/flannel', mode: 0o755 });
   }
@@ -62,7 +65,7 @@ function nodePrerequisites(plan: Plan): Step[] {
 export interface LocalInputs {
   /** Verified downloads for this host's arch. */
   artifacts: FetchedArtifact[];
-  pki: Pick<ClusterPki, 'cas' | 'certs' | 'serviceAccount'>;
+  pki: Pick<ClusterPki, 'cas' | 'certs' | 'serviceAccount' | 'encryptionConfig'>;
 }
 
 function localBinary(inputs: LocalInputs, host: HostPlan, name: string, component: string): string {
@@ -83,6 +86,10 @@ function certificateSteps(host: HostPlan, inputs: LocalInputs): Step[] {
       steps.push({ kind: 'upload', path: c.cert!, mode: 0o644, owner: 'root:root', source: { text: ca.certPem }, sensitive: false, restarts, what: 'certificate' });
       continue;
     }
+    if (c.identity === 'encryption-config') {
+      steps.push({ kind: 'upload', path: c.key!, mode: 0o600, owner: 'root:root', source: { text: inputs.pki.encryptionConfig }, sensitive: true, restarts, what: 'key' });
+      continue;
+    }
     if (c.identity === 'service-account') {
       const sa = inputs.pki.serviceAccount;
       if (c.key) steps.push({ kind: 'upload', path: c.key, mode: 0o600, owner: 'root:root', source: { text: sa.keyPem }, sensitive: true, restarts, what: 'key' });
@@ -101,7 +108,7 @@ function certificateSteps(host: HostPlan, inputs: LocalInputs): Step[] {
 
 /** Everything one host gets, in order: directories, prerequisites, binaries, certificates, files, then units. */
 export function hostSteps(plan: Plan, host: HostPlan, inputs: LocalInputs): Step[] {
-  const dirs = dataDirs(host);
+  const dirs = dataDirs(host, plan);
   const steps: Step[] = [];
   for (const mode of [0o700, 0o755]) {
     const paths = dirs.filter((d) => d.mode === mode).map((d) => d.path);

@@ -7,13 +7,15 @@ import { dataDirs, MODULES_FILE, SYSCTL_FILE } from './steps.js';
 /** State the daemons themselves create under kubeup's units (removed with them). */
 const DAEMON_STATE: Record<string, string[]> = {
   'etcd.service': ['/var/lib/etcd'],
+  // The default audit log folder only: a folder the profile chose (audit.logPath) may hold other files.
+  'kube-apiserver.service': ['/var/log/kubernetes/audit'],
   'containerd.service': ['/var/lib/containerd', '/run/containerd'],
   'kubelet.service': ['/var/lib/kubelet'],
   'flanneld.service': ['/run/flannel', '/var/lib/cni/networks/cbr0', '/var/lib/cni/flannel'],
 };
 
 /** Directories kubeup creates; removed only when empty (something else may live there too). */
-const KUBEUP_DIRS = ['/etc/kubernetes/pki', '/etc/kubernetes', '/etc/kube-flannel', '/etc/containerd', '/etc/cni/net.d', '/etc/cni', '/opt/cni/bin', '/opt/cni', '/opt/bin', '/var/lib/cni'];
+const KUBEUP_DIRS = ['/etc/kubernetes/pki/etcd', '/var/log/kubernetes', '/etc/kubernetes/pki', '/etc/kubernetes', '/etc/kube-flannel', '/etc/containerd', '/etc/cni/net.d', '/etc/cni', '/opt/cni/bin', '/opt/cni', '/opt/bin', '/var/lib/cni'];
 
 export interface TeardownRecord {
   removed: string[];

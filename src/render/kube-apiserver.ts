@@ -3,8 +3,9 @@
 // (kubernetes/kubernetes cmd/kubeadm/app/phases/controlplane/manifests.go, getAPIServerCommand).
 import { isIp } from '../profile/rules.js';
 import { etcdLocalClientUrl } from './etcd.js';
-import { CA_CERT, ETCD_CA_CERT, FRONT_PROXY_CA_CERT, SERVICE_ACCOUNT_KEY, SERVICE_ACCOUNT_PUB, certPath, keyPath } from './paths.js';
-import type { RenderContext, RenderedFile } from './types.js';
+import { AUDIT_POLICY, CA_CERT, ENCRYPTION_CONFIG, ETCD_CA_CERT, FRONT_PROXY_CA_CERT, SERVICE_ACCOUNT_KEY, SERVICE_ACCOUNT_PUB, certPath, keyPath } from './paths.js';
+import { stableYaml } from './text.js';
+import { MODE_PRIVATE, ROOT, type RenderContext, type RenderedFile } from './types.js';
 import { NETWORK_ONLINE, renderDaemonOptions, renderUnit, unitName } from './units.js';
 
 export const APISERVER_IDENTITY = 'kube-apiserver';
@@ -23,15 +24,46 @@ export const TLS_CIPHER_SUITES = [
 ];
 export const TLS_MIN_VERSION = 'VersionTLS12';
 
+/** Rotation of the audit log: the CIS benchmark's values (days kept, files kept, MB per file). */
+export const AUDIT_LOG_ROTATION = { 'audit-log-maxage': '30', 'audit-log-maxbackup': '10', 'audit-log-maxsize': '100' };
+
+/**
+ * Metadata (who, what, when, answer) for every request, and never a request or response body, so Secrets and
+ * tokens stay out of the log; health probes and node lease renewals, which come every few seconds, not at all.
+ * RequestReceived is omitted: ResponseComplete carries the same and the answer.
+ */
+export function auditPolicy(): Record<string, unknown> {
+  return {
+    apiVersion: 'audit.k8s.io/v1',
+    kind: 'Policy',
+    omitStages: ['RequestReceived'],
+    rules: [
+      { level: 'None', nonResourceURLs: ['/healthz*', '/livez*', '/readyz*', '/version'] },
+      { level: 'None', verbs: ['get', 'update'], resources: [{ group: 'coordination.k8s.io', resources: ['leases'] }] },
+      { level: 'Metadata', resources: [{ group: '', resources: ['secrets', 'configmaps', 'serviceaccounts/token'] }, { group: 'authentication.k8s.io', resources: ['tokenreviews'] }] },
+      { level: 'Metadata' },
+    ],
+  };
+}
+
+function auditFlags(ctx: RenderContext): Record<string, string> {
+  const { audit } = ctx.cluster;
+  if (!audit.enabled) return {};
+  return { 'audit-log-path': audit.logPath, ...AUDIT_LOG_ROTATION, 'audit-policy-file': AUDIT_POLICY };
+}
+
 export function kubeApiserverFlags(ctx: RenderContext, etcdCa: string = ETCD_CA_CERT): Record<string, string> {
   const { cluster } = ctx;
   return {
+    ...auditFlags(ctx),
     // Must be an IP; with a host name as the master address the API server picks its default interface's address.
     ...(isIp(cluster.master.address) && { 'advertise-address': cluster.master.address }),
     'allow-privileged': 'true',
     'authorization-mode': 'Node,RBAC',
     'client-ca-file': CA_CERT,
     'enable-admission-plugins': 'NodeRestriction',
+    // Secrets are stored encrypted with kubeup's key (aescbc, src/pki/encryption.ts).
+    'encryption-provider-config': ENCRYPTION_CONFIG,
     'etcd-cafile': etcdCa,
     'etcd-certfile': certPath(APISERVER_ETCD_CLIENT_IDENTITY),
     'etcd-keyfile': keyPath(APISERVER_ETCD_CLIENT_IDENTITY),
@@ -52,6 +84,8 @@ export function kubeApiserverFlags(ctx: RenderContext, etcdCa: string = ETCD_CA_
     'requestheader-group-headers': 'X-Remote-Group',
     'requestheader-username-headers': 'X-Remote-User',
     'secure-port': String(cluster.apiServer.port),
+    // CIS 1.2.30: service-account tokens live as long as they were issued for.
+    'service-account-extend-token-expiration': 'false',
     'service-account-issuer': cluster.serviceAccountIssuer,
     'service-account-key-file': SERVICE_ACCOUNT_PUB,
     'service-account-signing-key-file': SERVICE_ACCOUNT_KEY,
@@ -71,6 +105,9 @@ export function renderKubeApiserverOptions(ctx: RenderContext, etcdCa: string = 
 export function renderKubeApiserver(ctx: RenderContext): RenderedFile[] {
   return [
     renderKubeApiserverOptions(ctx),
+    ...(ctx.cluster.audit.enabled
+      ? [{ path: AUDIT_POLICY, mode: MODE_PRIVATE, owner: ROOT, content: stableYaml(ctx.cluster.name, auditPolicy()), restarts: [unitName('kube-apiserver')] }]
+      : []),
     renderUnit(ctx, {
       daemon: 'kube-apiserver',
       description: 'Kubernetes API server',

@@ -17,6 +17,8 @@ export function kubeControllerManagerFlags(ctx: RenderContext): Record<string, s
     'cluster-name': cluster.name,
     kubeconfig,
     'leader-elect': 'true',
+    // CIS 1.3.2.
+    profiling: 'false',
     'root-ca-file': CA_CERT,
     'service-account-private-key-file': SERVICE_ACCOUNT_KEY,
     'service-cluster-ip-range': cluster.serviceCidr,

@@ -26,6 +26,8 @@ export function renderKubeScheduler(ctx: RenderContext): RenderedFile[] {
         apiVersion: 'kubescheduler.config.k8s.io/v1',
         kind: 'KubeSchedulerConfiguration',
         clientConnection: { kubeconfig: kubeconfigPath('kube-scheduler') },
+        // CIS 1.4.1; with --config the --profiling flag is ignored, so it goes here.
+        enableProfiling: false,
         leaderElection: { leaderElect: true },
       }),
       restarts: [unit],

@@ -27,6 +27,9 @@ export const SERVICE_ACCOUNT_KEY = `${PKI_DIR}/service-account.key`;
 export const SERVICE_ACCOUNT_PUB = `${PKI_DIR}/service-account.pub`;
 
 export const KUBELET_CONFIG = `${KUBE_DIR}/kubelet-config.yaml`;
+export const AUDIT_POLICY = `${KUBE_DIR}/audit-policy.yaml`;
+/** Holds the key Secrets are encrypted with: mode 0600, uploaded like a private key. */
+export const ENCRYPTION_CONFIG = `${KUBE_DIR}/encryption-config.yaml`;
 export const KUBE_PROXY_CONFIG = `${KUBE_DIR}/kube-proxy-config.yaml`;
 export const KUBE_SCHEDULER_CONFIG = `${KUBE_DIR}/kube-scheduler-config.yaml`;
 export const CONTAINERD_CONFIG = '/etc/containerd/config.toml';

@@ -575,58 +575,6 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
       expect(forbidden.stderr).toContain('namespaces "kube-system" is forbidden: this namespace may not be deleted');
     });
 
-    it('typed objects over HTTP: server-side apply, conflicts, strict fields, clusterIP range and reuse, immutable clusterIP', async () => {
-      const apply = (path: string, body: unknown, query = 'fieldManager=kubeup&fieldValidation=Strict') =>
-        asAdmin(`${path}?${query}`, { method: 'PATCH', body, contentType: 'application/apply-patch+yaml' });
-      const svcPath = '/api/v1/namespaces/default/services/dns-probe';
-      const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'dns-probe' }, spec: { clusterIP: '10.32.0.10', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] } };
-      // Rule: apply creates (201), a second identical apply is a no-op (same resourceVersion).
-      const created = await apply(svcPath, svc);
-      expect(created.status, created.body).toBe(201);
-      const again = await apply(svcPath, svc);
-      expect(again.status).toBe(200);
-      expect((again.json().metadata as { resourceVersion: string }).resourceVersion).toBe((created.json().metadata as { resourceVersion: string }).resourceVersion);
-      // Rule: fieldManager is required for apply (PatchOptions validation).
-      const noManager = await apply(svcPath, svc, 'fieldValidation=Strict');
-      expect(noManager.status).toBe(422);
-      expect(noManager.json().message).toBe('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
-      // Rule: the typed conversion refuses a field the schema does not declare.
-      const typo = await apply(svcPath, { ...svc, spec: { ...svc.spec, clusterIp: '10.32.0.10' } });
-      expect(typo.status).toBe(500);
-      expect(typo.json().message).toBe('failed to create typed patch object (/v1, Kind=Service) default/dns-probe: .spec.clusterIp: field not declared in schema');
-      // Rule: another manager applying another value for a field kubeup owns is a conflict; force takes it.
-      const other = { ...svc, spec: { ...svc.spec, ports: [{ name: 'dns', port: 53, protocol: 'UDP', targetPort: 5353 }] } };
-      const kubeupPorts = { ...svc, spec: { ...svc.spec, ports: [{ name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 }] } };
-      expect((await apply(svcPath, kubeupPorts)).status).toBe(200);
-      const conflict = await apply(svcPath, other, 'fieldManager=ops&fieldValidation=Strict');
-      expect(conflict.status).toBe(409);
-      expect(conflict.json()).toMatchObject({ reason: 'Conflict', message: 'Apply failed with 1 conflict: conflict with "kubeup": .spec.ports[port=53,protocol="UDP"].targetPort' });
-      expect((await apply(svcPath, other, 'fieldManager=ops&fieldValidation=Strict&force=true')).status).toBe(200);
-      // Rule: a Service's clusterIP may not change once set.
-      const moved = await apply(svcPath, { ...svc, spec: { ...svc.spec, clusterIP: '10.32.0.11' } }, 'fieldManager=kubeup&fieldValidation=Strict&force=true');
-      expect(moved.status).toBe(422);
-      expect(moved.json().message).toBe('Service "dns-probe" is invalid: spec.clusterIPs[0]: Invalid value: ["10.32.0.11"]: may not change once set');
-      // Rule: the allocator refuses an address outside the range and one already taken.
-      const outside = await apply('/api/v1/namespaces/default/services/outside', { ...svc, metadata: { name: 'outside' }, spec: { ...svc.spec, clusterIP: '10.33.0.10' } });
-      expect(outside.status).toBe(422);
-      expect(outside.json().message).toContain('failed to allocate IP 10.33.0.10: provided IP is not in the valid range. The range of valid IPs is 10.32.0.0/24');
-      const taken = await apply('/api/v1/namespaces/default/services/taken', { ...svc, metadata: { name: 'taken' } });
-      expect(taken.status).toBe(422);
-      expect(taken.json().message).toContain('failed to allocate IP 10.32.0.10: provided IP is already allocated');
-      // Rule: fieldValidation=Strict on a create refuses an unknown field; the real kubectl says so.
-      const strict = await asAdmin('/api/v1/namespaces/default/configmaps?fieldValidation=Strict', { method: 'POST', body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'strict' }, dta: {} } });
-      expect(strict.status).toBe(400);
-      expect(strict.json().message).toBe('ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "dta"');
-      const manifest = join(dir, 'deploy-typo.yaml');
-      writeFileSync(manifest, 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: typo\n  namespace: default\nspec:\n  replica: 2\n  selector:\n    matchLabels: {app: typo}\n  template:\n    metadata:\n      labels: {app: typo}\n    spec:\n      containers:\n      - name: c\n        image: example/c:1\n');
-      const ssa = run(kubectl, ['apply', '--server-side', '-f', manifest], kubectlEnv);
-      expect(ssa.code).toBe(1);
-      expect(ssa.stderr).toContain('.spec.replica: field not declared in schema');
-      writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('replica: 2', 'replicas: 2'));
-      expect(run(kubectl, ['apply', '--server-side', '-f', manifest], kubectlEnv).stdout).toBe('deployment.apps/typo serverside-applied\n');
-      expect(run(kubectl, ['-n', 'default', 'get', 'deployment', 'typo', '--no-headers'], kubectlEnv).stdout).toMatch(/^typo\s+0\/2\s+0\s+0\s/);
-    });
-
     it('evaluates Roles and ClusterRoles that clients create: resourceNames, subresources, groups', async () => {
       const rbac = '/apis/rbac.authorization.k8s.io/v1';
       const post = async (path: string, body: object): Promise<void> => {
@@ -883,6 +831,96 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
       } finally {
         await second.stop();
       }
+    });
+  });
+
+  describe('encryption at rest and the audit log', () => {
+    const secondServer = async (extra: string[]) => {
+      const port = await freePort();
+      const flags = apiFlags().map((f) => (f.startsWith('--secure-port=') ? `--secure-port=${port}` : f));
+      const proc = startProcess(join(bin, 'kube-apiserver'), [...flags, ...extra]);
+      const url = `https://127.0.0.1:${port}`;
+      await waitFor('the second API server', async () => ((await https(`${url}/readyz`, { ca: pki.path('ca.crt'), cert: admin.cert, key: admin.key })).status === 200 ? true : undefined)).catch((err: Error) => {
+        throw new Error(`${err.message}\n${proc.output()}`);
+      });
+      return { proc, url, as: (path: string, opts: { method?: string; body?: unknown } = {}) => https(`${url}${path}`, { ca: pki.path('ca.crt'), cert: admin.cert, key: admin.key, ...opts }) };
+    };
+    const encryptionConfig = (providers: string) => {
+      const path = join(dir, `enc-${Math.random().toString(36).slice(2)}.yaml`);
+      writeFileSync(path, `apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n  - resources: [secrets]\n    providers:\n${providers}`);
+      return path;
+    };
+    const key32 = Buffer.alloc(32, 9).toString('base64');
+    const rawValue = (key: string): Buffer => {
+      const tls = [`--endpoints=${etcdUrl}`, `--cacert=${pki.path('etcd-ca.crt')}`, `--cert=${pki.path('apiserver-etcd-client.crt')}`, `--key=${pki.path('apiserver-etcd-client.key')}`];
+      const got = run('etcdctl', [...tls, 'get', key, '-w', 'json'], { ...process.env, ETCDCTL_API: '3' });
+      return Buffer.from((JSON.parse(got.stdout) as { kvs: { value: string }[] }).kvs[0]!.value, 'base64');
+    };
+
+    it('stores Secrets as the real aescbc does (k8s:enc:aescbc:v1:<key>: + IV + AES-CBC), reads them back, leaves other resources alone', async () => {
+      const cfg = encryptionConfig(`      - aescbc:\n          keys:\n            - name: key1\n              secret: ${key32}\n      - identity: {}\n`);
+      const api = await secondServer([`--encryption-provider-config=${cfg}`]);
+      try {
+        expect((await api.as('/api/v1/namespaces/default/secrets', { method: 'POST', body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'enc' }, data: { p: Buffer.from('s3cr3t').toString('base64') } } })).status).toBe(201);
+        const raw = rawValue('/registry/secrets/default/enc');
+        const prefix = Buffer.from('k8s:enc:aescbc:v1:key1:');
+        expect(raw.subarray(0, prefix.length).equals(prefix)).toBe(true);
+        expect((raw.length - prefix.length - 16) % 16).toBe(0);
+        // Decrypted here with node:crypto, independently of the stand-in: IV then AES-256-CBC.
+        const { createDecipheriv } = await import('node:crypto');
+        const body = raw.subarray(prefix.length);
+        const d = createDecipheriv('aes-256-cbc', Buffer.from(key32, 'base64'), body.subarray(0, 16));
+        const plain = JSON.parse(Buffer.concat([d.update(body.subarray(16)), d.final()]).toString()) as { data: { p: string } };
+        expect(Buffer.from(plain.data.p, 'base64').toString()).toBe('s3cr3t');
+        const back = (await api.as('/api/v1/namespaces/default/secrets/enc')).json() as { data: { p: string } };
+        expect(Buffer.from(back.data.p, 'base64').toString()).toBe('s3cr3t');
+        // The first API server has no encryption configuration: it cannot read the stored value.
+        expect((await asAdmin('/api/v1/namespaces/default/secrets/enc')).status).toBe(500);
+        expect((await api.as('/api/v1/namespaces/default/configmaps', { method: 'POST', body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'plain' }, data: { a: 'b' } } })).status).toBe(201);
+        expect(rawValue('/registry/configmaps/default/plain').subarray(0, 1).toString()).toBe('{');
+      } finally {
+        await api.proc.stop();
+      }
+    });
+
+    it('refuses encryption configurations it does not implement or the real one rejects', () => {
+      const base = apiFlags().filter((f) => !f.startsWith('--secure-port='));
+      const start = (cfg: string) => run(join(bin, 'kube-apiserver'), [...base, '--secure-port=1', `--encryption-provider-config=${cfg}`]).stderr;
+      expect(start(encryptionConfig(`      - aesgcm:\n          keys:\n            - name: k\n              secret: ${key32}\n`))).toContain('does not implement the aesgcm encryption provider');
+      expect(start(encryptionConfig(`      - secretbox:\n          keys:\n            - name: k\n              secret: ${key32}\n`))).toContain('does not implement the secretbox encryption provider');
+      expect(start(encryptionConfig(`      - aescbc:\n          keys:\n            - name: k\n              secret: ${Buffer.alloc(20).toString('base64')}\n`))).toContain('secret is not of the expected length, got 20, expected one of [16 24 32]');
+      expect(start(join(dir, 'no-such-enc.yaml'))).toContain('no such file or directory');
+    });
+
+    it('writes audit events in the audit.k8s.io/v1 format per the policy, and refuses levels it does not implement', async () => {
+      const policy = join(dir, 'audit-policy.yaml');
+      writeFileSync(policy, 'apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n  - level: None\n    nonResourceURLs: ["/readyz*"]\n  - level: Metadata\n');
+      const log = join(dir, 'audit', 'audit.log');
+      const api = await secondServer([`--audit-policy-file=${policy}`, `--audit-log-path=${log}`, '--audit-log-maxsize=100', '--audit-log-maxbackup=10', '--audit-log-maxage=30']);
+      try {
+        await api.as('/api/v1/namespaces/default/configmaps/probe');
+        const events = await waitFor('the audit event', async () => {
+          const lines = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) : [];
+          return lines.some((e) => e.requestURI === '/api/v1/namespaces/default/configmaps/probe') ? lines : undefined;
+        });
+        const ev = events.find((e) => e.requestURI === '/api/v1/namespaces/default/configmaps/probe')!;
+        expect(ev).toMatchObject({
+          kind: 'Event', apiVersion: 'audit.k8s.io/v1', level: 'Metadata', stage: 'ResponseComplete', verb: 'get',
+          user: { username: 'admin', groups: ['system:masters', 'system:authenticated'] },
+          objectRef: { resource: 'configmaps', namespace: 'default', name: 'probe', apiVersion: 'v1' },
+          responseStatus: { code: 200 }, annotations: { 'authorization.k8s.io/decision': 'allow' },
+        });
+        expect(String(ev.auditID)).toMatch(/^[0-9a-f-]{36}$/);
+        expect(events.some((e) => e.stage === 'RequestReceived' || String(e.requestURI).startsWith('/readyz'))).toBe(false);
+      } finally {
+        await api.proc.stop();
+      }
+      const bad = join(dir, 'audit-bad.yaml');
+      writeFileSync(bad, 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: RequestResponse\n');
+      const base = apiFlags().filter((f) => !f.startsWith('--secure-port='));
+      expect(run(join(bin, 'kube-apiserver'), [...base, '--secure-port=1', `--audit-policy-file=${bad}`, `--audit-log-path=${log}`]).stderr).toContain('does not implement audit level RequestResponse');
+      writeFileSync(bad, 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: Metadata\n    verb: [get]\n');
+      expect(run(join(bin, 'kube-apiserver'), [...base, '--secure-port=1', `--audit-policy-file=${bad}`, `--audit-log-path=${log}`]).stderr).toContain('strict decoding error: unknown field \\"rules[0].verb\\"');
     });
   });
 

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_ADDONS, DEFAULT_NETWORK, DEFAULT_VERSIONS } from '../../src/profile/defaults.js';
+import { DEFAULT_ADDONS, DEFAULT_AUDIT, DEFAULT_NETWORK, DEFAULT_VERSIONS } from '../../src/profile/defaults.js';
 import { TmuxTerminal } from './helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -118,6 +118,7 @@ describe('kubeup wizard in a terminal', () => {
         download: { mirrors: {} },
         extraArgs: {},
         addons: DEFAULT_ADDONS,
+        audit: DEFAULT_AUDIT,
       },
     });
   });

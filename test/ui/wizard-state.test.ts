@@ -1,6 +1,6 @@
 // The wizard's reducer without Ink: each test is a list of actions and what the state must say afterwards.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ADDONS, DEFAULT_NETWORK, DEFAULT_VERSIONS } from '../../src/profile/defaults.js';
+import { DEFAULT_ADDONS, DEFAULT_AUDIT, DEFAULT_NETWORK, DEFAULT_VERSIONS } from '../../src/profile/defaults.js';
 import type { ProfileInput } from '../../src/profile/schema.js';
 import { FORM_FIELDS } from '../../components/wizard/fields.js';
 import {
@@ -190,6 +190,7 @@ describe('wizard state: review, save and the end', () => {
       download: { mirrors: {} },
       extraArgs: {},
       addons: DEFAULT_ADDONS,
+      audit: DEFAULT_AUDIT,
     });
     s = run(s, { type: 'saved', location: '/cfg/config.json' });
     expect(s.step).toBe('finish');

@@ -230,7 +230,7 @@ describe('setup wizard', () => {
       name: 'prod',
       hosts: [
         { address: '192.168.213.21', user: 'ubuntu', port: 2222, roles: ['master'], nodeName: 'cp-1' },
-        { address: '192.168.213.22', user: 'ubuntu', roles: 'i', hostKey: `SHA256:${'A'.repeat(43)}`, container: true },
+        { address: '192.168.213.22', user: 'ubuntu', roles: 'i', hostKey: `SHA256:${'A'.repeat(43)}` },
       ],
       ssh: { agent: false, identityFile: '~/.ssh/prod', sudoPassword: true, jumpHost: 'admin@192.168.213.1:22' },
       versions: { kubernetes: '1.34.4' },
@@ -238,6 +238,7 @@ describe('setup wizard', () => {
       download: { mirrors: { kubernetes: 'http://mirror.example/k8s' } },
       extraArgs: { kubelet: ['--max-pods=50'] },
       addons: { dns: { replicas: 3, imageRepository: 'registry.example.com/k8s' } },
+      audit: { logPath: '/srv/audit/api.log' },
     };
     const { app, saved, results } = await start({ initial, existingNames: ['prod', 'staging'] });
     const list = await waitForFrame(app, '1. ubuntu@192.168.213.21:2222  master (a)  node cp-1');
@@ -282,7 +283,7 @@ describe('setup wizard', () => {
       name: 'prod',
       hosts: [
         { address: '192.168.213.21', user: 'ubuntu', port: 2222, roles: ['master'], nodeName: 'cp-1' },
-        { address: '192.168.213.22', user: 'ubuntu', port: 22, roles: ['worker'], hostKey: `SHA256:${'A'.repeat(43)}`, container: true },
+        { address: '192.168.213.22', user: 'ubuntu', port: 22, roles: ['worker'], hostKey: `SHA256:${'A'.repeat(43)}` },
       ],
       ssh: { agent: false, identityFile: '~/.ssh/prod', password: false, sudoPassword: true, jumpHost: 'admin@192.168.213.1:22', knownHosts: '~/.ssh/known_hosts' },
       versions: { ...DEFAULT_VERSIONS, kubernetes: '1.34.4' },
@@ -290,6 +291,7 @@ describe('setup wizard', () => {
       download: { mirrors: { kubernetes: 'http://mirror.example/k8s' } },
       extraArgs: { kubelet: ['--max-pods=50'] },
       addons: { dns: { enabled: true, replicas: 3, imageRepository: 'registry.example.com/k8s', upstreamResolvers: [] } },
+      audit: { enabled: true, logPath: '/srv/audit/api.log' },
     });
     expect(results).toEqual([{ profile: p, deployNow: true }]);
   });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { assumedFacts, buildPlan } from '../../../src/plan/build.js';
 import { identityInputFromPlan } from '../../../src/pki/from-plan.js';
-import { CA_NAMES, clusterIdentities, SERVICE_ACCOUNT_KEY_NAME } from '../../../src/pki/identities.js';
+import { CA_NAMES, clusterIdentities, ENCRYPTION_CONFIG_NAME, SERVICE_ACCOUNT_KEY_NAME } from '../../../src/pki/identities.js';
 import { readProfileFile } from '../../../src/profile/yaml.js';
 import { renderRbacObjects } from '../../../src/render/rbac.js';
 
@@ -25,7 +25,7 @@ describe('identities from a plan', () => {
 
   it('cover every certificate a host plan installs', () => {
     const wanted = new Set(plan.hosts.flatMap((h) => h.certificates.map((c) => c.identity)));
-    const missing = [...wanted].filter((name) => !(CA_NAMES as readonly string[]).includes(name) && name !== SERVICE_ACCOUNT_KEY_NAME && !byName.has(name));
+    const missing = [...wanted].filter((name) => !(CA_NAMES as readonly string[]).includes(name) && name !== ENCRYPTION_CONFIG_NAME && name !== SERVICE_ACCOUNT_KEY_NAME && !byName.has(name));
     expect(missing).toEqual([]);
   });
 

@@ -34,12 +34,13 @@ describe('ensureClusterPki', () => {
     const names = clusterIdentities(threeHostInput()).map((i) => i.name);
     expect(pki.caCreated).toBe(true);
     expect([...pki.certs.keys()]).toEqual(names);
-    expect(pki.changed).toEqual([...names, 'service-account'].sort());
+    expect(pki.changed).toEqual([...names, 'encryption-config', 'service-account'].sort());
     expect(pki.reasons.get('kubelet-w1')).toBe('new');
     expect(pki.warnings).toEqual([]);
     expect((await readdir(dir)).sort()).toEqual(
       [
         ...['ca', 'etcd-ca', 'front-proxy-ca'].flatMap((n) => [`${n}.crt`, `${n}.key`]),
+        'encryption-config.yaml',
         'service-account.key',
         'service-account.pub',
         ...names.flatMap((n) => [`${n}.crt`, `${n}.key`]),

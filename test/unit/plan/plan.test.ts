@@ -118,8 +118,9 @@ describe('buildPlan', () => {
         else if (c.identity === 'etcd-ca') expect(c).toEqual({ identity: 'etcd-ca', cert: '/etc/kubernetes/pki/etcd/ca.crt', restarts: expect.any(Array) });
         else if (c.identity === 'front-proxy-ca') expect(c).toEqual({ identity: 'front-proxy-ca', cert: '/etc/kubernetes/pki/front-proxy-ca.crt', restarts: expect.any(Array) });
         else if (c.identity === 'service-account') expect(c.cert).toBeUndefined();
+        else if (c.identity === 'encryption-config') expect(c).toEqual({ identity: 'encryption-config', key: '/etc/kubernetes/encryption-config.yaml', restarts: ['kube-apiserver.service'] });
         else expect(names, `${h.id}: ${c.identity}`).toContain(c.identity);
-        for (const p of [c.cert, c.key, c.publicKey].filter(Boolean)) expect(p).toMatch(/^\/etc\/kubernetes\/pki\/(etcd\/)?[a-z-]+\.(crt|key|pub)$/);
+        for (const p of [c.cert, c.key, c.publicKey].filter(Boolean)) expect(p).toMatch(c.identity === 'encryption-config' ? /^\/etc\/kubernetes\/encryption-config\.yaml$/ : /^\/etc\/kubernetes\/pki\/(etcd\/)?[a-z-]+\.(crt|key|pub)$/);
         for (const u of c.restarts) expect(h.units).toContain(u);
       }
     }
@@ -131,6 +132,7 @@ describe('buildPlan', () => {
       'apiserver-etcd-client',
       'apiserver-kubelet-client',
       'ca',
+      'encryption-config',
       'etcd-ca',
       'etcd-healthcheck-client',
       'etcd-peer',
@@ -162,7 +164,6 @@ describe('buildPlan', () => {
       'provision:hosts:3',
       'rbac:api:1',
       'verify:hosts:3',
-      'addons:api:1',
       'kubeconfig:local:0',
       'validate:api:1',
     ]);

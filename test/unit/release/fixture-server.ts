@@ -10,7 +10,7 @@ import * as tar from 'tar';
 import { releaseManifest, UPSTREAM_BASES } from '../../../src/release/manifest.js';
 import type { Arch, Artifact } from '../../../src/release/types.js';
 import type { Component, Profile } from '../../../src/profile/types.js';
-import { DEFAULT_ADDONS, DEFAULT_NETWORK, DEFAULT_VERSIONS } from '../../../src/profile/defaults.js';
+import { DEFAULT_ADDONS, DEFAULT_AUDIT, DEFAULT_NETWORK, DEFAULT_VERSIONS } from '../../../src/profile/defaults.js';
 
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -107,6 +107,7 @@ export function testProfile(mirrors: Partial<Record<Component, string>>, extra: 
     versions: { ...DEFAULT_VERSIONS },
     extraArgs: {},
     addons: structuredClone(DEFAULT_ADDONS),
+    audit: structuredClone(DEFAULT_AUDIT),
     network: { ...DEFAULT_NETWORK },
     download: { mirrors, ...extra },
   };
@@ -114,8 +115,7 @@ export function testProfile(mirrors: Partial<Record<Component, string>>, extra: 
 
 /**
  * Serves a whole fake release for `arches` on `server`, one mirror base per component (`<base>/<component>`), with
- * upstream-shaped checksum files. flannel (no checksum file upstream; the shipped pin is for the real file) gets its
- * sha256 through download.checksums, as a user would give it.
+ * upstream-shaped checksum files. flannel gets its sha256 through download.checksums, as a user would give it.
  */
 export async function serveRelease(server: FixtureServer, arches: Arch[]): Promise<MirrorRelease> {
   const mirrors = Object.fromEntries(Object.keys(UPSTREAM_BASES).map((c) => [c, `${server.base}/${c}/`])) as Record<Component, string>;
@@ -153,6 +153,8 @@ function extraMembers(a: Artifact): [string, Buffer][] {
   switch (a.component) {
     case 'etcd':
       return [[`etcd-v${a.version}-linux-${a.arch}/etcdutl`, fakeElf('etcdutl')], [`etcd-v${a.version}-linux-${a.arch}/README.md`, Buffer.from('# etcd\n')]];
+    case 'flannel':
+      return [['mk-docker-opts.sh', Buffer.from('#!/bin/sh\n')], ['README.md', Buffer.from('# flannel\n')]];
     case 'cniPlugins':
       return [['./vlan', fakeElf('vlan')]];
     default:

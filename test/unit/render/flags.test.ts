@@ -172,3 +172,31 @@ describe('containerd flags', () => {
     expect([...flags.keys()].filter((f) => !known.has(f))).toEqual([]);
   });
 });
+
+describe('kube-apiserver audit log and encryption at rest', () => {
+  const withAudit = (audit: Record<string, unknown>) => {
+    const base = profileWithVersion('three-hosts', '1.35.2');
+    return planFor({ ...base, audit: { ...base.audit, ...audit } });
+  };
+  const apiFlags = (plan: Plan) => flagMap(optionsWords(file(plan.hosts[0]!, defaultsPath('kube-apiserver')).content).words);
+
+  it('by default: the audit log with the policy file and CIS rotation values, Secrets encrypted with kubeup\'s file', () => {
+    const plan = withAudit({});
+    const f = apiFlags(plan);
+    expect(f.get('audit-log-path')).toBe('/var/log/kubernetes/audit/audit.log');
+    expect(f.get('audit-policy-file')).toBe('/etc/kubernetes/audit-policy.yaml');
+    expect([f.get('audit-log-maxage'), f.get('audit-log-maxbackup'), f.get('audit-log-maxsize')]).toEqual(['30', '10', '100']);
+    expect(f.get('encryption-provider-config')).toBe('/etc/kubernetes/encryption-config.yaml');
+    const policy = file(plan.hosts[0]!, '/etc/kubernetes/audit-policy.yaml');
+    expect(policy.mode).toBe(0o600);
+    expect(policy.content).not.toMatch(/level: Request/);
+    expect(policy.content).toMatch(/resources:\n\s+- secrets/);
+  });
+
+  it('audit.enabled: false drops the flags and the policy; audit.logPath moves the log', () => {
+    const off = withAudit({ enabled: false });
+    expect([...apiFlags(off).keys()].filter((k) => k.startsWith('audit-'))).toEqual([]);
+    expect(off.hosts[0]!.files.some((x) => x.path === '/etc/kubernetes/audit-policy.yaml')).toBe(false);
+    expect(apiFlags(withAudit({ logPath: '/srv/audit/api.log' })).get('audit-log-path')).toBe('/srv/audit/api.log');
+  });
+});

@@ -170,12 +170,12 @@ export class EtcdClient {
   }
 
   /** Puts only when the key does not exist yet. */
-  create(key: string, value: string): Promise<TxnResult> {
+  create(key: string, value: string | Buffer): Promise<TxnResult> {
     return this.txn(key, { target: 'CREATE', create_revision: '0' }, { request_put: { key: b64(key), value: b64(value) } });
   }
 
   /** Puts only when the key's mod_revision is `modRevision` (optimistic concurrency). */
-  update(key: string, value: string, modRevision: number): Promise<TxnResult> {
+  update(key: string, value: string | Buffer, modRevision: number): Promise<TxnResult> {
     return this.txn(key, { target: 'MOD', mod_revision: String(modRevision) }, { request_put: { key: b64(key), value: b64(value) } });
   }
 

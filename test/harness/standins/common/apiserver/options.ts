@@ -11,6 +11,8 @@ import { klog } from '../klog.js';
 import { selfSignedServing } from '../mint.js';
 import { loadCertificates, loadKeyPair, loadPrivateKey, loadPublicKeys, readFileOrExit } from '../pki.js';
 import { validModes } from './authz.js';
+import { AuditLog } from './audit.js';
+import { EncryptionConfig } from './encryption.js';
 import { aggregationConfig, type AggregationConfig } from './requestheader.js';
 import { servingTls, type ServingTls } from './tls-options.js';
 
@@ -47,6 +49,10 @@ export interface ApiServerConfig {
   readonly admissionPlugins: string[];
   readonly kubeletClient?: { certPem: string; keyPem: string };
   readonly aggregation: AggregationConfig;
+  /** --audit-log-path with --audit-policy-file. */
+  readonly audit?: AuditLog;
+  /** --encryption-provider-config, when given. */
+  readonly encryption?: EncryptionConfig;
   /** --tls-min-version / --tls-cipher-suites as node:tls options. */
   readonly tls: ServingTls;
 }
@@ -192,7 +198,15 @@ export function apiServerConfig(flags: ParsedFlags): ApiServerConfig {
 
   const audiences = flags.list('api-audiences');
   const aggregation = aggregationConfig(flags);
+  const encryptionFile = flags.string('encryption-provider-config');
+  if (flags.bool('encryption-provider-config-automatic-reload', false)) {
+    throw new StandinExit('--encryption-provider-config-automatic-reload: the kube-apiserver stand-in does not reload the encryption configuration');
+  }
+  const encryption = encryptionFile ? EncryptionConfig.load(encryptionFile) : undefined;
+  const audit = AuditLog.fromFlags(flags);
   return {
+    ...(audit ? { audit } : {}),
+    ...(encryption ? { encryption } : {}),
     aggregation,
     tls,
     etcdServers,

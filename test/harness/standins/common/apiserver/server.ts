@@ -29,7 +29,6 @@ import {
   unauthorized, unsupportedMediaType,
 } from './status.js';
 import { toTable, wantsTable } from './tables.js';
-import { appliedObject, typedCreate, typedPatched, typedUpdate, warningHeaders } from './typed-writes.js';
 
 const log = klog('server.go:1');
 const httplog = klog('httplog.go:134');
@@ -61,7 +60,7 @@ export class ApiServer {
   constructor(readonly cfg: ApiServerConfig, version: ApiServerVersion) {
     this.version = version;
     this.etcd = new EtcdClient(cfg.etcdServers, cfg.etcdTls);
-    this.store = new Store(this.etcd);
+    this.store = new Store(this.etcd, cfg.encryption);
   }
 
   /** The first address of the service range, which the kubernetes Service gets. */
@@ -304,7 +303,9 @@ export class ApiServer {
       return;
     }
     const info = requestInfo(method, url);
-    let allowed: boolean;
+    const audited = this.cfg.audit?.begin({ user, info, method, uri: req.url ?? '/', sourceIp: req.socket.remoteAddress ?? '', userAgent: req.headers['user-agent'] ?? '' });
+    let allowed = false;
+    if (audited) res.on('finish', () => audited(res.statusCode, allowed ? 'allow' : 'forbid'));
     try {
       allowed = await authorize(this.cfg.authorizationModes, user, info, () => this.loadRbac());
     } catch (err) {
@@ -471,9 +472,8 @@ export class ApiServer {
         const obj = this.checkBody(d, body);
         const denial = nodeMayWrite(user, info, obj.metadata?.name ?? '');
         if (denial) throw forbiddenStatus(`${d.name} "${obj.metadata?.name ?? ''}" is forbidden: ${denial}`, obj.metadata?.name, d.name, d.group);
-        const typed = typedCreate(d, obj, url, req);
-        const created = await this.create(d, ns, typed.obj);
-        this.send(res, 201, created, warningHeaders(typed.warnings));
+        const created = await this.create(d, ns, obj);
+        this.send(res, 201, created);
         return;
       }
       case 'update': {
@@ -483,25 +483,17 @@ export class ApiServer {
         }
         const cur = await this.store.get(d, ns, info.name);
         const next = this.applySubresource(d, info.subresource, cur, { ...obj, metadata: { ...obj.metadata, name: info.name } });
-        const typed = typedUpdate(d, cur, next, url, req, info.subresource);
-        const saved = typed.unchanged ? cur : await this.store.update(d, ns, info.name, typed.obj, cur);
+        const saved = await this.store.update(d, ns, info.name, next, cur);
         this.invalidate(d);
-        this.send(res, 200, saved, warningHeaders(typed.warnings));
+        this.send(res, 200, saved);
         return;
       }
       case 'patch': {
-        const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
-        if (type === 'application/apply-patch+yaml') {
-          const r = await appliedObject(this.applyStore(d, ns), d, info, url, req);
-          this.invalidate(d);
-          this.send(res, r.created ? 201 : 200, r.obj);
-          return;
-        }
         const body = await this.readBody(req);
+        const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
         if (!['application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/json-patch+json'].includes(type)) {
           throw unsupportedMediaType(type);
         }
-        const patchWarnings: string[] = [];
         const saved = await this.store.guaranteedUpdate(d, ns, info.name, (cur) => {
           type Json = Parameters<typeof mergePatch>[0];
           const patched = (type === 'application/json-patch+json'
@@ -510,15 +502,13 @@ export class ApiServer {
               ? mergePatch(cur as unknown as Json, body as Json)
               : strategicMergePatch(cur as unknown as Json, body as Json)) as unknown as KubeObject;
           if (patched.metadata?.name !== info.name) throw badRequest('the name of the object cannot be changed by a patch');
-          const typed = typedPatched(d, cur, this.applySubresource(d, info.subresource, cur, patched), url, req, info.subresource);
-          patchWarnings.push(...typed.warnings);
-          const next = typed.obj;
+          const next = this.applySubresource(d, info.subresource, cur, patched);
           // A resourceVersion in the patch is a precondition; otherwise the read version is.
           const precondition = (body as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion;
           return { ...next, metadata: { ...next.metadata, resourceVersion: precondition ?? cur.metadata.resourceVersion } } as KubeObject;
         });
         this.invalidate(d);
-        this.send(res, 200, saved, warningHeaders(patchWarnings));
+        this.send(res, 200, saved);
         return;
       }
       case 'delete': {
@@ -542,16 +532,6 @@ export class ApiServer {
       default:
         throw methodNotSupported(d.name, d.group, info.verb);
     }
-  }
-
-  /** What server-side apply needs from the server: the stored object, and create / update as the other verbs do them. */
-  private applyStore(d: ResourceDef, ns: string | undefined) {
-    return {
-      get: (name: string) => this.store.tryGet(d, ns, name),
-      create: (obj: KubeObject) => this.create(d, ns, obj),
-      update: (name: string, next: KubeObject, cur: KubeObject) => this.store.update(d, ns, name, next, cur),
-      namespace: ns,
-    };
   }
 
   private invalidate(d: ResourceDef): void {

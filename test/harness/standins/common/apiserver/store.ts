@@ -8,7 +8,7 @@ import type { KubeObject } from '../client.js';
 import { metaTime } from '../time.js';
 import type { EtcdClient, KeyValue } from './etcd.js';
 import { apiVersionOf, type ResourceDef } from './resources.js';
-import { alreadyExists, badRequest, conflict, invalid, notFound } from './status.js';
+import { alreadyExists, badRequest, conflict, internalError, invalid, notFound } from './status.js';
 
 const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -30,24 +30,43 @@ function nameProblem(def: ResourceDef, name: string): string | null {
     : "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 }
 
+/** What stored values go through on their way to and from etcd (encryption at rest, see encryption.ts). */
+export interface ValueTransformer {
+  toStorage(resource: string, data: Buffer): Buffer;
+  fromStorage(resource: string, stored: Buffer): Buffer;
+}
+
+/** The resource's name in an EncryptionConfiguration: `secrets`, `leases.coordination.k8s.io`. */
+const configName = (def: ResourceDef) => (def.group === '' ? def.name : `${def.name}.${def.group}`);
+
 export class Store {
-  constructor(private readonly etcd: EtcdClient) {}
+  constructor(
+    private readonly etcd: EtcdClient,
+    private readonly transformer?: ValueTransformer,
+  ) {}
 
   key(def: ResourceDef, namespace: string | undefined, name: string): string {
     return `/registry/${def.storage}/${def.namespaced ? `${namespace}/` : ''}${name}`;
   }
 
   private decode(def: ResourceDef, kv: KeyValue): KubeObject {
-    const obj = JSON.parse(kv.value.toString('utf8')) as KubeObject;
+    let raw = kv.value;
+    try {
+      raw = this.transformer ? this.transformer.fromStorage(configName(def), kv.value) : kv.value;
+    } catch (err) {
+      throw internalError(`unable to transform key "${kv.key}": ${(err as Error).message}`);
+    }
+    const obj = JSON.parse(raw.toString('utf8')) as KubeObject;
     obj.apiVersion = apiVersionOf(def);
     obj.kind = def.kind;
     obj.metadata = { ...obj.metadata, resourceVersion: String(kv.modRevision) };
     return obj;
   }
 
-  private encode(obj: KubeObject): string {
+  private encode(def: ResourceDef, obj: KubeObject): Buffer {
     const { resourceVersion: _rv, ...meta } = obj.metadata;
-    return JSON.stringify({ ...obj, metadata: meta });
+    const data = Buffer.from(JSON.stringify({ ...obj, metadata: meta }));
+    return this.transformer ? this.transformer.toStorage(configName(def), data) : data;
   }
 
   async get(def: ResourceDef, namespace: string | undefined, name: string): Promise<KubeObject> {
@@ -99,7 +118,7 @@ export class Store {
     meta.uid = randomUUID();
     meta.creationTimestamp = metaTime();
     const obj: KubeObject = { ...input, apiVersion: apiVersionOf(def), kind: def.kind, metadata: meta };
-    const res = await this.etcd.create(this.key(def, namespace, name), this.encode(obj));
+    const res = await this.etcd.create(this.key(def, namespace, name), this.encode(def, obj));
     if (!res.succeeded) throw alreadyExists(def.name, def.group, name);
     return { ...obj, metadata: { ...meta, resourceVersion: String(res.revision) } };
   }
@@ -126,7 +145,7 @@ export class Store {
     } as KubeObject['metadata'];
     if (!def.namespaced) delete meta.namespace;
     const obj: KubeObject = { ...next, apiVersion: apiVersionOf(def), kind: def.kind, metadata: meta };
-    const res = await this.etcd.update(this.key(def, namespace, name), this.encode(obj), Number(cur.metadata.resourceVersion));
+    const res = await this.etcd.update(this.key(def, namespace, name), this.encode(def, obj), Number(cur.metadata.resourceVersion));
     if (!res.succeeded) {
       if (!res.current) throw notFound(def.name, def.group, name);
       throw conflict(def.name, def.group, name, 'the object has been modified; please apply your changes to the latest version and try again');
