@@ -54,10 +54,8 @@ async function openWizard(store: ProfileStore, io: CliIo, initial?: unknown): Pr
     existingNames: store.names(),
     save: async (profile) => store.save(profile),
   });
-  if ('cancelled' in result) {
-    io.out('Cancelled; nothing saved.');
-    return EXIT.ok;
-  }
+  // The wizard's last screen already says "Setup cancelled; nothing was saved.": one message, the cancel exit code.
+  if ('cancelled' in result) return EXIT.cancelled;
   if (result.deployNow) {
     // Exactly `kubeup up --profile NAME --yes` on the profile just saved: the run view in this terminal.
     const { deployCommand } = await import('./cli/deploy.js');
@@ -86,12 +84,17 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       if (rest[0] === 'edit') {
         const name = rest[1];
         if (!name) throw new UsageError('missing argument: kubeup profiles edit NAME');
-        store.get(name); // a clear error for an unknown or broken profile before the wizard opens
+        // A clear error for an unknown name before the wizard opens; a profile that no longer validates opens as it
+        // is stored, so that its problems can be fixed there.
+        if (!store.has(name)) store.get(name);
         return openWizard(store, io, store.getRaw(name));
       }
       return profilesCommand(profilesArgs(rest, values), store, io);
     case 'cache':
       if (rest[0] !== 'prepare') throw new UsageError(`unknown command "cache ${rest[0] ?? ''}"`, { hint: 'use kubeup cache prepare --profile NAME [--arch amd64,arm64]' });
+    // falls through
+    case 'addons':
+      if (command === 'addons' && rest[0] !== 'apply') throw new UsageError(`unknown command "addons ${rest[0] ?? ''}"`, { hint: 'use kubeup addons apply --profile NAME' });
     // falls through
     case 'plan':
     case 'status':

@@ -13,6 +13,8 @@ export interface HostDraft {
   identityFile: string;
   /** Not edited by the wizard; kept so that editing a saved profile does not drop it. */
   hostKey?: string;
+  /** Not edited by the wizard either; kept through an edit. */
+  container?: boolean;
 }
 
 export interface SshDraft {
@@ -72,6 +74,7 @@ export function draftFromInput(initial?: ProfileInput): WizardDraft {
       nodeName: h.nodeName ?? '',
       identityFile: h.identityFile ?? '',
       ...(h.hostKey !== undefined && { hostKey: h.hostKey }),
+      ...(h.container !== undefined && { container: h.container }),
     })),
     ssh: {
       agent: ssh.agent ?? true,
@@ -111,6 +114,7 @@ export function hostToInput(h: HostDraft): ProfileInput['hosts'][number] {
   if (optional(h.nodeName)) out.nodeName = optional(h.nodeName);
   if (optional(h.identityFile)) out.identityFile = optional(h.identityFile);
   if (h.hostKey !== undefined) out.hostKey = h.hostKey;
+  if (h.container !== undefined) out.container = h.container;
   return out as ProfileInput['hosts'][number];
 }
 

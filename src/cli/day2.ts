@@ -11,6 +11,7 @@ import { observeCluster } from '../tasks/observe-cluster.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS, findRemovalTarget, formatRemoval, runRemoveNode, type RemoveOptions } from '../tasks/remove-node.js';
 import { clusterStatus, formatStatus, statusExitCode } from '../tasks/status.js';
 import { readDeployedRecord } from '../deployed-record.js';
+import { unverifiableWarning } from '../release/unpinned.js';
 import type { CliValues } from '../cli.js';
 import type { CliIo } from './io.js';
 import { cancelOnSignals, concurrency, gatherSecrets } from './run.js';
@@ -49,6 +50,9 @@ export function clusterRuns(profile: Profile): boolean {
 }
 
 export async function planCommand(profile: Profile, values: CliValues, io: CliIo): Promise<number> {
+  // Said before connecting: `up` would stop at it before connecting too.
+  const warning = unverifiableWarning(profile);
+  if (warning) io.out(warning);
   const secrets = await gatherSecrets(profile, io);
   io.out(formatDiff(await changeSummary(profile, values, secrets, io)).trimEnd());
   return 0;

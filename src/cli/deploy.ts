@@ -1,8 +1,10 @@
 // `kubeup up | plan | render | down`. Loaded lazily by cli.ts.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { addonManifestFiles } from '../addons/index.js';
 import { UsageError } from '../errors.js';
 import { assumedFacts, buildPlan, formatPlan, writeRendered } from '../plan/index.js';
+import { describeManifest, releaseManifest, unverifiableWarning } from '../release/index.js';
 import type { ProfileStore } from '../profile/store.js';
 import type { Profile } from '../profile/types.js';
 import { readProfileFile } from '../profile/yaml.js';
@@ -20,6 +22,7 @@ export async function deployCommand(command: string, rest: string[], values: Cli
   const profile = loadProfile(values, store);
   if (command === 'render') return renderToDir(profile, values.out, io);
   if (command === 'cache') return prepareCacheCommand(profile, values.arch, io);
+  if (command === 'addons') return (await import('./addons.js')).addonsApplyCommand(profile, io);
   if (values['dry-run'] || (command === 'plan' && values.offline)) return describeDeploy(profile, io, true);
   if (command === 'plan' || command === 'status' || command === 'remove-node') {
     const day2 = await import('./day2.js');
@@ -37,10 +40,17 @@ const ASSUMPTION =
 /** The plan, and with `withFiles` every rendered file, as `--dry-run` prints it. */
 export async function describeDeploy(profile: Profile, io: CliIo, withFiles = false): Promise<number> {
   const plan = buildPlan(profile, assumedFacts(profile));
+  const warning = unverifiableWarning(profile);
+  if (warning) io.out(warning);
   io.out(formatPlan(plan));
+  io.out(['Release files (amd64) and where their sha256 comes from:', ...describeManifest(releaseManifest(profile, ['amd64'])).map((l) => `  ${l}`)].join('\n'));
   if (withFiles) {
     for (const f of writeRendered(plan)) {
       io.out(`--- ${f.host}:${f.path} (mode ${f.mode.toString(8).padStart(4, '0')})`);
+      io.out(f.content);
+    }
+    for (const f of addonManifestFiles(plan.cluster.addons)) {
+      io.out(`--- ${f.path} (applied through the API; kubectl apply --server-side -f takes it as it is)`);
       io.out(f.content);
     }
   }
@@ -57,7 +67,12 @@ function renderToDir(profile: Profile, out: string | undefined, io: CliIo): numb
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, f.content, { mode: f.mode });
   }
-  io.out(`Wrote ${files.length} files for ${plan.hosts.length} hosts under ${out}.`);
+  const manifests = addonManifestFiles(plan.cluster.addons);
+  for (const f of manifests) {
+    mkdirSync(dirname(join(out, f.path)), { recursive: true });
+    writeFileSync(join(out, f.path), f.content, { mode: 0o644 });
+  }
+  io.out(`Wrote ${files.length} files for ${plan.hosts.length} hosts under ${out}${manifests.length ? `, and the add-on manifests under ${join(out, 'addons')}` : ''}.`);
   io.out(ASSUMPTION);
   return 0;
 }

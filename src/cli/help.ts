@@ -21,6 +21,7 @@ Usage:
   kubeup render --profile NAME --out DIR   write every rendered remote file under DIR/<host>/
   kubeup cache prepare --profile NAME [--arch amd64,arm64]
                                            download and verify every release the profile needs, touch no host
+  kubeup addons apply --profile NAME      apply the cluster add-ons (CoreDNS) alone, through the API
   kubeup down --profile NAME [--yes] [--purge]
                                            remove everything kubeup installed; --purge also drops the local CA
   kubeup profiles list                     saved profiles, one per line

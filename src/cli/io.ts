@@ -12,11 +12,26 @@ export interface CliIo {
   secret(question: string, flagHint: string): Promise<string>;
 }
 
+/**
+ * Writes lines to a stream until its reader goes away (`kubeup plan | head`): then the rest is dropped quietly
+ * instead of an EPIPE stack trace, and the command still finishes what it started.
+ */
+export function lineWriter(stream: NodeJS.WritableStream): (text: string) => void {
+  let closed = false;
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') closed = true;
+    else throw e;
+  });
+  return (t) => {
+    if (!closed) stream.write(t.endsWith('\n') ? t : `${t}\n`);
+  };
+}
+
 export function processIo(): CliIo {
   const isTTY = process.stdin.isTTY === true && process.stdout.isTTY === true;
   return {
-    out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
-    err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
+    out: lineWriter(process.stdout),
+    err: lineWriter(process.stderr),
     isTTY,
     async confirm(question, flagHint) {
       if (!isTTY) throw new NeedsTerminalError(`${question} needs an answer, and there is no terminal to ask`, { hint: flagHint });

@@ -1,10 +1,11 @@
 // `kubeup profiles ...`: list, show, rm, export, import, import-env.
-import { writeFileSync, readFileSync, renameSync } from 'node:fs';
+import { writeFileSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { formatIssue, ProfileError, UsageError } from '../errors.js';
-import { describeOutdated, importKubeUpEnv, parseEnvFile, withReplacements } from '../profile/kube-up-env.js';
+import { describeOutdated, importKubeUpEnv, readKubeUpConfig, withReplacements } from '../profile/kube-up-env.js';
 import type { ProfileStore } from '../profile/store.js';
-import { profileToYaml, readProfileFile } from '../profile/yaml.js';
+import { stringify } from 'yaml';
+import { MAX_PROFILE_BYTES, profileToYaml, readProfileFile, YAML_HEADER } from '../profile/yaml.js';
 import { requireValidProfile, validateProfile } from '../profile/validate.js';
 import { formatHostRoles } from '../profile/describe.js';
 import type { CliIo } from './io.js';
@@ -71,8 +72,7 @@ async function remove(name: string, args: ProfilesArgs, store: ProfileStore, io:
 }
 
 function exportProfile(name: string, file: string | undefined, store: ProfileStore, io: CliIo): number {
-  const profile = store.get(name);
-  const text = profileToYaml(profile);
+  const text = exportText(name, store);
   if (!file || file === '-') {
     io.out(text);
     return 0;
@@ -85,9 +85,21 @@ function exportProfile(name: string, file: string | undefined, store: ProfileSto
   return 0;
 }
 
+/**
+ * The profile as YAML. One that no longer validates (hand-edited store, a rule added since) is exported as it is
+ * stored, its problems listed in comments at the top, so that it can be fixed and imported again.
+ */
+function exportText(name: string, store: ProfileStore): string {
+  const entry = store.list().find((e) => e.name === name);
+  if (!entry) return profileToYaml(store.get(name)); // throws the helpful "no profile named" error
+  if (entry.ok) return profileToYaml(entry.profile);
+  const problems = entry.issues.map((i) => `#   - ${formatIssue(i).replace(/\n/g, ' ')}`);
+  return [YAML_HEADER.trimEnd(), '# This profile does not validate; fix these, then `kubeup profiles import FILE --force`:', ...problems, stringify(store.getRaw(name), { lineWidth: 0 })].join('\n');
+}
+
 function refuseOverwrite(name: string, args: ProfilesArgs, store: ProfileStore): void {
   if (store.has(name) && !args.force) {
-    throw new ProfileError(`a profile named "${name}" already exists`, [], { hint: 'add --force to replace it, or --name NEW to import under another name' });
+    throw new UsageError(`a profile named "${name}" already exists`, { hint: 'add --force to replace it, or --name NEW to import under another name' });
   }
 }
 
@@ -100,7 +112,12 @@ function importFile(file: string, args: ProfilesArgs, store: ProfileStore, io: C
 }
 
 async function importEnv(args: ProfilesArgs, store: ProfileStore, io: CliIo): Promise<number> {
-  const env: Record<string, string | undefined> = args.envFile ? parseEnvFile(readEnvFile(args.envFile)) : process.env;
+  let env: Record<string, string | undefined> = process.env;
+  if (args.envFile) {
+    const file = readKubeUpConfig(readEnvFile(args.envFile), args.envFile, process.env);
+    for (const w of file.warnings) io.err(`warning: ${w}`);
+    env = file.vars;
+  }
   const name = args.name ?? 'kube-up';
   const imp = importKubeUpEnv(env, name);
   let input = imp.input;
@@ -129,8 +146,10 @@ async function importEnv(args: ProfilesArgs, store: ProfileStore, io: CliIo): Pr
 
 function readEnvFile(path: string): string {
   try {
+    if (statSync(path).size > MAX_PROFILE_BYTES) throw new UsageError(`${path} is larger than 1 MiB: not a kube-up config file`, { file: path });
     return readFileSync(path, 'utf8');
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: path });
   }
 }

@@ -84,6 +84,7 @@ export async function runDeployCommand(command: 'up' | 'down', profile: Profile,
     ...(command === 'up' && { remove: (await import('./day2.js')).removeOptions(values) }),
     ...(process.env.KUBEUP_VERIFY_TIMEOUT_MS && { verifyTimeoutMs: Number(process.env.KUBEUP_VERIFY_TIMEOUT_MS) }),
     ...(process.env.KUBEUP_VALIDATE_TIMEOUT_MS && { validateTimeoutMs: Number(process.env.KUBEUP_VALIDATE_TIMEOUT_MS) }),
+    ...(process.env.KUBEUP_DNS_TIMEOUT_MS && { dnsTimeoutMs: Number(process.env.KUBEUP_DNS_TIMEOUT_MS) }),
   };
   const connector = runConnector();
   const deps = { connect: connector.connect, now: () => new Date() };
@@ -91,6 +92,7 @@ export async function runDeployCommand(command: 'up' | 'down', profile: Profile,
     if (command === 'down') {
       const { runDown } = await import('../tasks/down.js');
       const r = await runDown(profile, { ...opts, purge: values.purge === true }, deps);
+      if (r.addonsRemoved.length) io.out(`Deleted ${r.addonsRemoved.length} add-on object${r.addonsRemoved.length === 1 ? '' : 's'} through the API: ${r.addonsRemoved.join(', ')}.`);
       io.out(`Removed kubeup from ${r.cleaned.size} host${r.cleaned.size === 1 ? '' : 's'}.${r.purged ? ' Local CA removed.' : ''}`);
       io.out(`Summary: ${r.summaryPath}`);
       return 0;

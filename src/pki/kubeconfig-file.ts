@@ -1,7 +1,7 @@
 // The operator's kubeconfig file: $KUBECONFIG's first path or ~/.kube/config. Changed atomically, mode 0600, with a
 // backup of the previous file next to it.
 import { chmod, copyFile, constants, mkdir, realpath } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { homeDir } from '../state.js';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { KubeconfigError } from './errors.js';
 import { readIfExists, SECRET_DIR_MODE, writeFileAtomic } from './files.js';
@@ -24,7 +24,7 @@ export interface KubeconfigFileResult {
 }
 
 /** The file kubectl would write to: the first non-empty entry of $KUBECONFIG, else ~/.kube/config. */
-export function kubeconfigPath(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
+export function kubeconfigPath(env: NodeJS.ProcessEnv = process.env, home: string = homeDir(env)): string {
   const first = (env.KUBECONFIG ?? '').split(delimiter).find((p) => p.trim() !== '');
   return first !== undefined ? resolve(first) : join(home, '.kube', 'config');
 }

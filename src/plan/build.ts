@@ -1,6 +1,7 @@
 // buildPlan: profile + preflight facts -> the whole deploy as data. Pure and deterministic: no I/O, no clock,
 // hosts in profile order, everything inside a host sorted.
 import semver from 'semver';
+import { corednsImage, corednsVersion, type AddonsPlan } from '../addons/index.js';
 import { InternalError, PreflightError, ProfileError } from '../errors.js';
 import { firstServiceIp, isIp, parseCidr } from '../profile/rules.js';
 import { hasRole, hostId, type HostSpec, type Profile } from '../profile/types.js';
@@ -91,6 +92,23 @@ function buildCluster(profile: Profile, master: HostSpec, masterNodeName: string
     serviceAccountIssuer: `https://kubernetes.default.svc.${domain}`,
     extraArgs: structuredClone(profile.extraArgs ?? {}),
     audit: { ...profile.audit },
+    addons: addonsPlan(profile, `${semver.major(profile.versions.kubernetes)}.${semver.minor(profile.versions.kubernetes)}`),
+  };
+}
+
+function addonsPlan(profile: Profile, minor: string): AddonsPlan {
+  const dns = profile.addons.dns;
+  if (!dns.enabled) return {};
+  const version = corednsVersion(minor);
+  return {
+    dns: {
+      version,
+      image: corednsImage(dns.imageRepository, version),
+      replicas: dns.replicas,
+      clusterDns: profile.network.clusterDns,
+      dnsDomain: profile.network.dnsDomain,
+      upstreamResolvers: [...dns.upstreamResolvers],
+    },
   };
 }
 
@@ -103,6 +121,7 @@ function buildPhases(hosts: HostPlan[], master: string): PhasePlan[] {
     { id: 'provision', title: 'Provision hosts', runsOn: 'hosts', hosts: all },
     { id: 'rbac', title: 'Create cluster roles', runsOn: 'api', hosts: [master] },
     { id: 'verify', title: 'Verify daemons', runsOn: 'hosts', hosts: all },
+    { id: 'addons', title: 'Apply cluster add-ons', runsOn: 'api', hosts: [master] },
     { id: 'kubeconfig', title: 'Write kubeconfig', runsOn: 'local', hosts: [] },
     { id: 'validate', title: 'Validate cluster', runsOn: 'api', hosts: [master] },
   ];

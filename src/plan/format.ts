@@ -1,5 +1,6 @@
 // formatPlan: the --dry-run text. Numbered phases in run order, each with where it runs and what it touches.
 // Derived from the same Plan a real run executes, so the two cannot drift apart.
+import { objectLabel, planAddons } from '../addons/index.js';
 import type { Component } from '../profile/types.js';
 import { renderRbacObjects } from '../render/rbac.js';
 import type { BinaryPlan, CertificatePlan, HostPlan, PhasePlan, Plan } from './types.js';
@@ -89,13 +90,30 @@ function phaseBody(plan: Plan, phase: PhasePlan): string[] {
       return renderRbacObjects().map((o) => `   ${o.kind} ${o.metadata.name}${o.subjects ? ` -> user ${o.subjects.map((x) => x.name).join(', ')}` : ''}`);
     case 'verify':
       return hosts.map((h) => `   ${h.id}: systemctl is-active ${h.units.join(' ')}`);
+    case 'addons':
+      return addonLines(plan);
     case 'kubeconfig':
       return [`   context ${plan.cluster.name}: server ${plan.cluster.apiServer.url}, admin client certificate`];
     case 'validate': {
       const nodes = plan.hosts.filter((h) => h.roles.includes('worker')).map((h) => h.nodeName);
-      return [`   ${plan.cluster.apiServer.url}: /readyz ok; ${nodes.length} node(s) Ready: ${nodes.join(', ')}`];
+      const dns = plan.cluster.addons.dns;
+      return [
+        `   ${plan.cluster.apiServer.url}: /readyz ok; ${nodes.length} node(s) Ready: ${nodes.join(', ')}`,
+        ...(dns ? [`   CoreDNS: ${dns.replicas} of ${dns.replicas} replicas available (a warning, with the reason, when they are not)`] : []),
+      ];
     }
   }
+}
+
+function addonLines(plan: Plan): string[] {
+  const dns = plan.cluster.addons.dns;
+  if (!dns) return ['   none (addons.dns.enabled is false); CoreDNS objects kubeup applied before are deleted'];
+  const upstream = dns.upstreamResolvers.length ? dns.upstreamResolvers.join(', ') : "each node's /etc/resolv.conf";
+  return [
+    `   CoreDNS ${dns.version}: image ${dns.image}, ${dns.replicas} replica${dns.replicas === 1 ? '' : 's'}, Service kube-dns at ${dns.clusterDns}, domain ${dns.dnsDomain}, upstream ${upstream}`,
+    '   server-side apply (field manager kubeup, fieldValidation=Strict), in this order:',
+    ...planAddons(plan.cluster.addons).flatMap((a) => a.objects.map((o) => `     ${objectLabel(o)}`)),
+  ];
 }
 
 function where(plan: Plan, phase: PhasePlan): string {

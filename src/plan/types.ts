@@ -1,5 +1,6 @@
 // The deploy plan: pure data computed from a validated profile and the facts gathered in preflight.
 // Every other part (tasks, provision, pki, release, verify, the --dry-run output) reads it; nothing writes it.
+import type { AddonsPlan } from '../addons/index.js';
 import type { Component, DaemonName, HostSpec, Role, Versions } from '../profile/types.js';
 
 export type Arch = 'amd64' | 'arm64';
@@ -81,6 +82,8 @@ export interface ClusterPlan {
   audit: { enabled: boolean; logPath: string };
   /** The profile's extra flags per daemon (`--name=value`), merged over kubeup's own in /etc/default/<daemon>. */
   extraArgs: Partial<Record<DaemonName, string[]>>;
+  /** Add-ons applied through the API (CoreDNS); one that is off is absent. */
+  addons: AddonsPlan;
 }
 
 export interface HostPlan {
@@ -103,7 +106,7 @@ export interface HostPlan {
 /** A host before its files are rendered: what render functions receive. */
 export type HostTarget = Omit<HostPlan, 'files'>;
 
-export type PhaseId = 'preflight' | 'download' | 'certificates' | 'provision' | 'rbac' | 'verify' | 'kubeconfig' | 'validate';
+export type PhaseId = 'preflight' | 'download' | 'certificates' | 'provision' | 'rbac' | 'verify' | 'addons' | 'kubeconfig' | 'validate';
 
 export interface PhasePlan {
   id: PhaseId;

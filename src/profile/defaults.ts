@@ -1,13 +1,15 @@
 // The one place that holds default values. Versions are pinned to exact releases (no "latest").
 import type { AddonSettings, AuditSettings, NetworkSettings, Versions } from './types.js';
 
-// Newest releases found in public material as of Nov 2026 (flannel v0.28.9's kube-flannel.yml pairs it with
-// cni-plugin v1.9.1-flannel3). Kubernetes stays at the release of the kubectl the tests run.
+// Newest releases found in public material as of Nov 2026, except flannel: its default is the newest release whose
+// flanneld sha256 kubeup ships (src/release/pinned-checksums.ts), so that a default profile deploys with nothing
+// added; v0.27.4's kube-flannel.yml pairs it with cni-plugin v1.8.0-flannel1. Kubernetes stays at the release of the
+// kubectl the tests run.
 export const DEFAULT_VERSIONS: Versions = {
   kubernetes: '1.35.2',
   etcd: '3.6.14',
-  flannel: '0.28.9',
-  flannelCniPlugin: '1.9.1-flannel3',
+  flannel: '0.27.4',
+  flannelCniPlugin: '1.8.0-flannel1',
   containerd: '2.3.5',
   runc: '1.5.1',
   cniPlugins: '1.9.1',

@@ -5,6 +5,7 @@ import semver from 'semver';
 import { ProfileError, type ProfileIssue } from '../errors.js';
 import { DEFAULT_VERSIONS, MIN_ETCD, MIN_FLANNEL, SUPPORTED_KUBERNETES_MINORS } from './defaults.js';
 import { parseRoles } from './schema.js';
+import { readShellAssignments } from './shell-assignments.js';
 import type { Versions } from './types.js';
 
 export const KUBE_UP_VARIABLES = [
@@ -38,14 +39,27 @@ export interface KubeUpImport {
   outdated: OutdatedVersion[];
 }
 
-/** Parses `export KEY=value` / `KEY="value"` lines of a kube-up config file; anything else is ignored. */
-export function parseEnvFile(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"]*)"|'([^']*)'|([^\s#]*))/.exec(line);
-    if (m) out[m[1]!] = m[2] ?? m[3] ?? m[4] ?? '';
+/**
+ * The variables a kube-up config file sets, over the environment (which wins where the file writes
+ * `${VAR:-default}`, as in the shell). The file is read, never run: a line kubeup cannot read is an issue with its
+ * line number when it sets one of kube-up's variables, and a warning otherwise.
+ */
+export function readKubeUpConfig(text: string, file: string, env: Readonly<Record<string, string | undefined>>): { vars: Record<string, string>; warnings: string[] } {
+  const { vars, unreadable } = readShellAssignments(text, env);
+  const issues: ProfileIssue[] = [];
+  const warnings: string[] = [];
+  for (const u of unreadable) {
+    const what = `${file}:${u.line}: ${u.reason}`;
+    if (u.variable !== undefined && (KUBE_UP_VARIABLES as readonly string[]).includes(u.variable)) {
+      issues.push({ path: `${file}:${u.line}`, message: `${u.variable} is set by a line kubeup cannot read (${u.reason}): ${u.text}`, hint: `write it as ${u.variable}="value" or ${u.variable}=\${${u.variable}:-"value"}, or set ${u.variable} in the environment` });
+    } else {
+      warnings.push(`${what}; skipped (kubeup reads assignments only and runs nothing): ${u.text}`);
+    }
   }
-  return out;
+  if (issues.length) {
+    throw new ProfileError(`${file} sets kube-up variables in a way kubeup cannot read`, issues, { file, hint: 'kubeup reads the file without running it' });
+  }
+  return { vars, warnings };
 }
 
 function outdated(variable: string, field: keyof Versions, found: string): OutdatedVersion | undefined {

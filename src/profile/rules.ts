@@ -15,30 +15,56 @@ const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 const SSH_USER = /^[a-z_][a-z0-9_.-]{0,31}\$?$/i;
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
 
+/**
+ * The canonical text of an IP address, or undefined when s is not one: IPv4 as four decimal numbers without leading
+ * zeros, IPv6 as RFC 5952 writes it (lower case, zeros compressed), no zone. Only text that equals its canonical form
+ * is taken (canonicalProblem says what to write instead): `10.244.0` is a valid address to inet_aton, and not what a
+ * user means.
+ */
+export function canonicalIp(s: string): string | undefined {
+  if (ipaddr.IPv4.isValidFourPartDecimal(s)) return ipaddr.IPv4.parse(s).toString();
+  if (s.includes(':') && !s.includes('%') && ipaddr.IPv6.isValid(s)) return ipaddr.IPv6.parse(s).toRFC5952String();
+  return undefined;
+}
+
+/** Whether s is an IP address in any form (validated profiles hold only canonical ones). */
 export function isIp(s: string): boolean {
-  return ipaddr.isValid(s) && (ipaddr.IPv4.isValidFourPartDecimal(s) || (s.includes(':') && ipaddr.IPv6.isValid(s)));
+  return canonicalIp(s) !== undefined;
+}
+
+const IPV4_FORM = 'four decimal numbers from 0 to 255, such as 10.96.0.10';
+
+/** Why s is not an IP address in canonical form, with the form expected; undefined when it is one. */
+export function ipProblem(s: string): string | undefined {
+  const canonical = canonicalIp(s);
+  if (canonical === s) return undefined;
+  if (canonical !== undefined) return `"${s}" is not in canonical form: write it as ${canonical}`;
+  if (/^[\d.]+$/.test(s) || ipaddr.IPv4.isValid(s)) return `"${s}" is not a valid IPv4 address: write ${IPV4_FORM}`;
+  if (s.includes(':')) return `"${s}" is not a valid IPv6 address (without a zone), e.g. fd00::10`;
+  return `"${s}" is not a valid IP address: write ${IPV4_FORM}, or an IPv6 address`;
 }
 
 export function addressProblem(address: string): string | undefined {
   if (address === '') return 'is empty';
-  if (/^[\d.]+$/.test(address)) return ipaddr.IPv4.isValidFourPartDecimal(address) ? undefined : `"${address}" is not a valid IPv4 address`;
-  if (address.includes(':')) return ipaddr.IPv6.isValid(address) ? undefined : `"${address}" is not a valid IPv6 address`;
+  if (/^[\d.]+$/.test(address) || address.includes(':') || ipaddr.IPv4.isValid(address)) return ipProblem(address);
   return HOSTNAME.test(address) ? undefined : `"${address}" is not a valid host name or IP address`;
 }
 
-/** Parses `a.b.c.d/n`; returns a message when it is not a network address. */
+/** Parses `address/bits` in canonical form; returns a message naming the form expected when it is not a network. */
 export function parseCidr(s: string): Cidr | string {
-  let cidr: Cidr;
-  try {
-    cidr = ipaddr.parseCIDR(s);
-  } catch {
-    return `"${s}" is not a CIDR such as 10.96.0.0/12`;
-  }
-  const [addr, bits] = cidr;
-  const network =
-    addr.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(s) : ipaddr.IPv6.networkAddressFromCIDR(s);
-  if (network.toString() !== addr.toString()) return `"${s}" has host bits set; the network is ${network.toString()}/${bits}`;
-  return cidr;
+  const m = /^([^/]+)\/(0|[1-9]\d{0,2})$/.exec(s);
+  if (!m) return `"${s}" is not a CIDR: write ADDRESS/BITS with the network address in full, e.g. 10.96.0.0/12`;
+  const [, addrText, bitsText] = m;
+  const problem = ipProblem(addrText!);
+  if (problem) return `"${s}" is not a CIDR: its address ${problem.replace(/^"[^"]*" /, '')}`;
+  const addr = ipaddr.parse(addrText!);
+  const bits = Number(bitsText);
+  const max = addr.kind() === 'ipv4' ? 32 : 128;
+  if (bits > max) return `"${s}" is not a CIDR: an ${addr.kind() === 'ipv4' ? 'IPv4' : 'IPv6'} prefix is at most /${max}`;
+  const network = addr.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(s) : ipaddr.IPv6.networkAddressFromCIDR(s);
+  const canonical = addr.kind() === 'ipv4' ? network.toString() : (network as ipaddr.IPv6).toRFC5952String();
+  if (canonical !== addrText) return `"${s}" has host bits set; the network is ${canonical}/${bits}`;
+  return [addr, bits];
 }
 
 function contains(cidr: Cidr, ip: string): boolean {
@@ -111,7 +137,14 @@ function checkNetwork(p: Profile, report: Report): void {
     const workers = p.hosts.filter(hasRole('worker')).length;
     const fits = 2 ** Math.max(0, 24 - pods[1]);
     if (pods[0].kind() === 'ipv4' && (pods[1] > 24 || fits < workers)) {
-      report('network.podCidr', `${n.podCidr} is too small: each node gets a /24 from it, and it holds ${pods[1] > 24 ? 'none' : fits} for ${workers} worker${workers === 1 ? '' : 's'}`, 'use a /16 (room for 256 nodes)');
+      // The largest prefix (smallest network) with a /24 for every worker, at the same place as the one written.
+      const bits = 24 - Math.ceil(Math.log2(Math.max(1, workers)));
+      const network = ipaddr.IPv4.networkAddressFromCIDR(`${pods[0].toString()}/${bits}`).toString();
+      report(
+        'network.podCidr',
+        `${n.podCidr} is too small: each node gets a /24 from it, and it holds ${pods[1] > 24 ? 'none' : fits} for ${workers} worker${workers === 1 ? '' : 's'}`,
+        `use a /${bits} or larger, e.g. ${network}/${bits} (room for ${2 ** (24 - bits)} node${bits === 24 ? '' : 's'})`,
+      );
     }
   }
   p.hosts.forEach((h, i) => {
@@ -122,8 +155,9 @@ function checkNetwork(p: Profile, report: Report): void {
       }
     }
   });
-  if (!isIp(n.clusterDns)) {
-    report('network.clusterDns', `"${n.clusterDns}" is not an IP address`, 'use an address inside the service CIDR, e.g. its tenth address');
+  const dnsProblem = ipProblem(n.clusterDns);
+  if (dnsProblem) {
+    report('network.clusterDns', dnsProblem, 'use an address inside the service CIDR, e.g. its tenth address');
   } else if (typeof service !== 'string') {
     if (!contains(service, n.clusterDns)) {
       report('network.clusterDns', `${n.clusterDns} is outside the service CIDR ${n.serviceCidr}`, 'pick an address inside the service CIDR');
@@ -181,7 +215,7 @@ function checkDownload(p: Profile, report: Report): void {
   for (const [file, sum] of Object.entries(p.download.checksums ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) {
     const path = `download.checksums["${file}"]`;
     if (file.trim() === '' || file.includes('/')) {
-      report(path, `"${file}" is not a file name`, 'use the bare upstream file name, e.g. flannel-v0.28.9-linux-amd64.tar.gz');
+      report(path, `"${file}" is not a file name`, 'use the bare upstream file name, e.g. flanneld-amd64');
     }
     if (!SHA256_HEX.test(sum)) {
       report(path, `"${sum}" is not a sha256`, 'write the sha256 of the file as 64 hex digits, as sha256sum prints it');

@@ -66,6 +66,7 @@ export const hostInputSchema = z
     identityFile: z.string().min(1).optional(),
     nodeName: z.string().min(1).optional(),
     hostKey: z.string().min(1).optional(),
+    container: z.boolean({ invalid_type_error: 'must be true or false' }).optional(),
   })
   .strict();
 

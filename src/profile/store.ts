@@ -35,6 +35,8 @@ export class ProfileStore {
       configName: 'profiles',
       accessPropertiesByDotNotation: false,
       clearInvalidConfig: false,
+      // Profiles name hosts, users and key paths: only the owner reads them, like the cluster state.
+      configFileMode: 0o600,
       defaults: { version: STORE_VERSION, profiles: {} },
     });
     return this.conf;
@@ -108,7 +110,7 @@ export class ProfileStore {
     if (!entry.ok) {
       throw new ProfileError(`saved profile "${name}" is not valid`, entry.issues, {
         file: this.path,
-        hint: `export it (kubeup profiles export ${name} ${name}.yaml), fix the file, and import it again`,
+        hint: `fix it in the wizard (kubeup profiles edit ${name}), or export it (kubeup profiles export ${name} ${name}.yaml), fix the file and import it again with --force`,
       });
     }
     return entry.profile;

@@ -15,6 +15,12 @@ export interface HostSpec {
   nodeName?: string;
   /** Pinned host key, `SHA256:<base64>` as OpenSSH prints it. */
   hostKey?: string;
+  /**
+   * The host is a container (LXC/LXD, systemd-nspawn, ...): render the node settings a container needs. Today that is
+   * kube-proxy's conntrack.maxPerCore: 0, because nf_conntrack_max is read-only in any network namespace but the
+   * machine's first one (preflight reports what else a container lacks).
+   */
+  container?: boolean;
 }
 
 export interface SshSettings {

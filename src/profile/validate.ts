@@ -66,6 +66,7 @@ export function applyDefaults(input: ParsedProfileInput): Profile {
       ...(h.identityFile !== undefined && { identityFile: h.identityFile }),
       ...(h.nodeName !== undefined && { nodeName: h.nodeName }),
       ...(h.hostKey !== undefined && { hostKey: h.hostKey }),
+      ...(h.container === true && { container: true }),
     })),
     ssh: {
       agent: input.ssh?.agent ?? true,

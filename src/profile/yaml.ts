@@ -1,5 +1,5 @@
 // Profiles as YAML files: the format people read, edit, diff and share.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { parseDocument, stringify } from 'yaml';
 import { ProfileError } from '../errors.js';
 import type { Profile } from './types.js';
@@ -11,26 +11,54 @@ export function profileToYaml(profile: Profile): string {
   return YAML_HEADER + stringify(profile, { lineWidth: 0 });
 }
 
-/** Parses YAML text; syntax errors name the file, line and column. */
+/** Larger than any profile a person writes: refused before parsing, so a wrong file cannot exhaust memory. */
+export const MAX_PROFILE_BYTES = 1024 * 1024;
+
+function yamlError(source: string, reason: string, hint = 'fix the YAML syntax (indentation, colons, quotes)'): ProfileError {
+  return new ProfileError(`${source} is not valid YAML: ${reason}`, [], { file: source, hint });
+}
+
+/**
+ * Parses YAML text. Whatever the parser refuses (syntax, duplicate keys, an alias without its anchor, too many
+ * aliases, nesting too deep, a tag it does not know) is a ProfileError that names the file, the place and the reason.
+ */
 export function parseProfileYaml(text: string, source: string): unknown {
+  if (text.includes('\0')) throw yamlError(source, 'it holds NUL bytes, so it is not a text file', 'give the path of a YAML profile (see kubeup profiles export)');
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length) {
-    const e = doc.errors[0]!;
-    const pos = e.linePos?.[0];
-    throw new ProfileError(`${source} is not valid YAML${pos ? ` at line ${pos.line}, column ${pos.col}` : ''}: ${e.message.split('\n')[0]}`, [], {
+  const problem = doc.errors[0] ?? doc.warnings[0];
+  if (problem) {
+    const pos = problem.linePos?.[0];
+    const where = pos ? ` at line ${pos.line}, column ${pos.col}` : '';
+    throw new ProfileError(`${source} is not valid YAML${where}: ${problem.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`, [], {
       file: source,
       hint: 'fix the YAML syntax (indentation, colons, quotes)',
     });
   }
-  return doc.toJS();
+  try {
+    // A profile needs no aliases; a few are fine, thousands are an attack (billion laughs).
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw yamlError(source, (e as Error).message, 'write the values out instead of using anchors (&) and aliases (*)');
+  }
 }
 
 export function readProfileFile(path: string, nameOverride?: string): Profile {
+  let buf: Buffer;
+  try {
+    if (statSync(path).size > MAX_PROFILE_BYTES) {
+      throw new ProfileError(`${path} is larger than ${MAX_PROFILE_BYTES / 1024 / 1024} MiB, far more than a profile`, [], { file: path, hint: 'check the path: it should be a YAML profile' });
+    }
+    buf = readFileSync(path);
+  } catch (e) {
+    if (e instanceof ProfileError) throw e;
+    throw new ProfileError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, [], { file: path, hint: 'check the path' });
+  }
+  if (buf.includes(0)) throw yamlError(path, 'it holds NUL bytes, so it is not a text file', 'give the path of a YAML profile (see kubeup profiles export)');
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new ProfileError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, [], { file: path, hint: 'check the path' });
+    text = new TextDecoder('utf-8', { fatal: true }).decode(buf);
+  } catch {
+    throw yamlError(path, 'it is not UTF-8 text', 'give the path of a YAML profile (see kubeup profiles export)');
   }
   const raw = parseProfileYaml(text, path);
   const withName = nameOverride !== undefined && raw && typeof raw === 'object' ? { ...(raw as object), name: nameOverride } : raw;

@@ -3,8 +3,8 @@
 // half a file; an entry whose content no longer matches its record is removed and fetched again.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { basename, isAbsolute, join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+import { absoluteEnv, homeDir } from '../state.js';
 import { DownloadError } from '../errors.js';
 import { isSha256, sha256File } from './checksum.js';
 import type { Env } from './proxy.js';
@@ -12,13 +12,13 @@ import type { Artifact } from './types.js';
 
 /** profile.download.cacheDir, else $XDG_CACHE_HOME/kubeup, else ~/.cache/kubeup. `~/` is expanded. */
 export function resolveCacheDir(cacheDir: string | undefined, env: Env = process.env): string {
-  const home = env.HOME && env.HOME !== '' ? env.HOME : homedir();
+  const home = homeDir(env);
   if (cacheDir !== undefined && cacheDir !== '') {
     const expanded = cacheDir === '~' ? home : cacheDir.startsWith('~/') ? join(home, cacheDir.slice(2)) : cacheDir;
     return resolve(expanded);
   }
-  const xdg = env.XDG_CACHE_HOME;
-  if (xdg && isAbsolute(xdg)) return join(xdg, 'kubeup');
+  const xdg = absoluteEnv(env, 'XDG_CACHE_HOME');
+  if (xdg) return join(xdg, 'kubeup');
   return join(home, '.cache', 'kubeup');
 }
 

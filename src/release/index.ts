@@ -10,12 +10,14 @@ import { extractMembers } from './extract.js';
 import { downloadFile, fetchText, type HttpOptions } from './fetch.js';
 import { releaseManifest } from './manifest.js';
 import type { Arch, Artifact, FetchedArtifact } from './types.js';
+import { missingChecksumError, missingChecksums } from './unpinned.js';
 
 export type { Arch, Artifact, ArtifactBinary, ArtifactRole, ChecksumSource, FetchedArtifact } from './types.js';
 export { ARCHES } from './types.js';
 export { artifactsForRoles, componentBase, describeManifest, releaseManifest, UPSTREAM_BASES } from './manifest.js';
 export { archFromUname, localArch } from './arch.js';
 export { resolveCacheDir } from './cache.js';
+export { checksumSnippet, missingChecksumError, missingChecksums, unverifiableAdvice, unverifiableFiles, unverifiableWarning } from './unpinned.js';
 
 export interface FetchArtifactsOptions extends Omit<HttpOptions, 'signal'> {
   cacheDir: string;
@@ -25,24 +27,6 @@ export interface FetchArtifactsOptions extends Omit<HttpOptions, 'signal'> {
   concurrency?: number;
   /** Use the cache only: a file that is not there (verified) is an error instead of a download. */
   offline?: boolean;
-}
-
-/** The artefacts nobody knows a sha256 for: kubeup will not fetch them. */
-export function missingChecksums(artifacts: readonly Artifact[]): Artifact[] {
-  return artifacts.filter((a) => a.checksum.kind === 'missing');
-}
-
-export function missingChecksumError(missing: readonly Artifact[]): DownloadError {
-  const files = [...new Set(missing.map((a) => a.fileName))].sort();
-  const example = files.map((f) => `    "${f}": "<sha256>"`).join('\n');
-  return new DownloadError(
-    `no sha256 is known for ${files.join(', ')}: upstream publishes no checksum file for ${files.length === 1 ? 'it' : 'them'}, so kubeup will not download ${files.length === 1 ? 'it' : 'them'} unverified`,
-    {
-      field: 'download.checksums',
-      file: files[0],
-      hint: `add the value${files.length === 1 ? '' : 's'} to the profile:\n  download:\n    checksums:\n${example}\n  (the project's GitHub release page shows a sha256 digest beside each file)`,
-    },
-  );
 }
 
 function mismatchError(a: Artifact, expected: string, actual: string): DownloadError {

@@ -2,13 +2,13 @@
 // Upstream layouts (a mirror in profile.download.mirrors.<component> replaces the base and serves the same paths):
 //   kubernetes        {base}/v{K}/bin/linux/{arch}/{binary}                 + {binary}.sha256 (hex only)
 //   etcd              {base}/v{E}/etcd-v{E}-linux-{arch}.tar.gz              + {base}/v{E}/SHA256SUMS
-//   flannel           {base}/v{F}/flannel-v{F}-linux-{arch}.tar.gz           (no checksum file upstream)
+//   flannel           {base}/v{F}/flanneld-{arch}                            (no checksum file upstream: pinned-checksums.ts)
 //   flannelCniPlugin  {base}/v{P}/cni-plugin-flannel-linux-{arch}-v{P}.tgz   + .sha256 (`<hex>  <file>`)
 //   containerd        {base}/v{C}/containerd-{C}-linux-{arch}.tar.gz         + .sha256sum
 //   runc              {base}/v{R}/runc.{arch}                                + {base}/v{R}/runc.sha256sum
 //   cniPlugins        {base}/v{N}/cni-plugins-linux-{arch}-v{N}.tgz          + .sha256 (`<hex>  <file>`)
 import type { Component, Profile } from '../profile/types.js';
-import { pinnedChecksum, type PinnedChecksum } from './pinned-checksums.js';
+import { pinKey, pinnedChecksum, type PinnedChecksum } from './pinned-checksums.js';
 import type { Arch, Artifact, ArtifactBinary, ArtifactRole, ChecksumSource } from './types.js';
 
 export const UPSTREAM_BASES: Readonly<Record<Component, string>> = {
@@ -82,15 +82,15 @@ function drafts(profile: ProfileParts, arch: Arch): Draft[] {
     roles: ['master'],
   });
 
-  const flannel = `flannel-v${v.flannel}-linux-${arch}.tar.gz`;
+  // The bare binary, not the tarball: it is the asset form whose sha256 public deployment code pins.
   out.push({
     component: 'flannel',
     arch,
-    path: `v${v.flannel}/${flannel}`,
-    fileName: flannel,
-    content: 'gzip',
+    path: `v${v.flannel}/flanneld-${arch}`,
+    fileName: `flanneld-${arch}`,
+    content: 'elf',
     checksum: 'none',
-    binaries: [bin('flanneld', 'flanneld')],
+    binaries: [bin('flanneld')],
     roles: ['worker'],
   });
 
@@ -160,7 +160,7 @@ function checksumFor(
     return { kind: 'pinned', sha256: override.toLowerCase(), source: `profile download.checksums["${draft.fileName}"]` };
   }
   if (draft.checksum !== 'none') return { kind: 'file', url: `${base}/${draft.checksum.path}`, format: draft.checksum.format };
-  const shipped = pinnedChecksum(draft.fileName, pinned);
+  const shipped = pinnedChecksum(pinKey(draft.component, draft.path), pinned);
   if (shipped) return { kind: 'pinned', sha256: shipped.sha256, source: shipped.source };
   return { kind: 'missing' };
 }

@@ -18,6 +18,9 @@ export function kubeProxyConfig(ctx: RenderContext): Record<string, unknown> {
     clusterCIDR: ctx.cluster.podCidr,
     hostnameOverride: ctx.host.nodeName,
     mode: 'iptables',
+    // In a container nf_conntrack_max cannot be raised (read-only outside the first network namespace): 0 leaves the
+    // machine's value, as kind does (cmd/kube-proxy/app/server_linux.go setupConntrack).
+    ...(ctx.host.spec.container && { conntrack: { maxPerCore: 0 } }),
   };
 }
 

@@ -3,7 +3,7 @@
 // are reported here, naming the file or socket and never the secret.
 
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { homeDir } from '../state.js';
 import ssh2, { type AnyAuthMethod, type AuthHandlerMiddleware, type AuthenticationType, type ParsedKey } from 'ssh2';
 import { ConnectError } from '../errors.js';
 import { probeAgent } from './agent.js';
@@ -40,7 +40,7 @@ export interface AuthTarget {
 }
 
 export function expandHome(path: string): string {
-  return path === '~' ? homedir() : path.startsWith('~/') ? `${homedir()}${path.slice(1)}` : path;
+  return path === '~' ? homeDir() : path.startsWith('~/') ? `${homeDir()}${path.slice(1)}` : path;
 }
 
 export async function prepareAuth(target: AuthTarget, creds: Credentials, env: NodeJS.ProcessEnv = process.env): Promise<PreparedAuth> {

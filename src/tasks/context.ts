@@ -55,6 +55,8 @@ export interface RunOptions {
   /** Bounds for the waits (tests shorten them). */
   verifyTimeoutMs?: number;
   validateTimeoutMs?: number;
+  /** How long validation waits for CoreDNS to become available (default 120 s). */
+  dnsTimeoutMs?: number;
   signal?: AbortSignal;
   /** How `up` removes hosts gone from the profile (remove-node's options); default: no --force, 120 s drain. */
   remove?: RemoveOptions;

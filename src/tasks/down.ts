@@ -12,12 +12,17 @@ import type { Profile } from '../profile/types.js';
 import type { RunCtx, RunDeps, RunOptions } from './context.js';
 import { rendererOptions } from './listr-options.js';
 import { RunRecorder } from './records.js';
+import { adminApiFromState } from './addons.js';
+import { allAddonObjects } from '../addons/index.js';
+import { deleteObjects } from '../verify/addons-api.js';
 
 export interface DownResult {
   cleaned: Map<string, TeardownRecord>;
   failed: Map<string, string>;
   kubeconfigChanged: boolean;
   purged: boolean;
+  /** Add-on objects deleted through the API before the hosts were cleaned. */
+  addonsRemoved: string[];
   summaryPath: string;
 }
 
@@ -27,10 +32,28 @@ export async function runDown(profile: Profile, opts: RunOptions & { purge: bool
   const plan = buildPlan(profile, assumedFacts(profile));
   const cleaned = new Map<string, TeardownRecord>();
   const failed = new Map<string, string>();
-  const result = { kubeconfigChanged: false, purged: false };
+  const result = { kubeconfigChanged: false, purged: false, addonsRemoved: [] as string[] };
   const ctx = { sessions: new Map(), facts: {}, artifacts: [], records: new Map(), acceptedHostKeys: new Map(), recorder } as RunCtx;
   const listr = new Listr<RunCtx>(
     [
+      {
+        // Before the hosts go: the API is still there to delete what kubeup applied through it.
+        title: 'Cluster add-ons',
+        task: async (_c, task) => {
+          const api = await adminApiFromState(opts.stateDir, plan);
+          if (!api) {
+            task.title = 'Cluster add-ons: no admin credentials on this machine; they go with the cluster\'s etcd data';
+            return;
+          }
+          try {
+            result.addonsRemoved = await deleteObjects(api, allAddonObjects(), { onlyOwned: true });
+            task.title = result.addonsRemoved.length ? `Cluster add-ons: deleted ${result.addonsRemoved.join(', ')}` : 'Cluster add-ons: none applied';
+          } catch (e) {
+            // An unreachable API is no reason to keep the hosts: etcd's data, and the objects with it, are removed below.
+            task.title = `Cluster add-ons: not deleted through the API (${(e as Error).message}); they go with the cluster's etcd data`;
+          }
+        },
+      },
       {
         title: `Remove kubeup from ${plan.hosts.length} hosts`,
         task: (_c, task) =>

@@ -17,7 +17,9 @@ import { hostId, type Profile } from '../profile/types.js';
 import { ApiClient } from '../verify/api-client.js';
 import { preflightHost } from '../verify/preflight.js';
 import { verifyUnits, waitForFlannelSubnet } from '../verify/units.js';
+import { formatDnsReport } from '../verify/addons-api.js';
 import { formatClusterReport, validateCluster, waitApiReady, type ClusterReport } from '../verify/validate-cluster.js';
+import { addonsTitle, applyPlanAddons } from './addons.js';
 import type { RunCtx, RunDeps, RunOptions } from './context.js';
 import { removeDroppedHosts } from './remove-node.js';
 import { convergeHost, recordProvisioned, type ConvergedHost } from './converge.js';
@@ -133,7 +135,12 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
                   connected.warnings.forEach((w) => warn(h.id, w));
                   if (connected.acceptedHostKey) c.acceptedHostKeys.set(h.id, connected.acceptedHostKey);
                   t.output = 'checking';
-                  const r = await preflightHost(connected.session, { roles: h.spec.roles, apiServerPort: profile.network.apiServerPort, localEpochSeconds: Math.floor(deps.now().getTime() / 1000) });
+                  const r = await preflightHost(connected.session, {
+                    roles: h.spec.roles,
+                    apiServerPort: profile.network.apiServerPort,
+                    localEpochSeconds: Math.floor(deps.now().getTime() / 1000),
+                    node: { field: `hosts[${h.index}]`, container: h.spec.container === true, kubeletArgs: profile.extraArgs.kubelet ?? [] },
+                  });
                   r.warnings.forEach((w) => warn(h.id, `${w.check}: ${w.message}${w.hint ? ` (${w.hint})` : ''}`));
                   r.problems.forEach((p) => problems.push({ host: h.id, ...p }));
                   if (r.facts) c.facts[h.id] = r.facts;
@@ -285,6 +292,12 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
       }),
     },
     {
+      title: 'Cluster add-ons',
+      task: timed('addons', opts.signal, async (ctx, task) => {
+        task.title = addonsTitle(ctx.plan!, await applyPlanAddons(adminApi(ctx, ctx.plan!), ctx.plan!, (s) => (task.output = s)));
+      }),
+    },
+    {
       title: 'Kubeconfig',
       task: timed('kubeconfig', opts.signal, async (ctx, task) => {
         const plan = ctx.plan!;
@@ -300,9 +313,11 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
       title: 'Validate cluster',
       task: timed('validate', opts.signal, async (ctx, task) => {
         const plan = ctx.plan!;
-        result.report = await validateCluster(adminApi(ctx, plan), plan, { timeoutMs: opts.validateTimeoutMs ?? 180_000, intervalMs: 2000, onStatus: (s) => (task.output = s), ...(opts.signal && { signal: opts.signal }) });
+        result.report = await validateCluster(adminApi(ctx, plan), plan, { timeoutMs: opts.validateTimeoutMs ?? 180_000, intervalMs: 2000, onStatus: (s) => (task.output = s), ...(opts.signal && { signal: opts.signal }), ...(opts.dnsTimeoutMs !== undefined && { dnsTimeoutMs: opts.dnsTimeoutMs }) });
         const ready = result.report.nodes.filter((n) => n.ready).length;
-        task.title = `Validate cluster: ${ready} of ${result.report.nodes.length} nodes Ready, ${result.report.components.length} components healthy`;
+        const dns = result.report.dns;
+        if (dns && !dns.available) warn(undefined, formatDnsReport(dns));
+        task.title = `Validate cluster: ${ready} of ${result.report.nodes.length} nodes Ready, ${result.report.components.length} components healthy${dns ? `, CoreDNS ${dns.ready} of ${dns.wanted} ready${dns.available ? '' : ' (NOT available)'}` : ''}`;
       }),
     },
     {

@@ -61,29 +61,45 @@ export class ApiClient {
     });
   }
 
-  /** Creates an object, or replaces it when it exists (keeps kubeup's objects as rendered on every run). */
-  async apply(collectionPath: string, obj: { metadata: { name: string } }): Promise<'created' | 'updated' | 'unchanged'> {
-    const itemPath = `${collectionPath}/${encodeURIComponent(obj.metadata.name)}`;
-    const current = await this.request<Record<string, unknown> & { metadata?: { resourceVersion?: string } }>('GET', itemPath);
-    if (current.status === 404) {
-      const r = await this.request('POST', collectionPath, obj);
-      if (r.status >= 300) throw new Error(`POST ${collectionPath}: HTTP ${r.status}: ${r.text.slice(0, 300)}`);
-      return 'created';
-    }
-    if (current.status >= 300) throw new Error(`GET ${itemPath}: HTTP ${current.status}: ${current.text.slice(0, 300)}`);
-    if (sameContent(current.body, obj)) return 'unchanged';
-    const r = await this.request('PUT', itemPath, { ...obj, metadata: { ...obj.metadata, resourceVersion: current.body.metadata?.resourceVersion } });
-    if (r.status >= 300) throw new Error(`PUT ${itemPath}: HTTP ${r.status}: ${r.text.slice(0, 300)}`);
-    return 'updated';
+  /** Server-side apply of an object into its collection (RBAC objects): see serverSideApply. */
+  async apply(collectionPath: string, obj: { metadata: { name: string } }): Promise<ApplyOutcome> {
+    return (await this.serverSideApply(`${collectionPath}/${encodeURIComponent(obj.metadata.name)}`, obj)).outcome;
+  }
+
+  /**
+   * PATCH application/apply-patch+yaml with kubeup's field manager: the server merges kubeup's fields in, keeps
+   * fields others set, refuses unknown fields (fieldValidation=Strict) and, when nothing changed, writes nothing:
+   * the resourceVersion tells created / updated / unchanged apart. force=true: the profile's values win over an
+   * edit of a field kubeup sets.
+   */
+  async serverSideApply(itemPath: string, obj: object): Promise<{ outcome: ApplyOutcome; response: ApiResponse }> {
+    const before = await this.request<ObjectMeta>('GET', itemPath);
+    if (before.status !== 200 && before.status !== 404) throw new ApiRefusal('GET', itemPath, before);
+    const r = await this.request<ObjectMeta>('PATCH', `${itemPath}?fieldManager=${FIELD_MANAGER}&fieldValidation=Strict&force=true`, obj, 'application/apply-patch+yaml');
+    if (r.status >= 300) throw new ApiRefusal('PATCH', itemPath, r);
+    const outcome = before.status === 404 ? 'created' : r.body.metadata?.resourceVersion === before.body.metadata?.resourceVersion ? 'unchanged' : 'updated';
+    return { outcome, response: r };
   }
 }
 
-/** True when every field kubeup sets (outside metadata bookkeeping) already has that value on the server. */
-function sameContent(server: unknown, wanted: unknown): boolean {
-  if (wanted === null || typeof wanted !== 'object') return server === wanted;
-  if (Array.isArray(wanted)) {
-    return Array.isArray(server) && server.length === wanted.length && wanted.every((w, i) => sameContent(server[i], w));
+export const FIELD_MANAGER = 'kubeup';
+export type ApplyOutcome = 'created' | 'updated' | 'unchanged';
+
+interface ObjectMeta {
+  metadata?: { resourceVersion?: string };
+}
+
+/** A non-2xx answer, with the Status the server sent. */
+export class ApiRefusal extends Error {
+  readonly status: number;
+  readonly reason: string;
+  readonly serverMessage: string;
+  constructor(method: string, path: string, r: ApiResponse) {
+    const s = (typeof r.body === 'object' && r.body !== null ? r.body : {}) as { message?: string; reason?: string };
+    const message = s.message ?? r.text.slice(0, 300);
+    super(`${method} ${path}: HTTP ${r.status}${s.reason ? ` ${s.reason}` : ''}: ${message}`);
+    this.status = r.status;
+    this.reason = s.reason ?? '';
+    this.serverMessage = message;
   }
-  if (server === null || typeof server !== 'object') return false;
-  return Object.entries(wanted as Record<string, unknown>).every(([k, v]) => sameContent((server as Record<string, unknown>)[k], v));
 }

@@ -4,6 +4,7 @@
 import type { Arch, HostFacts } from '../plan/types.js';
 import type { Role } from '../profile/types.js';
 import type { HostSession } from '../ssh/session.js';
+import { NODE_HOST_PROBE, flagValue, nodeHostFindings, type NodeHostInput } from './node-host.js';
 
 export interface PreflightFinding {
   check: string;
@@ -48,6 +49,7 @@ const PROBE = (
     'for t in iptables conntrack socat; do echo "tool_$t=$(command -v $t >/dev/null 2>&1 || [ -x /usr/sbin/$t ] || [ -x /sbin/$t ] && echo yes || echo no)"; done',
     'echo "epoch=$(date +%s)"',
     'echo "listen=$( (ss -Hltn; ss -Hlun) 2>/dev/null | awk \'{print $1":"$5}\' | tr "\\n" " ")"',
+    ...NODE_HOST_PROBE,
   ].join('; ')
 );
 
@@ -79,6 +81,8 @@ export interface PreflightInput {
   apiServerPort: number;
   /** This machine's clock, to measure the host's skew. */
   localEpochSeconds: number;
+  /** For a worker: what the profile says about the node (container checks: kmsg, sysctls, cgroups, conntrack). */
+  node?: NodeHostInput;
 }
 
 export async function preflightHost(session: HostSession, input: PreflightInput): Promise<PreflightResult> {
@@ -102,8 +106,8 @@ export async function preflightHost(session: HostSession, input: PreflightInput)
   if ((f.tmpopts ?? '').split(',').includes('noexec')) {
     problems.push({ check: 'tmp', message: '/tmp is mounted noexec', hint: 'remount /tmp without noexec (mount -o remount,exec /tmp) or change its fstab entry' });
   }
-  if (Number(f.swap ?? 0) > 0 && input.roles.includes('worker')) {
-    problems.push({ check: 'swap', message: 'swap is on; kubelet refuses to start with swap', hint: 'turn it off (swapoff -a) and remove it from /etc/fstab' });
+  if (Number(f.swap ?? 0) > 0 && input.roles.includes('worker') && flagValue(input.node?.kubeletArgs ?? [], 'fail-swap-on') !== 'false') {
+    problems.push({ check: 'swap', message: 'swap is on; kubelet refuses to start with swap', hint: 'turn it off (swapoff -a) and remove it from /etc/fstab, or (a container sees its machine\'s swap) add --fail-swap-on=false to extraArgs.kubelet' });
   }
   if (input.roles.includes('worker')) {
     if (f.tool_iptables !== 'yes') problems.push({ check: 'iptables', message: 'iptables is not installed; kube-proxy and flannel need it', hint: 'install it: apt-get install iptables (or your distribution\'s package)' });
@@ -114,6 +118,9 @@ export async function preflightHost(session: HostSession, input: PreflightInput)
       if (f[m] !== 'yes') warnings.push({ check: `module ${m}`, message: `kernel module ${m} is not loaded`, hint: 'kubeup loads it during provisioning (modprobe) and lists it in /etc/modules-load.d/kubeup.conf' });
     }
     if (f.ip_forward !== '1') warnings.push({ check: 'sysctl', message: 'net.ipv4.ip_forward is off', hint: 'kubeup sets it in /etc/sysctl.d/99-kubeup.conf during provisioning' });
+    const node = nodeHostFindings(f, input.node ?? { field: 'hosts[?]', container: false, kubeletArgs: [] });
+    problems.push(...node.problems);
+    warnings.push(...node.warnings);
   }
   const epoch = Number(f.epoch);
   if (Number.isFinite(epoch)) {

@@ -4,6 +4,7 @@
 import { CancelledError, ValidationError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
 import type { ApiClient } from './api-client.js';
+import { formatDnsReport, waitCoredns, type DnsReport } from './addons-api.js';
 
 export interface NodeReport {
   name: string;
@@ -17,6 +18,8 @@ export interface ClusterReport {
   server: string;
   nodes: NodeReport[];
   components: { name: string; healthy: boolean; message: string }[];
+  /** CoreDNS, when the profile runs it. Not available is reported, not a failure: its pods may still be starting. */
+  dns?: DnsReport;
 }
 
 export interface ValidateOptions {
@@ -27,6 +30,8 @@ export interface ValidateOptions {
   now?: () => number;
   /** A cancelled run stops waiting at the next look. */
   signal?: AbortSignal;
+  /** Bound of the wait for CoreDNS (default 120 s). */
+  dnsTimeoutMs?: number;
 }
 
 interface NodeObject {
@@ -133,7 +138,18 @@ export async function validateCluster(api: ApiClient, plan: Plan, opts: Validate
   const components = await waitComponentsHealthy(api, opts);
   const r = await api.request<{ items?: NodeObject[] }>('GET', '/api/v1/nodes');
   const nodes = (r.body.items ?? []).map(nodeReport).sort((a, b) => a.name.localeCompare(b.name));
-  return { server: api.server, nodes, components };
+  const dnsPlan = plan.cluster.addons.dns;
+  const dns = dnsPlan
+    ? await waitCoredns(api, dnsPlan.replicas, {
+        timeoutMs: opts.dnsTimeoutMs ?? 120_000,
+        intervalMs: opts.intervalMs ?? 3000,
+        ...(opts.onStatus && { onStatus: opts.onStatus }),
+        ...(opts.signal && { signal: opts.signal }),
+        ...(opts.sleep && { sleep: opts.sleep }),
+        ...(opts.now && { now: opts.now }),
+      })
+    : undefined;
+  return { server: api.server, nodes, components, ...(dns && { dns }) };
 }
 
 export function formatClusterReport(report: ClusterReport, context: string): string {
@@ -145,8 +161,11 @@ export function formatClusterReport(report: ClusterReport, context: string): str
     ...report.nodes.map((n) => `${n.name.padEnd(w)}  ${(n.ready ? 'Ready' : 'NotReady').padEnd(8)}  ${(n.roles.join(',') || '<none>').padEnd(21)}  ${n.version}`),
     '',
     ...report.components.map((c) => `component ${c.name}: ${c.healthy ? 'Healthy' : `Unhealthy (${c.message})`}`),
+    ...(report.dns ? [formatDnsReport(report.dns)] : []),
     '',
-    `Cluster validation succeeded. Use it with:  kubectl --context ${context} get nodes`,
+    report.dns && !report.dns.available
+      ? `Cluster validation succeeded for the control plane and the nodes, but cluster DNS is not available: pods that look up names fail until it is. Use it with:  kubectl --context ${context} get nodes`
+      : `Cluster validation succeeded. Use it with:  kubectl --context ${context} get nodes`,
   ];
   return lines.join('\n');
 }

@@ -88,6 +88,7 @@ const EXPECTED: { component: keyof Mirror['baseUrls']; path: string; checksum: s
     checksum: `v${V.kubernetes}/bin/linux/amd64/${b}.sha256`,
   })),
   { component: 'etcd', path: `v${V.etcd}/etcd-v${V.etcd}-linux-amd64.tar.gz`, checksum: `v${V.etcd}/SHA256SUMS` },
+  { component: 'flannel', path: `v${V.flannel}/flanneld-amd64`, checksum: null },
   { component: 'flannel', path: `v${V.flannel}/flannel-v${V.flannel}-linux-amd64.tar.gz`, checksum: null },
   {
     component: 'flannelCniPlugin',
@@ -166,7 +167,7 @@ describe('release mirror', () => {
       expect(sums.status, e.checksum).toBe(200);
       expect(digestFor(sums.body.toString('utf8'), fileName, e.component === 'kubernetes'), e.checksum).toBe(actual);
     }
-    expect(Object.keys(mirror.checksums)).toEqual([`flannel-v${V.flannel}-linux-amd64.tar.gz`]);
+    expect(Object.keys(mirror.checksums).sort()).toEqual([`flannel-v${V.flannel}-linux-amd64.tar.gz`, 'flanneld-amd64'].sort());
   });
 
   it('answers 404 for paths it does not have, and HEAD with the size only', async () => {
@@ -199,6 +200,8 @@ describe('release mirror', () => {
     expect(Object.keys(flannel).sort()).toEqual(['README.md', 'flanneld', 'mk-docker-opts.sh']);
     expect(flannel.flanneld!.mode).toBe(0o755);
     expect(flannel['mk-docker-opts.sh']!.mode).toBe(0o755);
+    // Upstream's bare flanneld-<arch> is the same binary as the tarball's flanneld.
+    expect(sha256((await get(`${mirror.baseUrls.flannel}/v${V.flannel}/flanneld-amd64`)).body)).toBe(flannel.flanneld!.sha256);
 
     const fcni = files(await fetchTar('flannelCniPlugin', `v${V.flannelCniPlugin}/cni-plugin-flannel-linux-amd64-v${V.flannelCniPlugin}.tgz`));
     expect(Object.keys(fcni)).toEqual(['flannel-amd64']);

@@ -575,6 +575,58 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
       expect(forbidden.stderr).toContain('namespaces "kube-system" is forbidden: this namespace may not be deleted');
     });
 
+    it('typed objects over HTTP: server-side apply, conflicts, strict fields, clusterIP range and reuse, immutable clusterIP', async () => {
+      const apply = (path: string, body: unknown, query = 'fieldManager=kubeup&fieldValidation=Strict') =>
+        asAdmin(`${path}?${query}`, { method: 'PATCH', body, contentType: 'application/apply-patch+yaml' });
+      const svcPath = '/api/v1/namespaces/default/services/dns-probe';
+      const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'dns-probe' }, spec: { clusterIP: '10.32.0.10', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] } };
+      // Rule: apply creates (201), a second identical apply is a no-op (same resourceVersion).
+      const created = await apply(svcPath, svc);
+      expect(created.status, created.body).toBe(201);
+      const again = await apply(svcPath, svc);
+      expect(again.status).toBe(200);
+      expect((again.json().metadata as { resourceVersion: string }).resourceVersion).toBe((created.json().metadata as { resourceVersion: string }).resourceVersion);
+      // Rule: fieldManager is required for apply (PatchOptions validation).
+      const noManager = await apply(svcPath, svc, 'fieldValidation=Strict');
+      expect(noManager.status).toBe(422);
+      expect(noManager.json().message).toBe('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+      // Rule: the typed conversion refuses a field the schema does not declare.
+      const typo = await apply(svcPath, { ...svc, spec: { ...svc.spec, clusterIp: '10.32.0.10' } });
+      expect(typo.status).toBe(500);
+      expect(typo.json().message).toBe('failed to create typed patch object (/v1, Kind=Service) default/dns-probe: .spec.clusterIp: field not declared in schema');
+      // Rule: another manager applying another value for a field kubeup owns is a conflict; force takes it.
+      const other = { ...svc, spec: { ...svc.spec, ports: [{ name: 'dns', port: 53, protocol: 'UDP', targetPort: 5353 }] } };
+      const kubeupPorts = { ...svc, spec: { ...svc.spec, ports: [{ name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 }] } };
+      expect((await apply(svcPath, kubeupPorts)).status).toBe(200);
+      const conflict = await apply(svcPath, other, 'fieldManager=ops&fieldValidation=Strict');
+      expect(conflict.status).toBe(409);
+      expect(conflict.json()).toMatchObject({ reason: 'Conflict', message: 'Apply failed with 1 conflict: conflict with "kubeup": .spec.ports[port=53,protocol="UDP"].targetPort' });
+      expect((await apply(svcPath, other, 'fieldManager=ops&fieldValidation=Strict&force=true')).status).toBe(200);
+      // Rule: a Service's clusterIP may not change once set.
+      const moved = await apply(svcPath, { ...svc, spec: { ...svc.spec, clusterIP: '10.32.0.11' } }, 'fieldManager=kubeup&fieldValidation=Strict&force=true');
+      expect(moved.status).toBe(422);
+      expect(moved.json().message).toBe('Service "dns-probe" is invalid: spec.clusterIPs[0]: Invalid value: ["10.32.0.11"]: may not change once set');
+      // Rule: the allocator refuses an address outside the range and one already taken.
+      const outside = await apply('/api/v1/namespaces/default/services/outside', { ...svc, metadata: { name: 'outside' }, spec: { ...svc.spec, clusterIP: '10.33.0.10' } });
+      expect(outside.status).toBe(422);
+      expect(outside.json().message).toContain('failed to allocate IP 10.33.0.10: provided IP is not in the valid range. The range of valid IPs is 10.32.0.0/24');
+      const taken = await apply('/api/v1/namespaces/default/services/taken', { ...svc, metadata: { name: 'taken' } });
+      expect(taken.status).toBe(422);
+      expect(taken.json().message).toContain('failed to allocate IP 10.32.0.10: provided IP is already allocated');
+      // Rule: fieldValidation=Strict on a create refuses an unknown field; the real kubectl says so.
+      const strict = await asAdmin('/api/v1/namespaces/default/configmaps?fieldValidation=Strict', { method: 'POST', body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'strict' }, dta: {} } });
+      expect(strict.status).toBe(400);
+      expect(strict.json().message).toBe('ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "dta"');
+      const manifest = join(dir, 'deploy-typo.yaml');
+      writeFileSync(manifest, 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: typo\n  namespace: default\nspec:\n  replica: 2\n  selector:\n    matchLabels: {app: typo}\n  template:\n    metadata:\n      labels: {app: typo}\n    spec:\n      containers:\n      - name: c\n        image: example/c:1\n');
+      const ssa = run(kubectl, ['apply', '--server-side', '-f', manifest], kubectlEnv);
+      expect(ssa.code).toBe(1);
+      expect(ssa.stderr).toContain('.spec.replica: field not declared in schema');
+      writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('replica: 2', 'replicas: 2'));
+      expect(run(kubectl, ['apply', '--server-side', '-f', manifest], kubectlEnv).stdout).toBe('deployment.apps/typo serverside-applied\n');
+      expect(run(kubectl, ['-n', 'default', 'get', 'deployment', 'typo', '--no-headers'], kubectlEnv).stdout).toMatch(/^typo\s+0\/2\s+0\s+0\s/);
+    });
+
     it('evaluates Roles and ClusterRoles that clients create: resourceNames, subresources, groups', async () => {
       const rbac = '/apis/rbac.authorization.k8s.io/v1';
       const post = async (path: string, body: object): Promise<void> => {

@@ -291,6 +291,9 @@ async function kubeletConfig(name: string, runtimeSocket: string, extra = '', se
       // This machine has cgroup v1; the 1.35 kubelet refuses it unless told otherwise.
       'failCgroupV1: false',
       'failSwapOn: false',
+      // These kubelets run on this machine itself: they must not make kubepods cgroups in its root.
+      'cgroupsPerQOS: false',
+      'enforceNodeAllocatable: []',
       extra,
     ].join('\n'),
   );
@@ -558,6 +561,8 @@ describe('against the API server stand-in with real etcd', () => {
         'clusterCIDR: 10.244.0.0/16',
         'mode: iptables',
         'hostnameOverride: w1',
+        // This kube-proxy runs on this machine itself: it must leave the machine's conntrack settings alone.
+        'conntrack: { maxPerCore: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s }',
         `healthzBindAddress: 127.0.0.1:${healthz}`,
         `metricsBindAddress: 127.0.0.1:${metrics}`,
         '',
@@ -580,6 +585,9 @@ describe('against the API server stand-in with real etcd', () => {
     const proxy = start(bin('kube-proxy'), [
       `--kubeconfig=${await kubeconfig('flannel', apiUrl, 'flannel')}`,
       '--hostname-override=w1',
+      '--conntrack-max-per-core=0',
+      '--conntrack-tcp-timeout-established=0s',
+      '--conntrack-tcp-timeout-close-wait=0s',
       `--healthz-bind-address=127.0.0.1:${healthz}`,
       `--metrics-bind-address=127.0.0.1:${await freePort()}`,
     ]);

@@ -32,6 +32,10 @@ const profileArb: fc.Arbitrary<ProfileInput> = fc
     kubernetes: fc.constantFrom('1.34.4', '1.35.2', 'v1.35.0'),
     apiServerPort: fc.option(fc.constantFrom(6443, 7443), { nil: undefined }),
     flannelBackend: fc.option(fc.constantFrom('vxlan' as const, 'host-gw' as const), { nil: undefined }),
+    dns: fc.option(
+      fc.record({ enabled: fc.boolean(), replicas: fc.integer({ min: 1, max: 5 }), imageRepository: fc.constantFrom('registry.k8s.io', 'registry.example.com:5000/k8s'), upstreamResolvers: fc.constantFrom([], ['192.0.2.53']) }, { requiredKeys: [] }),
+      { nil: undefined },
+    ),
   })
   .map((r) => {
     const [master, ...workers] = r.workers;
@@ -49,6 +53,7 @@ const profileArb: fc.Arbitrary<ProfileInput> = fc
       ssh: { agent: r.agent, password: r.password || !r.agent, sudoPassword: r.sudoPassword, ...(r.jumpHost && { jumpHost: r.jumpHost }) },
       versions: { kubernetes: r.kubernetes },
       network: { ...(r.apiServerPort && { apiServerPort: r.apiServerPort }), ...(r.flannelBackend && { flannelBackend: r.flannelBackend }) },
+      ...(r.dns && { addons: { dns: r.dns } }),
     } as ProfileInput;
   });
 
@@ -70,6 +75,11 @@ describe('wizard draft', () => {
         expect(parse(profileYaml(draftFromInput(input)))).toEqual(validateProfile(input).profile);
       }),
     );
+  });
+
+  it('shows the DNS add-on with its defaults in the review of a new profile', () => {
+    const d = { ...draftFromInput(), name: 'n', hosts: [{ address: '10.1.1.1', user: 'root', port: '22', roles: ['master', 'worker'] as ('master' | 'worker')[], nodeName: '', identityFile: '' }] };
+    expect(profileYaml(d)).toContain('addons:\n  dns:\n    enabled: true\n    replicas: 2\n    imageRepository: registry.k8s.io\n    upstreamResolvers: []\n');
   });
 
   it('starts a new profile from the defaults', () => {

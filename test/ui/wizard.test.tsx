@@ -230,7 +230,7 @@ describe('setup wizard', () => {
       name: 'prod',
       hosts: [
         { address: '192.168.213.21', user: 'ubuntu', port: 2222, roles: ['master'], nodeName: 'cp-1' },
-        { address: '192.168.213.22', user: 'ubuntu', roles: 'i', hostKey: `SHA256:${'A'.repeat(43)}` },
+        { address: '192.168.213.22', user: 'ubuntu', roles: 'i', hostKey: `SHA256:${'A'.repeat(43)}`, container: true },
       ],
       ssh: { agent: false, identityFile: '~/.ssh/prod', sudoPassword: true, jumpHost: 'admin@192.168.213.1:22' },
       versions: { kubernetes: '1.34.4' },
@@ -283,7 +283,7 @@ describe('setup wizard', () => {
       name: 'prod',
       hosts: [
         { address: '192.168.213.21', user: 'ubuntu', port: 2222, roles: ['master'], nodeName: 'cp-1' },
-        { address: '192.168.213.22', user: 'ubuntu', port: 22, roles: ['worker'], hostKey: `SHA256:${'A'.repeat(43)}` },
+        { address: '192.168.213.22', user: 'ubuntu', port: 22, roles: ['worker'], hostKey: `SHA256:${'A'.repeat(43)}`, container: true },
       ],
       ssh: { agent: false, identityFile: '~/.ssh/prod', password: false, sudoPassword: true, jumpHost: 'admin@192.168.213.1:22', knownHosts: '~/.ssh/known_hosts' },
       versions: { ...DEFAULT_VERSIONS, kubernetes: '1.34.4' },

@@ -189,19 +189,28 @@ done
 echo "DOCKER_OPTS=\\" --bip=$FLANNEL_SUBNET --mtu=$FLANNEL_MTU\\"" > "$out"
 `;
 
+// Upstream's release (flannel-io/flannel Makefile `release`/`tar.gz` targets) has, per arch, the bare
+// `flanneld-<arch>` binary and `flannel-v<F>-linux-<arch>.tar.gz` (flanneld, mk-docker-opts.sh, README.md), with the
+// same flanneld in both; kubeup downloads the bare one.
 function flannel(v: string, arches: Arch[]): MirrorLayout {
   return {
-    artefacts: arches.map((arch) => ({
-      component: 'flannel',
-      path: `v${v}/flannel-v${v}-linux-${arch}.tar.gz`,
-      type: 'tarball',
-      members: [
-        { name: 'flanneld', mode: BINARY, source: binarySource(arch, 'flanneld', { kind: 'standin', name: 'flanneld', version: v }) },
-        { name: 'mk-docker-opts.sh', mode: BINARY, source: { kind: 'text', content: MK_DOCKER_OPTS } },
-        { name: 'README.md', mode: DOC, source: { kind: 'text', content: `# flannel v${v} (kubeup test mirror)\n\nflanneld here is a stand-in.\n` } },
-      ],
-    })),
-    // Upstream flannel publishes no checksum file: tests pin the sha256 from Mirror.checksums instead.
+    artefacts: arches.flatMap((arch): ArtefactSpec[] => {
+      const flanneld = binarySource(arch, 'flanneld', { kind: 'standin', name: 'flanneld', version: v });
+      return [
+        { component: 'flannel', path: `v${v}/flanneld-${arch}`, type: 'file', source: flanneld },
+        {
+          component: 'flannel',
+          path: `v${v}/flannel-v${v}-linux-${arch}.tar.gz`,
+          type: 'tarball',
+          members: [
+            { name: 'flanneld', mode: BINARY, source: flanneld },
+            { name: 'mk-docker-opts.sh', mode: BINARY, source: { kind: 'text', content: MK_DOCKER_OPTS } },
+            { name: 'README.md', mode: DOC, source: { kind: 'text', content: `# flannel v${v} (kubeup test mirror)\n\nflanneld here is a stand-in.\n` } },
+          ],
+        },
+      ];
+    }),
+    // Upstream flannel publishes no checksum file: Mirror.checksums has the sha256 of each file instead.
     checksumFiles: [],
   };
 }

@@ -15,8 +15,12 @@ import {
   klog,
   loadKubeconfig,
   parseCertificates,
+  CONNTRACK_DEFAULTS,
+  parseDuration,
   parseYamlStrict,
   readFileOrExit,
+  setupConntrack,
+  type ConntrackConfig,
   runStandin,
   StandinExit,
   type ParsedFlags,
@@ -39,6 +43,7 @@ const PROXY_CONFIG_FIELDS = new Set(
   ).split(' '),
 );
 const CLIENT_CONNECTION_FIELDS = new Set(['kubeconfig', 'acceptContentTypes', 'contentType', 'qps', 'burst']);
+const CONNTRACK_FIELDS = new Set(['maxPerCore', 'min', 'tcpEstablishedTimeout', 'tcpCloseWaitTimeout', 'tcpBeLiberal', 'udpTimeout', 'udpStreamTimeout']);
 const MODES = ['', 'iptables', 'ipvs', 'nftables'];
 
 export interface ProxyConfig {
@@ -48,6 +53,7 @@ export interface ProxyConfig {
   mode: string;
   healthzBindAddress: string;
   metricsBindAddress: string;
+  conntrack: ConntrackConfig;
 }
 
 function loadProxyConfigFile(path: string): { doc: Obj; unknownFields: string[] } {
@@ -73,9 +79,42 @@ function loadProxyConfigFile(path: string): { doc: Obj; unknownFields: string[] 
     } else if (k === 'clientConnection') {
       if (!isObj(v)) fail('json: cannot unmarshal into Go struct field KubeProxyConfiguration.clientConnection of type v1alpha1.ClientConnectionConfiguration');
       for (const kk of Object.keys(v as Obj)) if (!CLIENT_CONNECTION_FIELDS.has(kk)) unknownFields.push(`unknown field "clientConnection.${kk}"`);
+    } else if (k === 'conntrack') {
+      if (!isObj(v)) fail('json: cannot unmarshal into Go struct field KubeProxyConfiguration.conntrack of type v1alpha1.KubeProxyConntrackConfiguration');
+      for (const [kk, vv] of Object.entries(v as Obj)) {
+        if (!CONNTRACK_FIELDS.has(kk)) unknownFields.push(`unknown field "conntrack.${kk}"`);
+        else if (['maxPerCore', 'min'].includes(kk) && vv !== null && !Number.isInteger(vv)) fail(`json: cannot unmarshal ${typeof vv} into Go struct field KubeProxyConntrackConfiguration.conntrack.${kk} of type int32`);
+        else if (kk.endsWith('Timeout') && vv !== null && typeof vv !== 'string') fail(`json: cannot unmarshal ${typeof vv} into Go struct field KubeProxyConntrackConfiguration.conntrack.${kk} of type v1.Duration`);
+      }
     }
   }
   return { doc, unknownFields };
+}
+
+/** conntrack from the config file: a missing field takes its v1alpha1 default; durations in seconds. */
+function conntrackFromDoc(doc: Obj): ConntrackConfig {
+  const ct = isObj(doc.conntrack) ? doc.conntrack : {};
+  const int = (k: keyof ConntrackConfig): number => (typeof ct[k] === 'number' ? (ct[k] as number) : CONNTRACK_DEFAULTS[k]);
+  const seconds = (k: keyof ConntrackConfig): number => {
+    const v = ct[k];
+    if (typeof v !== 'string') return CONNTRACK_DEFAULTS[k];
+    try {
+      return Math.floor(parseDuration(v) / 1000);
+    } catch (err) {
+      throw new StandinExit(`failed to load config file: conntrack.${k}: ${(err as Error).message}`);
+    }
+  };
+  return { maxPerCore: int('maxPerCore'), min: int('min'), tcpEstablishedTimeout: seconds('tcpEstablishedTimeout'), tcpCloseWaitTimeout: seconds('tcpCloseWaitTimeout') };
+}
+
+function conntrackFromFlags(flags: ParsedFlags): ConntrackConfig {
+  const d = CONNTRACK_DEFAULTS;
+  return {
+    maxPerCore: flags.int('conntrack-max-per-core', d.maxPerCore),
+    min: flags.int('conntrack-min', d.min),
+    tcpEstablishedTimeout: Math.floor(flags.duration('conntrack-tcp-timeout-established', d.tcpEstablishedTimeout * 1000) / 1000),
+    tcpCloseWaitTimeout: Math.floor(flags.duration('conntrack-tcp-timeout-close-wait', d.tcpCloseWaitTimeout * 1000) / 1000),
+  };
 }
 
 /** --config wins over the other flags (they are ignored when it is given), like the real kube-proxy. */
@@ -95,6 +134,7 @@ export function proxyConfig(flags: ParsedFlags): ProxyConfig {
       mode: s(doc.mode),
       healthzBindAddress: s(doc.healthzBindAddress, '0.0.0.0:10256'),
       metricsBindAddress: s(doc.metricsBindAddress, '127.0.0.1:10249'),
+      conntrack: conntrackFromDoc(doc),
     };
   }
   return {
@@ -104,6 +144,7 @@ export function proxyConfig(flags: ParsedFlags): ProxyConfig {
     mode: flags.string('proxy-mode'),
     healthzBindAddress: flags.string('healthz-bind-address', '0.0.0.0:10256'),
     metricsBindAddress: flags.string('metrics-bind-address', '127.0.0.1:10249'),
+    conntrack: conntrackFromFlags(flags),
   };
 }
 
@@ -162,6 +203,12 @@ async function main(flags: ParsedFlags, info: StandinBuildInfo): Promise<{ close
   if (errs.length > 0) throw new StandinExit(`invalid configuration: [${errs.join(', ')}]`);
   const api = apiClient(c.kubeconfig, info);
   const nodeName = (c.hostnameOverride || os.hostname()).toLowerCase();
+  // platformSetup, before the proxier: a conntrack sysctl it cannot raise stops kube-proxy.
+  const conntrackError = setupConntrack(c.conntrack);
+  if (conntrackError) {
+    klog('server.go:570').error('Error running ProxyServer', { err: conntrackError });
+    throw new StandinExit(conntrackError);
+  }
   log.info('Using iptables Proxier', { mode: c.mode || 'iptables' });
 
   let lastSync: Date | undefined;

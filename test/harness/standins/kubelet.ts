@@ -13,8 +13,12 @@ import net from 'node:net';
 import os from 'node:os';
 import type { TLSSocket } from 'node:tls';
 import {
+  aggregate,
   ApiClient,
   delay,
+  kernelTunables,
+  openKmsg,
+  podCgroupRoot,
   isAlreadyExists,
   isNotFound,
   klog,
@@ -93,6 +97,10 @@ const FIELD_TYPES: Record<string, 'string' | 'int32' | 'bool' | '[]string' | 'ob
   containerRuntimeEndpoint: 'string',
   failCgroupV1: 'bool',
   providerID: 'string',
+  cgroupsPerQOS: 'bool',
+  enforceNodeAllocatable: '[]string',
+  cgroupRoot: 'string',
+  protectKernelDefaults: 'bool',
 };
 
 const NESTED_FIELDS: Record<string, Record<string, Set<string>>> = {
@@ -142,6 +150,10 @@ export interface KubeletConfig {
   registerNode: boolean;
   containerRuntimeEndpoint: string;
   failCgroupV1: boolean;
+  cgroupsPerQOS: boolean;
+  enforceNodeAllocatable: string[];
+  cgroupRoot: string;
+  protectKernelDefaults: boolean;
 }
 
 /** Decodes the --config file like kubelet's codec; returns defaults applied and the strict-decoding complaints. */
@@ -214,6 +226,11 @@ export function loadKubeletConfig(path: string | undefined, version: string): { 
       containerRuntimeEndpoint: str('containerRuntimeEndpoint') ?? 'unix:///run/containerd/containerd.sock',
       // Kubernetes 1.35 refuses cgroup v1 hosts by default.
       failCgroupV1: bool('failCgroupV1', minor >= 35),
+      cgroupsPerQOS: bool('cgroupsPerQOS', true),
+      // v1beta1 defaulting: nil means ["pods"]; an empty list stays empty.
+      enforceNodeAllocatable: Array.isArray(doc.enforceNodeAllocatable) ? (doc.enforceNodeAllocatable as string[]) : ['pods'],
+      cgroupRoot: str('cgroupRoot') ?? '/',
+      protectKernelDefaults: bool('protectKernelDefaults', false),
     },
   };
 }
@@ -226,6 +243,11 @@ function validate(c: KubeletConfig, flags: ParsedFlags): string[] {
   if (c.healthzPort < 0 || c.healthzPort > 65535) errs.push(`invalid configuration: healthzPort (--healthz-port) ${c.healthzPort} must be between 1 and 65535, inclusive`);
   const nodeIp = flags.string('node-ip');
   for (const ip of nodeIp === '' ? [] : nodeIp.split(',')) if (net.isIP(ip.trim()) === 0) errs.push(`failed to parse node IP "${ip}"`);
+  if (!c.cgroupsPerQOS && c.enforceNodeAllocatable.length > 0) {
+    errs.push('invalid configuration: enforceNodeAllocatable (--enforce-node-allocatable) is not supported unless cgroupsPerQOS (--cgroups-per-qos) feature is turned on');
+  }
+  // Another cgroup root must exist in every controller and be the parent of kubepods: not modelled, so refused.
+  if (c.cgroupRoot !== '/') errs.push(`invalid configuration: cgroupRoot ${JSON.stringify(c.cgroupRoot)}: the kubeup stand-in models only "/"`);
   if (!c.containerRuntimeEndpoint.startsWith('unix://')) errs.push(`invalid configuration: containerRuntimeEndpoint ${JSON.stringify(c.containerRuntimeEndpoint)} must be a unix:// endpoint`);
   return errs;
 }
@@ -245,6 +267,10 @@ function applyFlagOverrides(c: KubeletConfig, flags: ParsedFlags): void {
   if (flags.has('cluster-dns')) c.clusterDNS = flags.list('cluster-dns');
   if (flags.has('cluster-domain')) c.clusterDomain = flags.string('cluster-domain');
   if (flags.has('fail-cgroupv1')) c.failCgroupV1 = flags.bool('fail-cgroupv1', c.failCgroupV1);
+  if (flags.has('cgroups-per-qos')) c.cgroupsPerQOS = flags.bool('cgroups-per-qos', c.cgroupsPerQOS);
+  if (flags.has('enforce-node-allocatable')) c.enforceNodeAllocatable = flags.list('enforce-node-allocatable').filter(Boolean);
+  if (flags.has('cgroup-root')) c.cgroupRoot = flags.string('cgroup-root');
+  if (flags.has('protect-kernel-defaults')) c.protectKernelDefaults = flags.bool('protect-kernel-defaults', c.protectKernelDefaults);
 }
 
 function checkHost(c: KubeletConfig): void {
@@ -258,6 +284,22 @@ function checkHost(c: KubeletConfig): void {
     if (swaps.length > 0) {
       throw new StandinExit('failed to run Kubelet: running with swap on is not supported, please disable swap or set --fail-swap-on flag to false');
     }
+  }
+  // NewMainKubelet makes the OOM watcher, which opens /dev/kmsg; outside a user namespace its error is fatal.
+  const kmsg = openKmsg();
+  if (kmsg) throw new StandinExit(`failed to run Kubelet: failed to create kubelet: ${kmsg}`);
+}
+
+/**
+ * The container manager's start once the runtime answers (initializeRuntimeDependentModules): kernel tunables, then
+ * the pod cgroups. A failure ends the kubelet with exit 1, and the unit's Restart= brings it back to fail again.
+ */
+function startContainerManager(c: KubeletConfig): void {
+  const tunables = kernelTunables(c.protectKernelDefaults ? 'error' : 'modify');
+  const err = tunables.length > 0 ? aggregate(tunables) : c.cgroupsPerQOS ? podCgroupRoot(c.cgroupDriver === 'systemd' ? 'systemd' : 'cgroupfs') : undefined;
+  if (err) {
+    klog('kubelet.go:1650').error('Failed to start ContainerManager', { err });
+    process.exit(1);
   }
 }
 
@@ -444,6 +486,7 @@ class NodeAgent {
   private readonly since = new Map<string, string>();
   registered = false;
   private lastReady: boolean | undefined;
+  private containerManagerStarted = false;
   private readonly nodeLog = klog('kubelet_node_status.go:125');
 
   constructor(
@@ -478,6 +521,10 @@ class NodeAgent {
   /** One heartbeat: register if needed, post status, renew the Lease. Errors are logged, and the next beat retries. */
   async beat(): Promise<void> {
     const runtime = await criVersion(this.c.containerRuntimeEndpoint);
+    if (runtime.ok && !this.containerManagerStarted) {
+      startContainerManager(this.c);
+      this.containerManagerStarted = true;
+    }
     const now = metaTime();
     const conditions = nodeConditions(runtime, now, this.since);
     for (const ip of this.id.nodeIPs) {

@@ -21,7 +21,7 @@ function kubeup(args: string[], env: Record<string, string> = {}, input?: string
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-describe('kubeup profiles (CLI)', () => {
+describe('kubeup profiles (CLI)', { timeout: 120_000 }, () => {
   it('without a terminal, `kubeup` explains how to run headless and exits non-zero', () => {
     const r = kubeup([]);
     expect(r.code).toBe(2);
@@ -49,9 +49,9 @@ describe('kubeup profiles (CLI)', () => {
     const a = kubeup(['profiles', 'show', 'classic']).out;
     const b = kubeup(['profiles', 'show', 'copy']).out;
     expect(b).toBe(a.replace('name: classic', 'name: copy'));
-    // Importing over an existing name needs --force.
+    // Importing over an existing name needs --force: a usage error, not an invalid profile.
     const again = kubeup(['profiles', 'import', file]);
-    expect(again.code).toBe(3);
+    expect(again.code).toBe(2);
     expect(again.err).toMatch(/already exists.*\n.*--force/);
     // rm without a terminal needs --yes.
     const rm = kubeup(['profiles', 'rm', 'copy']);

@@ -42,9 +42,19 @@ describe('formatPlan for the classic profile', () => {
       '4. provision: Provision hosts, on 2 hosts',
       '5. rbac: Create cluster roles, through the API of 192.168.4.218',
       '6. verify: Verify daemons, on 2 hosts',
-      '7. kubeconfig: Write kubeconfig, on this machine',
-      '8. validate: Validate cluster, through the API of 192.168.4.218',
+      '7. addons: Apply cluster add-ons, through the API of 192.168.4.218',
+      '8. kubeconfig: Write kubeconfig, on this machine',
+      '9. validate: Validate cluster, through the API of 192.168.4.218',
     ]);
+  });
+
+  it('shows the CoreDNS add-on: pinned release, image, replicas, address, domain, and every object it applies', () => {
+    expect(text).toContain('   CoreDNS v1.13.1: image registry.k8s.io/coredns/coredns:v1.13.1, 2 replicas, Service kube-dns at 10.96.0.10, domain cluster.local, upstream each node\'s /etc/resolv.conf\n');
+    expect(text).toContain(['     ServiceAccount kube-system/coredns', '     ClusterRole system:coredns', '     ClusterRoleBinding system:coredns', '     ConfigMap kube-system/coredns', '     Deployment kube-system/coredns', '     Service kube-system/kube-dns'].join('\n'));
+    expect(text).toContain('   CoreDNS: 2 of 2 replicas available');
+    const off = formatPlan(buildPlan({ ...profile, addons: { dns: { ...profile.addons.dns, enabled: false } } }, assumedFacts(profile)));
+    expect(off).toContain('   none (addons.dns.enabled is false)');
+    expect(off).not.toContain('Deployment kube-system/coredns');
   });
 
   it('lists every file, binary and key of each host with its mode, and the units in start order', () => {

@@ -164,6 +164,7 @@ describe('buildPlan', () => {
       'provision:hosts:3',
       'rbac:api:1',
       'verify:hosts:3',
+      'addons:api:1',
       'kubeconfig:local:0',
       'validate:api:1',
     ]);

@@ -88,10 +88,10 @@ describe('ProfileStore', () => {
     expect(JSON.parse(readFileSync(store.path, 'utf8')).profiles.broken.hosts[0].address).toBe('999.1.1.1');
   });
 
-  it('holds no secrets: the store file is not world-writable and has no password fields', () => {
+  it('holds no secrets: the store file is mode 0600 and has no password fields', () => {
     const store = new ProfileStore(dir);
     store.save(profile('lab'));
-    expect(statSync(store.path).mode & 0o002).toBe(0);
+    expect(statSync(store.path).mode & 0o777).toBe(0o600);
     expect(readFileSync(store.path, 'utf8')).not.toMatch(/passphrase|"password":\s*"/i);
   });
 });

@@ -83,10 +83,46 @@ describe('validateProfile', () => {
     expectIssue(issuesOf((p) => (p.network = { podCidr: '10.244.1.0/16' })), 'network.podCidr', /host bits/);
   });
 
+  // Seen: `10.244.0/16` passed and was written into flanneld's and the controller manager's config; `10.244/16` got
+  // "host bits set". Each is refused with the field, the value and the form expected.
+  it.each([
+    ['10.244.0/16', /^"10\.244\.0\/16" is not a CIDR: its address is not a valid IPv4 address: write four decimal numbers/],
+    ['10.244/16', /^"10\.244\/16" is not a CIDR: its address is not a valid IPv4 address/],
+    ['10.244.00.0/16', /is not a valid IPv4 address/],
+    ['10.244.0.0/016', /write ADDRESS\/BITS/],
+    ['10.244.0.0', /write ADDRESS\/BITS/],
+    ['10.244.0.0/16 ', /write ADDRESS\/BITS/],
+    ['FD00:10:244::/56', /not in canonical form: write it as fd00:10:244::/],
+    ['0x0a.244.0.0/16', /is not a valid IPv4 address/],
+  ])('refuses the pod CIDR %s, saying what to write', (podCidr, message) => {
+    const issues = issuesOf((p) => (p.network = { podCidr }));
+    expectIssue(issues, 'network.podCidr', message);
+    expect(issues.find((i) => i.path === 'network.podCidr')!.message).toContain(podCidr);
+  });
+
+  it.each([['10.96.10', /not a valid IPv4 address: write four decimal numbers/], ['010.96.0.10', /not a valid IPv4 address/]])(
+    'refuses the cluster DNS address %s in short or padded form',
+    (clusterDns, message) => expectIssue(issuesOf((p) => (p.network = { clusterDns })), 'network.clusterDns', message),
+  );
+
+  it.each(['10.1.2', '10.258', '1.2.3.04', 'FD00::12', 'fe80::1%eth0'])('refuses the host address %s', (address) => {
+    expectIssue(issuesOf((p) => (p.hosts[1]!.address = address)), 'hosts[1].address', /not a valid|canonical form/);
+  });
+
   it('needs a pod network with a /24 for every worker', () => {
     expect(issuesOf((p) => (p.network = { podCidr: '10.244.0.0/23' }))).toEqual([]);
     expectIssue(issuesOf((p) => (p.network = { podCidr: '10.244.0.0/24' })), 'network.podCidr', /holds 1 for 2 workers/);
     expectIssue(issuesOf((p) => (p.network = { podCidr: '10.244.0.0/25' })), 'network.podCidr', /holds none/);
+  });
+
+  it('suggests a pod CIDR size that fits the workers, not always a /16', () => {
+    const hint = (podCidr: string, workers: number) =>
+      validateProfile({ name: 'lab', hosts: Array.from({ length: workers }, (_, i) => ({ address: `192.168.4.${i + 1}`, roles: i === 0 ? 'ai' : 'i' })), network: { podCidr } }).issues.find(
+        (i) => i.path === 'network.podCidr',
+      )?.hint;
+    expect(hint('10.244.0.0/24', 2)).toBe('use a /23 or larger, e.g. 10.244.0.0/23 (room for 2 nodes)');
+    expect(hint('10.244.4.0/24', 5)).toBe('use a /21 or larger, e.g. 10.244.0.0/21 (room for 8 nodes)');
+    expect(hint('10.244.0.0/25', 1)).toBe('use a /24 or larger, e.g. 10.244.0.0/24 (room for 1 node)');
   });
 
   it('rejects overlapping service and pod CIDRs', () => {

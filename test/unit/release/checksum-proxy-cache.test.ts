@@ -124,13 +124,13 @@ describe('profile download.checksums rules', () => {
     expect(checkRules(ok).issues).toEqual([]);
     const bad = testProfile({}, { checksums: { 'x.tar.gz': 'abc', 'dir/y.tgz': B } });
     expect(checkRules(bad).issues).toEqual([
-      { path: 'download.checksums["dir/y.tgz"]', message: '"dir/y.tgz" is not a file name', hint: 'use the bare upstream file name, e.g. flannel-v0.28.9-linux-amd64.tar.gz' },
+      { path: 'download.checksums["dir/y.tgz"]', message: '"dir/y.tgz" is not a file name', hint: 'use the bare upstream file name, e.g. flanneld-amd64' },
       { path: 'download.checksums["x.tar.gz"]', message: '"abc" is not a sha256', hint: 'write the sha256 of the file as 64 hex digits, as sha256sum prints it' },
     ]);
   });
 
   it('carries a valid value from the written profile to the manifest, and rejects a bad one at its path', () => {
-    const file = 'flannel-v0.28.9-linux-amd64.tar.gz';
+    const file = 'flanneld-amd64';
     const input = {
       name: 'lab',
       hosts: [{ address: '192.168.213.10', roles: 'ai' }],

@@ -47,7 +47,7 @@ describe('prepareCache with a mirror for every component', () => {
         `/containerd/v${v.containerd}/containerd-${v.containerd}-linux-amd64.tar.gz.sha256sum`,
         `/etcd/v${v.etcd}/SHA256SUMS`,
         `/etcd/v${v.etcd}/etcd-v${v.etcd}-linux-amd64.tar.gz`,
-        `/flannel/v${v.flannel}/flannel-v${v.flannel}-linux-amd64.tar.gz`,
+        `/flannel/v${v.flannel}/flanneld-amd64`,
         `/flannelCniPlugin/v${v.flannelCniPlugin}/cni-plugin-flannel-linux-amd64-v${v.flannelCniPlugin}.tgz`,
         `/flannelCniPlugin/v${v.flannelCniPlugin}/cni-plugin-flannel-linux-amd64-v${v.flannelCniPlugin}.tgz.sha256`,
         ...['kube-apiserver', 'kube-controller-manager', 'kube-proxy', 'kube-scheduler', 'kubectl', 'kubelet'].flatMap((b) => [
@@ -165,24 +165,25 @@ describe('verification', () => {
   });
 
   it('refuses, before any request, an artefact without a known checksum and says how to add one', async () => {
-    const profile = testProfile({ flannel: `${server.base}/m` });
+    // v0.28.9 has no shipped pin (pinned-checksums.ts): only the profile could give one.
+    const base = testProfile({ flannel: `${server.base}/m` });
+    const profile = { ...base, versions: { ...base.versions, flannel: '0.28.9' } };
     const flannel = releaseManifest(profile, ['amd64']).filter((a) => a.component === 'flannel');
     const err = (await fetchArtifacts(flannel, { cacheDir, ...fast }).catch((e: unknown) => e)) as DownloadError;
     expect(err).toBeInstanceOf(DownloadError);
-    expect(err.message).toContain(`flannel-v${profile.versions.flannel}-linux-amd64.tar.gz`);
+    expect(err.message).toContain('flanneld-amd64');
     expect(err.field).toBe('download.checksums');
-    expect(err.hint).toContain(`"flannel-v${profile.versions.flannel}-linux-amd64.tar.gz": "<sha256>"`);
+    expect(err.hint).toContain('download:\n  checksums:\n    flanneld-amd64: <sha256 of the file>');
     expect(server.requests).toEqual([]);
   });
 
   it('uses a profile checksum for flannel and reports a wrong one at its field', async () => {
     const flanneld = fakeElf('flanneld');
-    const body = await makeTarball({ flanneld, 'mk-docker-opts.sh': Buffer.from('#!/bin/sh\n') });
     const good = testProfile({ flannel: `${server.base}/m` });
-    const file = `flannel-v${good.versions.flannel}-linux-amd64.tar.gz`;
-    server.set(`/m/v${good.versions.flannel}/${file}`, sendBytes(body));
+    const file = 'flanneld-amd64';
+    server.set(`/m/v${good.versions.flannel}/${file}`, sendBytes(flanneld));
 
-    const ok = releaseManifest({ ...good, download: { ...good.download, checksums: { [file]: sha256(body).toUpperCase() } } }, ['amd64']);
+    const ok = releaseManifest({ ...good, download: { ...good.download, checksums: { [file]: sha256(flanneld).toUpperCase() } } }, ['amd64']);
     const [f] = await fetchArtifacts(ok.filter((a) => a.component === 'flannel'), { cacheDir, ...fast });
     expect(await readFile(f!.binaries[0]!.path)).toEqual(flanneld);
     expect(f!.binaries[0]!.installAs).toBe('/opt/bin/flanneld');
@@ -195,10 +196,21 @@ describe('verification', () => {
     expect(err.message).toContain(`expected ${'0'.repeat(64)}`);
   });
 
-  it('re-downloads a cached file when the pinned checksum in the profile changes', async () => {
-    const body = await makeTarball({ flanneld: fakeElf('flanneld') });
+  it("checks the shipped pin for the default flannel: the fixture's file does not match it, so it is refused", async () => {
     const profile = testProfile({ flannel: `${server.base}/m` });
-    const file = `flannel-v${profile.versions.flannel}-linux-amd64.tar.gz`;
+    const path = `/m/v${profile.versions.flannel}/flanneld-amd64`;
+    server.set(path, sendBytes(fakeElf('flanneld')));
+    const flannel = releaseManifest(profile, ['amd64']).filter((a) => a.component === 'flannel');
+    const err = (await fetchArtifacts(flannel, { cacheDir, ...fast }).catch((e: unknown) => e)) as DownloadError;
+    expect(err).toBeInstanceOf(DownloadError);
+    expect(err.message).toContain('expected fc1233aac3ad2707d14c9ae42016b5402753f755f0d07cc5c41dc4190e95d299 (sysoperator/kubernetes-formula');
+    expect(await listFiles(cacheDir)).toEqual([]);
+  });
+
+  it('re-downloads a cached file when the pinned checksum in the profile changes', async () => {
+    const body = fakeElf('flanneld');
+    const profile = testProfile({ flannel: `${server.base}/m` });
+    const file = 'flanneld-amd64';
     const path = `/m/v${profile.versions.flannel}/${file}`;
     server.set(path, sendBytes(body));
     const manifest = (sum: string) =>

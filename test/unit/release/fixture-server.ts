@@ -115,7 +115,8 @@ export function testProfile(mirrors: Partial<Record<Component, string>>, extra: 
 
 /**
  * Serves a whole fake release for `arches` on `server`, one mirror base per component (`<base>/<component>`), with
- * upstream-shaped checksum files. flannel gets its sha256 through download.checksums, as a user would give it.
+ * upstream-shaped checksum files. flannel (no checksum file upstream; the shipped pin is for the real file) gets its
+ * sha256 through download.checksums, as a user would give it.
  */
 export async function serveRelease(server: FixtureServer, arches: Arch[]): Promise<MirrorRelease> {
   const mirrors = Object.fromEntries(Object.keys(UPSTREAM_BASES).map((c) => [c, `${server.base}/${c}/`])) as Record<Component, string>;
@@ -153,8 +154,6 @@ function extraMembers(a: Artifact): [string, Buffer][] {
   switch (a.component) {
     case 'etcd':
       return [[`etcd-v${a.version}-linux-${a.arch}/etcdutl`, fakeElf('etcdutl')], [`etcd-v${a.version}-linux-${a.arch}/README.md`, Buffer.from('# etcd\n')]];
-    case 'flannel':
-      return [['mk-docker-opts.sh', Buffer.from('#!/bin/sh\n')], ['README.md', Buffer.from('# flannel\n')]];
     case 'cniPlugins':
       return [['./vlan', fakeElf('vlan')]];
     default:

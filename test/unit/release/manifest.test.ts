@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_VERSIONS } from '../../../src/profile/defaults.js';
 import { archFromUname, localArch } from '../../../src/release/arch.js';
 import { artifactsForRoles, describeManifest, releaseManifest } from '../../../src/release/manifest.js';
+import { PINNED_CHECKSUMS, pinnedVersions } from '../../../src/release/pinned-checksums.js';
 import { testProfile } from './fixture-server.js';
 
 const V = DEFAULT_VERSIONS;
@@ -38,10 +39,10 @@ describe('releaseManifest', () => {
         roles: ['master'],
       },
       {
-        id: `flannel/amd64/flannel-v${V.flannel}-linux-amd64.tar.gz`,
-        url: `https://github.com/flannel-io/flannel/releases/download/v${V.flannel}/flannel-v${V.flannel}-linux-amd64.tar.gz`,
-        checksum: 'missing',
-        binaries: ['flanneld -> /opt/bin/flanneld'],
+        id: 'flannel/amd64/flanneld-amd64',
+        url: `https://github.com/flannel-io/flannel/releases/download/v${V.flannel}/flanneld-amd64`,
+        checksum: 'pinned',
+        binaries: ['- -> /opt/bin/flanneld'],
         roles: ['worker'],
       },
       {
@@ -106,10 +107,26 @@ describe('releaseManifest', () => {
     });
   });
 
-  it('uses the shipped pinned table for flannel when it has the file', () => {
-    const file = `flannel-v${V.flannel}-linux-arm64.tar.gz`;
-    const m = releaseManifest(testProfile({}), ['arm64'], { pinned: { [file]: { sha256: 'c'.repeat(64), source: 'example/repo:path' } } });
+  it('uses the shipped pinned table for flannel, keyed by version and file', () => {
+    const key = `flannel/v${V.flannel}/flanneld-arm64`;
+    const m = releaseManifest(testProfile({}), ['arm64'], { pinned: { [key]: { sha256: 'c'.repeat(64), source: 'example/repo:path' } } });
     expect(m.find((a) => a.component === 'flannel')!.checksum).toEqual({ kind: 'pinned', sha256: 'c'.repeat(64), source: 'example/repo:path' });
+    const other = releaseManifest({ ...testProfile({}), versions: { ...V, flannel: '0.27.3' } }, ['arm64'], { pinned: { [key]: { sha256: 'c'.repeat(64), source: 'x' } } });
+    expect(other.find((a) => a.component === 'flannel')!.checksum).toEqual({ kind: 'missing' });
+  });
+
+  it('pins the default flannel for every arch with the shipped table, and names its public source', () => {
+    for (const arch of ['amd64', 'arm64'] as const) {
+      const flannel = releaseManifest(testProfile({}), [arch]).find((a) => a.component === 'flannel')!;
+      const pin = PINNED_CHECKSUMS[`flannel/v${V.flannel}/flanneld-${arch}`];
+      expect(pin).toBeDefined();
+      expect(flannel.checksum).toEqual({ kind: 'pinned', sha256: pin!.sha256, source: pin!.source });
+      expect(pin!.source).toMatch(/^sysoperator\/kubernetes-formula pillar\/flannel\.sls \(commit [0-9a-f]{40}, source_version v0\.27\.4\)$/);
+    }
+    expect(PINNED_CHECKSUMS['flannel/v0.27.4/flanneld-amd64']!.sha256).toBe('fc1233aac3ad2707d14c9ae42016b5402753f755f0d07cc5c41dc4190e95d299');
+    expect(PINNED_CHECKSUMS['flannel/v0.27.4/flanneld-arm64']!.sha256).toBe('aa4f59bff09603ad10634c5a930afa57631dd99d8da0b7baeaadc655f00831b7');
+    expect(pinnedVersions('flannel')).toEqual(['0.27.4', '0.27.3', '0.26.3', '0.25.0']);
+    expect(Object.values(PINNED_CHECKSUMS).every((p) => /^[0-9a-f]{64}$/.test(p.sha256) && p.source.length > 0)).toBe(true);
   });
 });
 
@@ -129,14 +146,17 @@ describe('artifactsForRoles', () => {
 
 describe('describeManifest', () => {
   it('prints one line per artefact with where its sha256 comes from', () => {
-    const file = `flannel-v${V.flannel}-linux-amd64.tar.gz`;
-    const lines = describeManifest(releaseManifest(testProfile({}), ['amd64']));
+    const file = 'flanneld-amd64';
+    const unpinned = { ...testProfile({}), versions: { ...V, flannel: '0.28.9' } };
+    const lines = describeManifest(releaseManifest(unpinned, ['amd64']));
     expect(lines.length).toBe(12);
     expect(lines.find((l) => l.startsWith('flannel/'))).toBe(
-      `flannel/amd64/${file}  https://github.com/flannel-io/flannel/releases/download/v${V.flannel}/${file}  sha256 UNKNOWN: add it to download.checksums`,
+      `flannel/amd64/${file}  https://github.com/flannel-io/flannel/releases/download/v0.28.9/${file}  sha256 UNKNOWN: add it to download.checksums`,
     );
-    const pinned = describeManifest(releaseManifest(testProfile({}, { checksums: { [file]: 'd'.repeat(64) } }), ['amd64']));
+    const pinned = describeManifest(releaseManifest({ ...unpinned, download: { mirrors: {}, checksums: { [file]: 'd'.repeat(64) } } }, ['amd64']));
     expect(pinned.find((l) => l.startsWith('flannel/'))).toContain(`sha256 ${'d'.repeat(64)} (profile download.checksums["${file}"])`);
+    const shipped = describeManifest(releaseManifest(testProfile({}), ['amd64']));
+    expect(shipped.find((l) => l.startsWith('flannel/'))).toContain(`sha256 ${PINNED_CHECKSUMS[`flannel/v${V.flannel}/${file}`]!.sha256} (sysoperator/kubernetes-formula`);
     expect(lines.find((l) => l.startsWith('runc/'))).toContain(`sha256 from https://github.com/opencontainers/runc/releases/download/v${V.runc}/runc.sha256sum`);
   });
 });

@@ -1,7 +1,7 @@
 // Component config files read by the real programs where they can run here (containerd, kubectl), and checked
 // field by field where they cannot (kubelet, kube-proxy, kube-scheduler, flannel, CNI).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { CNI_PLUGINS } from '../../../src/render/cni.js';
 import { renderRbacManifest, renderRbacObjects } from '../../../src/render/rbac.js';
 import * as pkiIdentities from '../../../src/pki/identities.js';
-import { file, loadProfile, planFor } from './helpers.js';
+import { FIXTURES, file, loadProfile, planFor } from './helpers.js';
 import { realKubectl } from '../../kubectl.js';
 
 const plan = planFor(loadProfile('three-hosts', { network: { podCidr: '10.244.0.0/16', serviceCidr: '10.96.0.0/12', clusterDns: '10.96.0.10', flannelBackend: 'host-gw' } }));
@@ -117,6 +117,15 @@ describe('component configuration files', () => {
       kind: 'KubeSchedulerConfiguration',
       clientConnection: { kubeconfig: '/etc/kubernetes/kube-scheduler.kubeconfig' },
     });
+  });
+
+  it('kube-proxy on a host marked container: true leaves nf_conntrack_max alone (maxPerCore 0); other hosts keep the default', () => {
+    const raw = parseYaml(readFileSync(join(FIXTURES, 'render', 'three-hosts.yaml'), 'utf8')) as { hosts: Record<string, unknown>[] };
+    const marked = planFor(loadProfile('three-hosts', { hosts: raw.hosts.map((h, i) => (i === 1 ? { ...h, container: true } : h)) }));
+    const config = (i: number) => parseYaml(file(marked.hosts[i]!, '/etc/kubernetes/kube-proxy-config.yaml').content) as Record<string, unknown>;
+    expect(marked.hosts[1]!.spec.container).toBe(true);
+    expect(config(1).conntrack).toEqual({ maxPerCore: 0 });
+    expect(config(2).conntrack).toBeUndefined();
   });
 
   it('flannel net-conf uses the pod CIDR and the profile backend; the CNI list uses only installed plugins', () => {

@@ -7,12 +7,24 @@ import { readFileSync } from 'node:fs';
 import { StandinExit } from './errors.js';
 
 /** Go's os.Open error text for the common cases. */
+/** Go's text for an errno, as os.PathError prints it. */
+const GO_ERRNO: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  EEXIST: 'file exists',
+};
+
+/** Go's `<op> <path>: <errno text>` for a failed file operation. */
+export function goPathError(op: string, path: string, err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  return `${op} ${path}: ${GO_ERRNO[code] ?? (err as Error).message}`;
+}
+
 export function goOpenError(path: string, err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return `open ${path}: no such file or directory`;
-  if (code === 'EACCES') return `open ${path}: permission denied`;
-  if (code === 'EISDIR') return `read ${path}: is a directory`;
-  return `open ${path}: ${(err as Error).message}`;
+  if ((err as NodeJS.ErrnoException).code === 'EISDIR') return `read ${path}: is a directory`;
+  return goPathError('open', path, err);
 }
 
 export function readFileOrExit(path: string, context: string): Buffer {

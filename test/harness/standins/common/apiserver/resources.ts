@@ -36,6 +36,7 @@ export const resources: readonly ResourceDef[] = [
   r({ group: '', version: 'v1', name: 'secrets', singular: 'secret', kind: 'Secret', namespaced: true, storage: 'secrets' }),
   r({ group: '', version: 'v1', name: 'events', singular: 'event', kind: 'Event', namespaced: true, shortNames: ['ev'], storage: 'events' }),
   r({ group: '', version: 'v1', name: 'pods', singular: 'pod', kind: 'Pod', namespaced: true, shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'eviction'], storage: 'pods' }),
+  r({ group: 'apps', version: 'v1', name: 'deployments', singular: 'deployment', kind: 'Deployment', namespaced: true, shortNames: ['deploy'], categories: ['all'], subresources: ['status'], storage: 'deployments' }),
   r({ group: 'coordination.k8s.io', version: 'v1', name: 'leases', singular: 'lease', kind: 'Lease', namespaced: true, storage: 'leases' }),
   r({ group: 'discovery.k8s.io', version: 'v1', name: 'endpointslices', singular: 'endpointslice', kind: 'EndpointSlice', namespaced: true, storage: 'endpointslices' }),
   r({ group: 'rbac.authorization.k8s.io', version: 'v1', name: 'clusterroles', singular: 'clusterrole', kind: 'ClusterRole', namespaced: false, storage: 'clusterroles' }),

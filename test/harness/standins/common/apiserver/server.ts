@@ -29,6 +29,7 @@ import {
   unauthorized, unsupportedMediaType,
 } from './status.js';
 import { toTable, wantsTable } from './tables.js';
+import { appliedObject, typedCreate, typedPatched, typedUpdate, warningHeaders } from './typed-writes.js';
 
 const log = klog('server.go:1');
 const httplog = klog('httplog.go:134');
@@ -472,8 +473,9 @@ export class ApiServer {
         const obj = this.checkBody(d, body);
         const denial = nodeMayWrite(user, info, obj.metadata?.name ?? '');
         if (denial) throw forbiddenStatus(`${d.name} "${obj.metadata?.name ?? ''}" is forbidden: ${denial}`, obj.metadata?.name, d.name, d.group);
-        const created = await this.create(d, ns, obj);
-        this.send(res, 201, created);
+        const typed = typedCreate(d, obj, url, req);
+        const created = await this.create(d, ns, typed.obj);
+        this.send(res, 201, created, warningHeaders(typed.warnings));
         return;
       }
       case 'update': {
@@ -483,17 +485,25 @@ export class ApiServer {
         }
         const cur = await this.store.get(d, ns, info.name);
         const next = this.applySubresource(d, info.subresource, cur, { ...obj, metadata: { ...obj.metadata, name: info.name } });
-        const saved = await this.store.update(d, ns, info.name, next, cur);
+        const typed = typedUpdate(d, cur, next, url, req, info.subresource);
+        const saved = typed.unchanged ? cur : await this.store.update(d, ns, info.name, typed.obj, cur);
         this.invalidate(d);
-        this.send(res, 200, saved);
+        this.send(res, 200, saved, warningHeaders(typed.warnings));
         return;
       }
       case 'patch': {
-        const body = await this.readBody(req);
         const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+        if (type === 'application/apply-patch+yaml') {
+          const r = await appliedObject(this.applyStore(d, ns), d, info, url, req);
+          this.invalidate(d);
+          this.send(res, r.created ? 201 : 200, r.obj);
+          return;
+        }
+        const body = await this.readBody(req);
         if (!['application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/json-patch+json'].includes(type)) {
           throw unsupportedMediaType(type);
         }
+        const patchWarnings: string[] = [];
         const saved = await this.store.guaranteedUpdate(d, ns, info.name, (cur) => {
           type Json = Parameters<typeof mergePatch>[0];
           const patched = (type === 'application/json-patch+json'
@@ -502,13 +512,15 @@ export class ApiServer {
               ? mergePatch(cur as unknown as Json, body as Json)
               : strategicMergePatch(cur as unknown as Json, body as Json)) as unknown as KubeObject;
           if (patched.metadata?.name !== info.name) throw badRequest('the name of the object cannot be changed by a patch');
-          const next = this.applySubresource(d, info.subresource, cur, patched);
+          const typed = typedPatched(d, cur, this.applySubresource(d, info.subresource, cur, patched), url, req, info.subresource);
+          patchWarnings.push(...typed.warnings);
+          const next = typed.obj;
           // A resourceVersion in the patch is a precondition; otherwise the read version is.
           const precondition = (body as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion;
           return { ...next, metadata: { ...next.metadata, resourceVersion: precondition ?? cur.metadata.resourceVersion } } as KubeObject;
         });
         this.invalidate(d);
-        this.send(res, 200, saved);
+        this.send(res, 200, saved, warningHeaders(patchWarnings));
         return;
       }
       case 'delete': {
@@ -532,6 +544,16 @@ export class ApiServer {
       default:
         throw methodNotSupported(d.name, d.group, info.verb);
     }
+  }
+
+  /** What server-side apply needs from the server: the stored object, and create / update as the other verbs do them. */
+  private applyStore(d: ResourceDef, ns: string | undefined) {
+    return {
+      get: (name: string) => this.store.tryGet(d, ns, name),
+      create: (obj: KubeObject) => this.create(d, ns, obj),
+      update: (name: string, next: KubeObject, cur: KubeObject) => this.store.update(d, ns, name, next, cur),
+      namespace: ns,
+    };
   }
 
   private invalidate(d: ResourceDef): void {

@@ -147,6 +147,24 @@ const printers: Record<string, Printer> = {
     columns: [nameCol, col('Holder'), col('Age')],
     cells: (o, now) => [o.metadata.name, String(get(o, 'spec', 'holderIdentity') ?? ''), age(o, now)],
   },
+  // pkg/printers/internalversion/printers.go printDeployment
+  deployments: {
+    columns: [nameCol, col('Ready'), col('Up-to-date', 'integer'), col('Available', 'integer'), col('Age'), col('Containers', 'string', '', 1), col('Images', 'string', '', 1), col('Selector', 'string', '', 1)],
+    cells: (o, now) => {
+      const containers = ((get(o, 'spec', 'template', 'spec', 'containers') as { name: string; image: string }[] | undefined) ?? []);
+      const labels = (get(o, 'spec', 'selector', 'matchLabels') as Record<string, string> | undefined) ?? {};
+      return [
+        o.metadata.name,
+        `${Number(get(o, 'status', 'readyReplicas') ?? 0)}/${Number(get(o, 'spec', 'replicas') ?? 1)}`,
+        Number(get(o, 'status', 'updatedReplicas') ?? 0),
+        Number(get(o, 'status', 'availableReplicas') ?? 0),
+        age(o, now),
+        containers.map((c) => c.name).join(','),
+        containers.map((c) => c.image).join(','),
+        Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(','),
+      ];
+    },
+  },
   configmaps: {
     columns: [nameCol, col('Data', 'integer'), col('Age')],
     cells: (o, now) => [o.metadata.name, Object.keys((o.data as object | undefined) ?? {}).length + Object.keys((o.binaryData as object | undefined) ?? {}).length, age(o, now)],
