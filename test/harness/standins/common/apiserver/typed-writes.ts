@@ -66,7 +66,7 @@ export async function appliedObject(store: ApplyStore, d: ResourceDef, info: Req
   }
   const manager = url.searchParams.get('fieldManager') ?? '';
   if (manager === '') {
-    throw new StatusError({ ...invalid('PatchOptions.meta.k8s.io', '', 'meta.k8s.io', [{ field: 'fieldManager', message: 'Required value: is required for apply patch', type: 'FieldValueRequired' }]).status });
+    throw invalid('PatchOptions.meta.k8s.io', '', 'meta.k8s.io', [{ field: 'fieldManager', message: 'Required value: is required for apply patch', type: 'FieldValueRequired' }]);
   }
   const mode = fieldValidation(url);
   const config = parseApplyBody(d, text, mode, info.name);
