@@ -110,6 +110,18 @@ function podReason(p: PodObject): string {
   return `on ${p.spec.nodeName}: ${p.status.phase ?? 'Pending'}, not Ready${ready?.message ? ` (${ready.message})` : ''}`;
 }
 
+/** What the nodes the pods landed on report when they are not Ready (ContainerRuntimeNotReady, ...). */
+async function nodeTrouble(api: ApiClient, pods: PodObject[]): Promise<string[]> {
+  const names = [...new Set(pods.map((p) => p.spec?.nodeName).filter((n): n is string => !!n))].sort();
+  const out: string[] = [];
+  for (const name of names) {
+    const r = await api.request<{ status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] } }>('GET', `/api/v1/nodes/${encodeURIComponent(name)}`);
+    const ready = r.status === 200 ? r.body.status?.conditions?.find((c) => c.type === 'Ready') : undefined;
+    if (ready && ready.status !== 'True') out.push(`node ${name} is not Ready (${ready.reason ?? ready.status}${ready.message ? `: ${ready.message}` : ''})`);
+  }
+  return out;
+}
+
 /** One look at the Deployment and its pods. */
 export async function corednsState(api: ApiClient, wanted: number): Promise<DnsReport & { hasStatus: boolean }> {
   const { namespace, name, selector } = COREDNS_DEPLOYMENT;
@@ -129,7 +141,7 @@ export async function corednsState(api: ApiClient, wanted: number): Promise<DnsR
   const items = pods.status === 200 ? (pods.body.items ?? []) : [];
   const failure = status.conditions?.find((c) => c.status === 'False' && c.message);
   const reason = items.length
-    ? items.map((p) => `pod ${p.metadata.name} ${podReason(p)}`).join('; ')
+    ? [...items.map((p) => `pod ${p.metadata.name} ${podReason(p)}`), ...(await nodeTrouble(api, items))].join('; ')
     : `no CoreDNS pods exist${failure ? ` (${failure.type}: ${failure.message})` : ''}`;
   return { ready, wanted, available, hasStatus, reason };
 }

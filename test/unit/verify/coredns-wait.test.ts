@@ -45,11 +45,14 @@ describe('waiting for CoreDNS', () => {
         { metadata: { name: 'coredns-c' }, spec: { nodeName: 'h3' }, status: { phase: 'Pending' } },
       ],
     };
-    const r = await waitCoredns(fakeApi(() => ({ [DEPLOY]: deploy, [PODS]: pods })), 2, { timeoutMs: 30_000, intervalMs: 2000, ...c });
+    const nodes = { '/api/v1/nodes/h2': { status: { conditions: [{ type: 'Ready', status: 'True' }] } }, '/api/v1/nodes/h3': { status: { conditions: [{ type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: 'container runtime is down' }] } } };
+    const r = await waitCoredns(fakeApi(() => ({ [DEPLOY]: deploy, [PODS]: pods, ...nodes })), 2, { timeoutMs: 30_000, intervalMs: 2000, ...c });
     expect(r.available).toBe(false);
     expect(r.reason).toContain('pod coredns-a on h2: ImagePullBackOff (Back-off pulling image "registry.k8s.io/coredns/coredns:v1.13.1")');
     expect(r.reason).toContain('pod coredns-b not scheduled (Unschedulable: 0/3 nodes are available)');
     expect(r.reason).toContain("pod coredns-c on h3: Pending, no container status reported by the node's kubelet");
+    expect(r.reason).toContain('node h3 is not Ready (KubeletNotReady: container runtime is down)');
+    expect(r.reason).not.toContain('node h2');
     expect(r.reason).toMatch(/still so after 3\d s$/);
     expect(c.now()).toBeLessThanOrEqual(30_000);
   });
