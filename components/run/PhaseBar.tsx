@@ -1,14 +1,20 @@
 // The phases in run order with their state and elapsed time, packed into as few lines as the width allows, and the
-// running (or failed) phase's own title and status below them.
+// running (or failed) phase's count, title and status below them. Every label has room for its time from the
+// start, so no phase moves to another line when times appear.
 import React from 'react';
 import { Box, Text } from 'ink';
 import type { PhaseView } from '../../src/tasks/run-store.js';
 import { formatDuration } from './format.js';
 import { runGlyphs, type RunTheme } from './theme.js';
 
-export function phaseLabel(p: PhaseView, now: number): string {
-  const elapsed = p.startedAt === undefined ? '' : ` ${formatDuration((p.endedAt ?? now) - p.startedAt)}`;
-  return `${runGlyphs.state[p.state]} ${p.name}${elapsed}`;
+/** Room for a time: " 0:07" up to " 9:59" (a longer phase pushes its own label wider). */
+const TIME_SLOT = 5;
+
+/** `short` keeps the first word of each name ("Provision"), for strips that would take more than two lines. */
+export function phaseLabel(p: PhaseView, now: number, short = false): string {
+  const head = `${runGlyphs.state[p.state]} ${short ? (p.name.split(' ')[0] ?? p.name) : p.name}`;
+  if (p.startedAt === undefined) return head.padEnd(head.length + TIME_SLOT);
+  return `${head} ${formatDuration((p.endedAt ?? now) - p.startedAt)}`.padEnd(head.length + TIME_SLOT);
 }
 
 /** Greedy packing of the labels into lines no wider than `width` (two spaces between labels). */
@@ -37,23 +43,28 @@ export interface PhaseBarProps {
   readonly phases: readonly PhaseView[];
   readonly now: number;
   readonly width: number;
+  readonly short?: boolean;
   readonly theme: RunTheme;
 }
 
-export function PhaseBar({ phases, now, width, theme }: PhaseBarProps) {
-  const labels = phases.map((p) => phaseLabel(p, now));
+export function PhaseBar({ phases, now, width, short = false, theme }: PhaseBarProps) {
+  // Every label is as wide as with its time slot filled, so the lines are the same from start to end.
+  const labels = phases.map((p) => phaseLabel(p, now, short));
   const detail = phaseInFocus(phases);
-  const detailText = detail ? (detail.state === 'failed' ? (detail.error ?? detail.title).split('\n')[0]! : `${detail.title}${detail.status ? `: ${detail.status}` : ''}`) : ' ';
+  const count = detail ? `step ${phases.indexOf(detail) + 1}/${phases.length} · ` : '';
+  const detailText = detail ? (detail.state === 'failed' ? `${count}${(detail.error ?? detail.title).split('\n')[0]!}` : `${count}${detail.title}${detail.status ? `: ${detail.status}` : ''}`) : ' ';
   return (
     <Box flexDirection="column" width={width}>
       {packPhases(labels, width).map((line, row) => (
         <Box key={row}>
-          {line.map((i, n) => (
-            <Text key={i} {...theme.state[phases[i]!.state]}>
-              {n > 0 ? '  ' : ''}
-              {labels[i]}
-            </Text>
-          ))}
+          <Text wrap="truncate-end">
+            {line.map((i, n) => (
+              <Text key={i} {...theme.state[phases[i]!.state]}>
+                {n > 0 ? '  ' : ''}
+                {n === line.length - 1 ? labels[i]!.trimEnd() : labels[i]}
+              </Text>
+            ))}
+          </Text>
         </Box>
       ))}
       <Text wrap="truncate-end" {...(detail?.state === 'failed' ? theme.error : theme.dim)}>

@@ -8,14 +8,7 @@ export function formatBytes(n: number): string {
   return `${(n / 1024 / 1024 / 1024).toFixed(2)} GiB`;
 }
 
-/** 0:07, 1:05, 1:02:03: elapsed and remaining times in one short form. */
-export function formatDuration(ms: number): string {
-  const total = Math.max(0, Math.round(ms / 1000));
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = String(total % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
-}
+export { formatDuration, plural } from '../../src/tasks/end-report.js';
 
 export function bar(fraction: number, width: number): { done: string; todo: string } {
   const w = Math.max(1, width);
@@ -33,10 +26,6 @@ export function keepEnd(text: string, max: number): string {
 export function keepStart(text: string, max: number): string {
   if (text.length <= max) return text;
   return max <= 1 ? text.slice(0, max) : `${text.slice(0, max - 1)}…`;
-}
-
-export function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /** Breaks text into lines of at most `width` characters (at spaces where it can), keeping its own line breaks. */

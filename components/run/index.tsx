@@ -4,26 +4,23 @@
 import React from 'react';
 import { render, type Instance } from 'ink';
 import { CancelledError } from '../../src/errors.js';
-import { hostId, type Profile } from '../../src/profile/types.js';
-import { RunViewRenderer } from '../../src/tasks/ink-renderer.js';
-import { initialRunState, RunStore, type HostInfo } from '../../src/tasks/run-store.js';
+import type { Profile } from '../../src/profile/types.js';
+import { RunViewRenderer } from '../../src/tasks/store-renderer.js';
+import { hostsOfProfile, initialRunState, RunStore, type HostRecords } from '../../src/tasks/run-store.js';
 import { RunApp } from './RunApp.js';
 
 export interface RunViewHandle {
   renderer: { factory: typeof RunViewRenderer; options: { store: RunStore } };
   signal: AbortSignal;
   store: RunStore;
-  /** Shows a warning in the view; follow() prints the warnings once the view has closed. */
+  /** Shows a warning in the view (the CLI tells them all, grouped, once the view has closed). */
   warn(host: string | undefined, message: string): void;
   /**
-   * Waits for the run, closes the view (its last frame stays on screen), prints the warnings it held, and turns a
-   * run the user cancelled into a CancelledError (exit 130) that keeps the run's log folder.
+   * Waits for the run, takes its records (what changed on each host) into the store, closes the view (its last
+   * frame stays on screen), and turns a run the user cancelled into a CancelledError (exit 130) that keeps the
+   * run's log folder.
    */
   follow<T>(running: Promise<T>, print: (line: string) => void): Promise<T>;
-}
-
-export function hostsOfProfile(profile: Profile): HostInfo[] {
-  return profile.hosts.map((h) => ({ id: hostId(h), address: h.address, roles: [...h.roles], ...(h.nodeName !== undefined && { nodeName: h.nodeName }) }));
 }
 
 export interface OpenRunViewOptions {
@@ -47,13 +44,16 @@ export function openRunView(profile: Profile, opts: OpenRunViewOptions = {}): Ru
     store,
     warn: (host, message) => store.dispatch({ type: 'warning', ...(host !== undefined && { host }), message }),
     follow: async (running, print) => {
-      const printWarnings = () => store.getSnapshot().warnings.forEach((w) => print(`warning: ${w.host ? `${w.host}: ` : ''}${w.message}`));
+      const takeRecords = (outcome: unknown) => {
+        const records = (outcome as { records?: HostRecords } | undefined)?.records;
+        if (records) store.dispatch({ type: 'host-records', records });
+      };
       let result;
       try {
         result = await running;
       } catch (e) {
+        takeRecords(e);
         await close(app, store, e);
-        printWarnings();
         if (!controller.signal.aborted) throw e;
         const logDir = (e as { logDir?: string }).logDir;
         throw Object.assign(
@@ -64,8 +64,8 @@ export function openRunView(profile: Profile, opts: OpenRunViewOptions = {}): Ru
           logDir ? { logDir } : {},
         );
       }
+      takeRecords(result);
       await close(app, store);
-      printWarnings();
       if (controller.signal.aborted) print('The cancel came after the last step had started: the deploy finished.');
       return result;
     },

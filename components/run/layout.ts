@@ -29,7 +29,10 @@ export interface LayoutInput {
 }
 
 export function chooseLayout(i: LayoutInput): HostLayout {
-  const columns = Math.max(1, Math.min(i.hosts, Math.floor(i.columns / PANE_MIN_WIDTH)));
+  const most = Math.max(1, Math.min(i.hosts, Math.floor(i.columns / PANE_MIN_WIDTH)));
+  // As few columns as the rows allow, so every row is full and the panes share the width (4 hosts on 120
+  // columns: two rows of two, not three and one).
+  const columns = Math.ceil(i.hosts / Math.ceil(i.hosts / most));
   if (Math.ceil(i.hosts / columns) * PANE_HEIGHT <= i.rows) {
     return { mode: 'panes', columns, paneWidth: Math.floor(i.columns / columns) };
   }

@@ -1,12 +1,12 @@
-// Derived facts the panes and the summary show, read from the store's state. Pure.
+// Derived facts the panes show, read from the store's state. Pure. The ones the end report shares live with it in
+// src/tasks/end-report.ts.
+import { hostNeutral } from '../../src/tasks/host-ranges.js';
 import type { HostStep, HostView, RunState, TaskState, Transfer } from '../../src/tasks/run-store.js';
 
-export const roleText = (h: Pick<HostView, 'roles'>) => h.roles.join('+');
+export { hostDurationMs, hostLabel, nodeNameOf, roleText } from '../../src/tasks/end-report.js';
 
 /** "Provision hosts" -> "Provision": the checklist in a pane has room for one word per phase. */
 export const shortPhase = (phase: string) => phase.split(' ')[0] ?? phase;
-
-export const nodeNameOf = (h: HostView) => h.nodeName ?? h.learnedName;
 
 /** The host's state as one glyph shows it. */
 export function hostState(h: HostView): TaskState {
@@ -19,37 +19,40 @@ export function runningStep(h: HostView): HostStep | undefined {
   return h.steps.find((s) => s.state === 'running');
 }
 
-/** One line: what the host is doing now, or the last thing it did. */
+/** One line: what the host is doing now, or the last thing it did (the checklist next to it names the step). */
 export function currentStepText(h: HostView): string {
   const running = runningStep(h);
-  if (running) return `${running.phase}: ${h.status ?? 'starting'}`;
+  if (running) return h.status ?? 'starting';
   if (h.failedPhase) return `${h.failedPhase} failed`;
   const last = [...h.steps].reverse().find((s) => s.state !== 'waiting');
-  if (!last) return h.steps.length ? `${h.steps[0]!.phase}: waiting` : 'waiting';
-  return last.result ? `${last.phase}: ${last.result}` : `${last.phase}: ${last.state}`;
+  if (!last) return 'waiting';
+  return last.result ?? last.state;
 }
 
-export function hostDurationMs(h: HostView): number {
-  return h.steps.reduce((sum, s) => sum + (s.startedAt !== undefined && s.endedAt !== undefined ? s.endedAt - s.startedAt : 0), 0);
-}
-
-export type HostOutcome = 'ok' | 'failed' | 'cancelled' | 'stopped' | 'not started' | 'running';
-
-export function hostOutcome(h: HostView, state: RunState): HostOutcome {
-  const failed = h.error !== undefined || h.steps.some((s) => s.state === 'failed');
-  if (failed) return state.cancelRequested && /cancel/i.test(h.error ?? '') ? 'cancelled' : 'failed';
-  if (!state.finished) return 'running';
-  if (state.finished.ok) return 'ok';
-  if (state.cancelRequested) return 'cancelled';
-  if (h.steps.length === 0) return 'not started';
-  // The run ended early because of another host or phase: this host's work was not finished.
-  return 'stopped';
+/** The same with the step's name, for one-line hosts that have no checklist. */
+export function stepAndStatus(h: HostView): string {
+  const step = runningStep(h) ?? [...h.steps].reverse().find((s) => s.state !== 'waiting');
+  return step ? `${shortPhase(step.phase)} · ${currentStepText(h)}` : 'waiting';
 }
 
 export const failedHostIndexes = (s: RunState) => s.hosts.flatMap((h, i) => (h.error !== undefined || h.steps.some((st) => st.state === 'failed') ? [i] : []));
 
+/** The last remote lines of the running step: a step's output (sysctl's, say) goes when the step ends. */
 export function remoteTail(h: HostView, n: number): HostView['lines'] {
-  return h.lines.filter((l) => l.stream !== 'status').slice(-n);
+  const running = runningStep(h);
+  if (!running || n <= 0) return [];
+  return h.lines.filter((l) => l.stream !== 'status' && l.step === running.taskId).slice(-n);
+}
+
+const ERROR_LINE = /\b(Error|error|E\d{4}|F\d{4})[: ]/;
+
+/**
+ * The line of an error that says why: a daemon's `Error: …` (or klog's E/F line) when the error carries one, else its
+ * first line.
+ */
+export function errorLineOf(text: string): string {
+  const lines = hostNeutral(text).split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.slice(1).find((l) => ERROR_LINE.test(l) && !/^hint: /.test(l)) ?? lines[0] ?? '';
 }
 
 export const fractionOf = (t: Transfer) => (t.total ? Math.min(1, t.done / t.total) : 0);

@@ -8,6 +8,10 @@ import { formatHostRoles } from '../profile/describe.js';
 import { hostId, type Profile } from '../profile/types.js';
 import { expandHome, profileStateDir } from '../state.js';
 import { runConnector } from '../tasks/connect.js';
+import { endReport, type EndReportInput } from '../tasks/end-report.js';
+import { PlainRenderer } from '../tasks/plain-renderer.js';
+import { hostsOfProfile, initialRunState, RunStore } from '../tasks/run-store.js';
+import type { HostRecord } from '../provision/execute.js';
 import type { RunOptions, RunSecrets } from '../tasks/context.js';
 import type { CliValues } from '../cli.js';
 import type { CliIo } from './io.js';
@@ -45,7 +49,7 @@ export function concurrency(v: string | undefined): number {
   return n;
 }
 
-export async function runDeployCommand(command: 'up' | 'down', profile: Profile, values: CliValues, store: ProfileStore, io: CliIo): Promise<number> {
+export async function runDeployCommand(command: 'up' | 'down', profile: Profile, values: CliValues, profiles: ProfileStore, io: CliIo): Promise<number> {
   const yes = values.yes === true;
   let secrets: RunSecrets | undefined;
   if (!yes) {
@@ -71,14 +75,16 @@ export async function runDeployCommand(command: 'up' | 'down', profile: Profile,
   const terminal = io.isTTY && !values.plain && !underCi;
   // `up` in a terminal: the live run view (Ink), part of the CLI's UI and loaded only here, as cli.ts loads the wizard.
   const view = command === 'up' && terminal ? (await import('../../components/run/index.js')).openRunView(profile) : undefined;
+  // Plain lines feed a store too: the end of the run is told from it, as in the live view.
+  const store = view?.store ?? (command === 'up' ? new RunStore(initialRunState(hostsOfProfile(profile), profile.name)) : undefined);
   const opts: RunOptions = {
     concurrency: concurrency(values.concurrency),
     acceptNewHostKeys: values['accept-new-host-keys'] === true,
     secrets,
     stateDir: profileStateDir(profile.name),
-    renderer: view ? view.renderer : terminal ? 'default' : 'simple',
-    // While the view owns the terminal, warnings go into it; they are printed once it has closed.
-    onWarning: (host, m) => (view ? view.warn(host, m) : io.err(`warning: ${host ? `${host}: ` : ''}${m}`)),
+    renderer: view ? view.renderer : store ? { factory: PlainRenderer, options: { store } } : terminal ? 'default' : 'simple',
+    // Warnings of `up` are kept and told once, grouped, at the end (the live view also shows the last one).
+    onWarning: (host, m) => (store ? store.dispatch({ type: 'warning', ...(host !== undefined && { host }), message: m }) : io.err(`warning: ${host ? `${host}: ` : ''}${m}`)),
     // Headless, Ctrl-C (or a SIGTERM from a CI job) cancels between steps, like q in the view; a second one quits.
     signal: view ? view.signal : cancelOnSignals(io),
     ...(command === 'up' && { remove: (await import('./day2.js')).removeOptions(values) }),
@@ -98,12 +104,26 @@ export async function runDeployCommand(command: 'up' | 'down', profile: Profile,
       return 0;
     }
     const { runUp } = await import('../tasks/up.js');
-    const r = await (view ? view.follow(runUp(profile, opts, deps), io.err) : runUp(profile, opts, deps));
-    pinAcceptedKeys(profile, r.ctx.acceptedHostKeys, store, values, io);
-    if (r.reportText) io.out(`\n${r.reportText}`);
-    io.out(`Kubeconfig: ${r.ctx.kubeconfigPath} (context ${profile.name})${r.ctx.kubeconfigBackup ? `, previous file saved as ${r.ctx.kubeconfigBackup}` : ''}`);
-    io.out(`Run log and summary: ${r.logDir}`);
-    io.out(`Summary: ${r.summaryPath}`);
+    const running = runUp(profile, opts, deps);
+    let r;
+    try {
+      r = await (view ? view.follow(running, io.err) : running);
+    } catch (e) {
+      if (store && e instanceof KubeupError) {
+        endRun(store, e);
+        printEnd(store, { error: e }, io.err, view !== undefined);
+        return e.exitCode;
+      }
+      throw e;
+    }
+    endRun(store!, r);
+    pinAcceptedKeys(profile, r.ctx.acceptedHostKeys, profiles, values, io);
+    printEnd(
+      store!,
+      { ...(r.report && { cluster: r.report }), ...(r.ctx.kubeconfigPath && { kubeconfig: { path: r.ctx.kubeconfigPath, ...(r.ctx.kubeconfigBackup && { backup: r.ctx.kubeconfigBackup }) } }) },
+      io.out,
+      view !== undefined,
+    );
     return 0;
   } catch (e) {
     if (e instanceof KubeupError) {
@@ -131,6 +151,39 @@ function pinAcceptedKeys(profile: Profile, accepted: Map<string, string>, store:
   } else {
     io.out(`Added ${accepted.size} new host key${accepted.size === 1 ? '' : 's'} to known_hosts.`);
   }
+}
+
+/** Lines kept of each distinct error in a terminal: the whole error is in the run's logs and summary. */
+const TERMINAL_ERROR_LINES = 6;
+
+/** The run's records and log folder into the store, and its end if the task tree never reported one. */
+function endRun(store: RunStore, outcome: { records?: Record<string, HostRecord>; logDir?: string; message?: string }): void {
+  if (outcome.records) store.dispatch({ type: 'host-records', records: outcome.records });
+  if (outcome.logDir && !store.getSnapshot().logDir) store.dispatch({ type: 'log-dir', dir: outcome.logDir });
+  if (!store.getSnapshot().finished) {
+    store.dispatch({ type: 'run-ended', ok: outcome.message === undefined, at: Date.now(), ...(outcome.message !== undefined && { error: outcome.message }) });
+  }
+}
+
+function printEnd(store: RunStore, input: Omit<EndReportInput, 'state' | 'error'> & { error?: KubeupError }, print: (line: string) => void, terminal: boolean): void {
+  const { error: e, ...rest } = input;
+  const lines = endReport(
+    {
+      ...rest,
+      state: store.getSnapshot(),
+      ...(e && { error: { detail: withoutTopHint(e), ...(e.hint && { hint: e.hint }), ...(e.field && { field: e.field }) } }),
+      ...(terminal && { errorLines: TERMINAL_ERROR_LINES }),
+    },
+    terminal ? process.stdout.columns || 80 : undefined,
+  );
+  print(lines.join('\n'));
+}
+
+/** The error as describe() tells it, but its hint: the end report puts that with the verdict. */
+function withoutTopHint(e: KubeupError): string {
+  const text = e.describe();
+  const tail = e.hint ? `\n  hint: ${e.hint}` : '';
+  return tail && text.endsWith(tail) ? text.slice(0, -tail.length) : text;
 }
 
 export function cancelOnSignals(io: CliIo): AbortSignal {

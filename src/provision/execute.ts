@@ -25,6 +25,8 @@ export interface ExecuteOptions {
   /** Every remote output line and every action, for the host's log file. Never receives secrets. */
   log?: (line: string) => void;
   onUploadProgress?: (path: string, sent: number, total: number) => void;
+  /** Each file once it is settled: found up to date (changed false) or written. For counts ("23/37 files"). */
+  onFileDone?: (path: string, changed: boolean) => void;
   /** Each line a remote command prints, as it arrives. */
   onRemoteLine?: (line: string, stream: 'stdout' | 'stderr') => void;
   /** Uploads to this host at once (default 4). */
@@ -71,6 +73,7 @@ export async function executeSteps(session: HostSession, steps: readonly Step[],
     } else {
       record.filesUnchanged++;
     }
+    opts.onFileDone?.(step.path, r.changed);
   };
 
   for (let i = 0; i < steps.length; ) {
@@ -90,6 +93,7 @@ export async function executeSteps(session: HostSession, steps: readonly Step[],
         batch.map(async (b) => upToDate(opts.observed?.[b.path] ?? read.get(b.path), { sha256: await localSha256(b.source), mode: b.mode, owner: b.owner })),
       );
       record.filesUnchanged += same.filter(Boolean).length;
+      batch.forEach((b, k) => same[k] && opts.onFileDone?.(b.path, false));
       const started = Date.now();
       await inParallel(batch.filter((_, k) => !same[k]), opts.uploadConcurrency ?? 4, upload, opts.signal);
       record.uploadMs += Date.now() - started;

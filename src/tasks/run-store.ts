@@ -1,8 +1,10 @@
-// The live run view's one store: a pure reducer over events that the listr2 renderer (ink-renderer.ts) derives from
+// The live run view's one store: a pure reducer over events that the listr2 renderer (store-renderer.ts) derives from
 // the engine's own tasks, plus the view's key actions. Progress has no other source: titles, states and output lines
 // are the engine's, and byte progress is parsed from output lines with progress.ts. Times arrive with the events
 // (`at`), so the reducer stays pure and tests can replay any timeline.
-import { parseOutputLine } from './progress.js';
+import type { HostRecord } from '../provision/execute.js';
+import { hostId, type Profile } from '../profile/types.js';
+import { parseOutputLine, type FileCounts } from './progress.js';
 
 export type TaskState = 'waiting' | 'running' | 'done' | 'failed' | 'skipped';
 
@@ -12,6 +14,20 @@ export interface HostInfo {
   address: string;
   roles: string[];
   nodeName?: string;
+  /** The login user and whether sudo asks for a password: each sudo call costs a round trip more (a slower host). */
+  user?: string;
+  sudoPassword?: boolean;
+}
+
+export function hostsOfProfile(profile: Profile): HostInfo[] {
+  return profile.hosts.map((h) => ({
+    id: hostId(h),
+    address: h.address,
+    roles: [...h.roles],
+    ...(h.nodeName !== undefined && { nodeName: h.nodeName }),
+    user: h.user,
+    ...(profile.ssh?.sudoPassword && h.user !== 'root' && { sudoPassword: true }),
+  }));
 }
 
 export interface Transfer {
@@ -51,6 +67,8 @@ export interface HostStep {
 export interface LogLine {
   stream: 'status' | 'stdout' | 'stderr';
   text: string;
+  /** The step (task id) that printed it: a card shows only the running step's output. */
+  step?: string;
 }
 
 export interface HostView extends HostInfo {
@@ -58,6 +76,8 @@ export interface HostView extends HostInfo {
   /** The last status line of the running step. */
   status?: string;
   upload?: Transfer;
+  /** Files and bytes of the running provision step. */
+  counts?: FileCounts;
   /** The last MAX_HOST_LINES lines of status and remote output, oldest first. */
   lines: LogLine[];
   error?: string;
@@ -76,6 +96,8 @@ export interface RunState {
   contextName?: string;
   logDir?: string;
   warnings: { host?: string; message: string }[];
+  /** What provisioning did on each host (from the run's records), once the run has ended. */
+  records?: Record<string, HostRecord>;
   startedAt?: number;
   finished?: { ok: boolean; error?: string; at: number };
   focus: number;
@@ -83,6 +105,8 @@ export interface RunState {
   confirmingCancel: boolean;
   cancelRequested: boolean;
 }
+
+export type HostRecords = Record<string, HostRecord>;
 
 export const MAX_HOST_LINES = 300;
 
@@ -95,6 +119,7 @@ export type RunEvent =
   | { type: 'log-dir'; dir: string }
   | { type: 'warning'; host?: string; message: string }
   | { type: 'run-ended'; ok: boolean; error?: string; at: number }
+  | { type: 'host-records'; records: Record<string, HostRecord> }
   | { type: 'focus'; delta: 1 | -1 }
   | { type: 'toggle-expand' }
   | { type: 'ask-cancel' }
@@ -210,7 +235,7 @@ function setState(state: RunState, e: Extract<RunEvent, { type: 'task-state' }>)
       const next = updateStep(h, e.taskId, (s) => ({ ...s, state: e.state, ...timesFor(e.state, e.at, s) }));
       if (e.state === 'running') return { ...next, status: undefined };
       // An upload belongs to the step that made it: once that ends, its bar goes.
-      const { upload: _ended, ...withoutUpload } = next;
+      const { upload: _ended, counts: _counted, ...withoutUpload } = next;
       if (e.state === 'failed') return { ...withoutUpload, failedPhase: kind.phase };
       return e.state === 'waiting' ? next : withoutUpload;
     });
@@ -246,7 +271,7 @@ function addOutput(state: RunState, e: Extract<RunEvent, { type: 'task-output' }
         const t = nextTransfer(prev, line.name, line.done, line.total, e.at);
         const downloads = [...next.downloads.filter((d) => d.name !== line.name), t].sort((a, b) => a.name.localeCompare(b.name));
         next = { ...next, downloads };
-      } else {
+      } else if (line.kind !== 'counts') {
         next = { ...next, phases: next.phases.map((p) => (p.taskId === e.taskId ? { ...p, status: line.text } : p)) };
       }
     } else if (kind.kind === 'host') {
@@ -254,12 +279,29 @@ function addOutput(state: RunState, e: Extract<RunEvent, { type: 'task-output' }
         if (line.kind === 'transfer') {
           return { ...h, upload: nextTransfer(h.upload, line.name, line.done, line.total, e.at) };
         }
-        if (line.kind === 'remote') return appendLines(h, [{ stream: line.stream, text: line.text }]);
-        return appendLines({ ...h, status: line.text }, [{ stream: 'status', text: line.text }]);
+        if (line.kind === 'counts') return { ...h, counts: line.counts };
+        const step = ownStep(h, e.taskId);
+        if (line.kind === 'remote') return appendLines(h, [{ stream: benign(line) ? 'stdout' : line.stream, text: line.text, ...(step && { step }) }]);
+        return appendLines({ ...h, status: line.text }, [{ stream: 'status', text: line.text, ...(step && { step }) }]);
       });
     }
   }
   return next;
+}
+
+/** The host step a task's output belongs to (the task itself, or the running step for deeper tasks). */
+function ownStep(h: HostView, taskId: string): string | undefined {
+  return h.steps.some((s) => s.taskId === taskId) ? taskId : h.steps.find((s) => s.state === 'running')?.taskId;
+}
+
+/**
+ * What systemctl prints on stderr when all is well: `enable` reports its symlinks there. Shown as plain output, not
+ * as a warning.
+ */
+const BENIGN_STDERR = [/^Created symlink /, /^Removed "?\//];
+
+function benign(line: { stream: 'stdout' | 'stderr'; text: string }): boolean {
+  return line.stream === 'stderr' && BENIGN_STDERR.some((re) => re.test(line.text));
 }
 
 function setError(state: RunState, e: Extract<RunEvent, { type: 'task-error' }>): RunState {
@@ -281,6 +323,8 @@ export function reduceRun(state: RunState, e: RunEvent): RunState {
       return addOutput(state, e);
     case 'task-error':
       return setError(state, e);
+    case 'host-records':
+      return { ...state, records: e.records };
     case 'log-dir':
       return { ...state, logDir: e.dir };
     case 'warning':

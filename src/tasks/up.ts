@@ -2,15 +2,16 @@
 // failed phase; inside a phase, one subtask per host runs in parallel (bounded), and a failing host does not stop
 // the others: every host's failure is reported together when the phase ends.
 import { Listr, type ListrDefaultRenderer, type ListrSimpleRenderer, type ListrTask, type ListrTaskWrapper } from 'listr2';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CancelledError, DeployError, KubeupError, PreflightError, VerifyError } from '../errors.js';
 import { buildPlan } from '../plan/index.js';
 import type { HostPlan, Plan } from '../plan/types.js';
 import { clusterIdentities, ensureClusterPki, identityInputFromPlan, renderKubeconfig, writeMergedKubeconfig, writeSuperAdminKubeconfig, ADMIN_USER } from '../pki/index.js';
 import { readDeployedRecord } from '../deployed-record.js';
-import { emptyRecord, executeSteps } from '../provision/execute.js';
+import { emptyRecord, executeSteps, type HostRecord } from '../provision/execute.js';
 import { ETCD_TRANSITION_LEFTOVERS, etcdTransitionHost, mergeRecords, probeEtcdCaTransition } from '../provision/etcd-ca-migration.js';
-import { hostSteps } from '../provision/steps.js';
+import { hostSteps, type Step } from '../provision/steps.js';
 import { artifactsForRoles, fetchArtifacts, missingChecksumError, missingChecksums, releaseManifest, resolveCacheDir, type Arch } from '../release/index.js';
 import { renderRbacObjects } from '../render/rbac.js';
 import { hostId, type Profile } from '../profile/types.js';
@@ -24,13 +25,16 @@ import type { RunCtx, RunDeps, RunOptions } from './context.js';
 import { removeDroppedHosts } from './remove-node.js';
 import { convergeHost, recordProvisioned, type ConvergedHost } from './converge.js';
 import { rendererOptions } from './listr-options.js';
-import { progressThrottle, remoteLine, transferLine } from './progress.js';
+import { countsLine, fileCounter, progressThrottle, remoteLine, transferLine, waitLine } from './progress.js';
+import { groupBy, hostNeutral, hostRanges } from './host-ranges.js';
 import { formatBytes, RunRecorder } from './records.js';
 
 type Task = ListrTaskWrapper<RunCtx, ListrDefaultRenderer, ListrSimpleRenderer>;
 
 export interface UpResult {
   ctx: RunCtx;
+  /** What provisioning did, by host id (also on a failed run's error, as `records`). */
+  records: Record<string, HostRecord>;
   report?: ClusterReport;
   reportText?: string;
   summaryPath: string;
@@ -75,15 +79,28 @@ function describe(e: unknown): string {
   return e instanceof KubeupError ? e.describe() : e instanceof Error ? e.message : String(e);
 }
 
+/** An error with where it happened, without its hint (the run's error carries the hint once). */
+function withoutHint(e: unknown): string {
+  if (!(e instanceof KubeupError)) return describe(e);
+  const where = [e.file && `file ${e.file}`, e.field && `field ${e.field}`].filter(Boolean).join(', ');
+  return where ? `${e.message} (${where})` : e.message;
+}
+
 /** After a per-host phase: one error naming every failed host, or nothing. */
 function failuresError(phase: string, failures: Map<string, Error>, Kind: typeof DeployError = DeployError): KubeupError | undefined {
   if (failures.size === 0) return undefined;
   // A cancelled run is not a failed one: keep its own error (exit 130).
   const cancelled = [...failures.values()].find((e) => e instanceof CancelledError);
   if (cancelled) return cancelled as CancelledError;
-  const lines = [...failures].map(([host, e]) => `  - ${host}: ${describe(e).split('\n').join('\n    ')}`);
+  // Hosts that failed for the same reason are listed once, together.
+  const groups = groupBy([...failures], ([, e]) => hostNeutral(withoutHint(e)));
+  const lines = groups.map((g) => `  - ${hostRanges(g.items.map(([host]) => host))}: ${g.key.split('\n').join('\n    ')}`);
+  // One cause, one hint: when every host's error says what to do (e.g. which profile field), that is the run's hint.
+  const hints = [...new Set([...failures.values()].map((e) => (e instanceof KubeupError ? e.hint : undefined)))];
+  const field = [...failures.values()].map((e) => (e instanceof KubeupError ? e.field : undefined)).find(Boolean);
   return new Kind(`${phase} failed on ${failures.size} host${failures.size === 1 ? '' : 's'}:\n${lines.join('\n')}`, {
-    hint: 'fix the problem on the host(s) above and run kubeup up again: hosts that are already right are left as they are',
+    hint: hints.length === 1 && hints[0] ? hints[0] : 'fix the problem on the host(s) above and run kubeup up again: hosts that are already right are left as they are',
+    ...(field && { field }),
   });
 }
 
@@ -101,6 +118,17 @@ function timed(phase: string, signal: AbortSignal | undefined, fn: (ctx: RunCtx,
       ctx.recorder.phase(phase, Date.now() - started, ok);
     }
   };
+}
+
+/** Every file a host's steps upload, with its size (a binary's from the cache, a rendered file's from its text). */
+function uploadSizes(steps: readonly Step[]): { path: string; bytes: number }[] {
+  return steps.flatMap((s) => (s.kind === 'upload' ? [{ path: s.path, bytes: 'text' in s.source ? Buffer.byteLength(s.source.text) : statSync(s.source.localPath).size }] : []));
+}
+
+/** A wait's status lines with its clock: "waiting for …/readyz 12/120 s". */
+function withClock(timeoutMs: number, set: (line: string) => void): (status: string) => void {
+  const started = Date.now();
+  return (status) => set(waitLine(status, Date.now() - started, timeoutMs));
 }
 
 /** `admin` is the revocable identity the operator gets; `super-admin` (system:masters) only creates the RBAC objects. */
@@ -216,11 +244,16 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
           const inputs = { artifacts: c.artifacts, pki: c.pki! };
           const session = c.sessions.get(h.id)!;
           const throttle = progressThrottle();
+          // Counts of files and bytes against everything the host's steps upload.
+          const counter = fileCounter(uploadSizes(hostSteps(plan, h, inputs)));
           const execOpts = {
             onStatus: (line: string) => (t.output = line),
             onRemoteLine: (line: string, stream: 'stdout' | 'stderr') => (t.output = remoteLine(stream, line)),
+            onFileDone: (path: string) => (t.output = countsLine(counter.done(path))),
             onUploadProgress: (path: string, sent: number, total: number) => {
-              if (throttle(path, sent, total)) t.output = transferLine('upload', path, sent, total);
+              if (!throttle(path, sent, total)) return;
+              t.output = transferLine('upload', path, sent, total);
+              t.output = countsLine(counter.progress(path, sent));
             },
             log: (line: string) => c.recorder.log(h.id, line),
             ...(opts.signal && { signal: opts.signal }),
@@ -260,8 +293,10 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
         const plan = ctx.plan!;
         // The admin's own binding is one of these objects: until it exists only system:masters can write them.
         const api = adminApi(ctx, plan, 'super-admin');
-        task.output = `waiting for ${plan.cluster.apiServer.url}/readyz`;
-        await waitApiReady(api, { timeoutMs: opts.verifyTimeoutMs ?? 120_000, intervalMs: 1000, onStatus: (s) => (task.output = s), ...(opts.signal && { signal: opts.signal }) });
+        const apiTimeout = opts.verifyTimeoutMs ?? 120_000;
+        const apiStatus = withClock(apiTimeout, (line) => (task.output = line));
+        apiStatus(`waiting for ${plan.cluster.apiServer.url}/readyz`);
+        await waitApiReady(api, { timeoutMs: apiTimeout, intervalMs: 1000, onStatus: apiStatus, ...(opts.signal && { signal: opts.signal }) });
         const results: string[] = [];
         for (const obj of renderRbacObjects()) {
           const collection = `/apis/rbac.authorization.k8s.io/v1/${obj.kind === 'ClusterRole' ? 'clusterroles' : 'clusterrolebindings'}`;
@@ -276,11 +311,17 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
       task: timed('verify', opts.signal, async (ctx, task) => {
         const plan = ctx.plan!;
         await perHost('verify', plan.hosts, opts.concurrency, (h) => h.id, async (c, h: HostPlan, t) => {
+          const unitTimeout = opts.verifyTimeoutMs ?? 90_000;
+          const unitStatus = withClock(unitTimeout, (line) => (t.output = line));
           await verifyUnits(c.sessions.get(h.id)!, h.units, {
             sudo: true,
-            timeoutMs: opts.verifyTimeoutMs ?? 90_000,
+            timeoutMs: unitTimeout,
             ...(opts.signal && { signal: opts.signal }),
-            onStatus: (s) => (t.output = Object.entries(s).filter(([, v]) => v !== 'active').map(([u, v]) => `${u} ${v}`).join(', ') || 'all active'),
+            onStatus: (s) => {
+              const waiting = Object.entries(s).filter(([, v]) => v !== 'active');
+              if (waiting.length) unitStatus(`waiting for ${waiting.map(([u, v]) => `${u.replace(/\.service$/, '')} (${v})`).join(', ')}`);
+              else t.output = 'all active';
+            },
           });
           if (!h.units.includes('flanneld.service')) return `${h.units.length} units active`;
           t.output = 'waiting for flannel\'s pod subnet';
@@ -313,7 +354,9 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
       title: 'Validate cluster',
       task: timed('validate', opts.signal, async (ctx, task) => {
         const plan = ctx.plan!;
-        result.report = await validateCluster(adminApi(ctx, plan), plan, { timeoutMs: opts.validateTimeoutMs ?? 180_000, intervalMs: 2000, onStatus: (s) => (task.output = s), ...(opts.signal && { signal: opts.signal }), ...(opts.dnsTimeoutMs !== undefined && { dnsTimeoutMs: opts.dnsTimeoutMs }) });
+        const validateTimeout = opts.validateTimeoutMs ?? 180_000;
+        const validateStatus = withClock(validateTimeout, (line) => (task.output = line));
+        result.report = await validateCluster(adminApi(ctx, plan), plan, { timeoutMs: validateTimeout, intervalMs: 2000, onStatus: validateStatus, ...(opts.signal && { signal: opts.signal }), ...(opts.dnsTimeoutMs !== undefined && { dnsTimeoutMs: opts.dnsTimeoutMs }) });
         const ready = result.report.nodes.filter((n) => n.ready).length;
         const dns = result.report.dns;
         if (dns && !dns.available) warn(undefined, formatDnsReport(dns));
@@ -360,12 +403,14 @@ export async function runUp(profile: Profile, opts: RunOptions, deps: RunDeps): 
     await Promise.allSettled([...ctx.sessions.values()].map((s) => s.close()));
   }
   const files = recorder.finish(error === undefined, error === undefined ? undefined : describe(error));
+  const records = Object.fromEntries(ctx.records);
   if (error !== undefined) {
-    if (error instanceof KubeupError) Object.assign(error, { summaryPath: files.text, logDir: recorder.dir });
+    if (error instanceof KubeupError) Object.assign(error, { summaryPath: files.text, logDir: recorder.dir, records });
     throw error;
   }
   return {
     ctx,
+    records,
     ...(result.report && { report: result.report, reportText: formatClusterReport(result.report, profile.name) }),
     summaryPath: files.text,
     logDir: recorder.dir,

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { openRunView } from '../../components/run/index.js';
 import { CancelledError, DeployError, EXIT } from '../../src/errors.js';
 import { DEFAULT_NETWORK } from '../../src/profile/defaults.js';
+import { endReport, warningLines } from '../../src/tasks/end-report.js';
 import type { Profile } from '../../src/profile/types.js';
 
 /** A terminal's input as Ink reads it: raw mode, 'readable' events and read(). */
@@ -114,9 +115,12 @@ describe('cancelling from the run view', () => {
     // The steps that were running when the signal fired finished (each host ends on a completed step).
     expect(stepsDone.length).toBeGreaterThan(0);
     for (const h of profile.hosts) expect(stepsDone.some((s) => s.startsWith(`${h.address} step`))).toBe(true);
-    // The last frame: every host cancelled, and how to carry on.
-    expect(stdout.text).toContain('Cancelled: steps that were running finished');
-    expect(stdout.text).toMatch(/192\.168\.213\.12 +worker +cancelled/);
+    // The last frame says so; the end report has every host cancelled, and how to carry on.
+    expect(stdout.text).toMatch(/kubeup up lab {2}2 hosts {2}\d:\d\d {2}cancelled/);
+    const report = endReport({ state: view.store.getSnapshot() }).join('\n');
+    expect(report).toMatch(/– Cancelled during Provision hosts.*: the steps that were running finished/);
+    expect(report).toMatch(/192\.168\.213\.12 +worker +cancelled/);
+    expect(report).toContain('Next: run kubeup up again to carry on');
     expect(printed).toEqual([]);
   });
 
@@ -133,7 +137,7 @@ describe('cancelling from the run view', () => {
     expect(error).toBeInstanceOf(DeployError);
     expect(stdout.text).toContain('FAILED');
     // It failed before any host was touched.
-    expect(stdout.text).toMatch(/192\.168\.213\.11 +master\+worker +not started/);
+    expect(endReport({ state: view.store.getSnapshot() }).join('\n')).toMatch(/192\.168\.213\.11 +master\+worker +not started/);
     expect(view.signal.aborted).toBe(false);
   });
 
@@ -155,12 +159,14 @@ describe('cancelling from the run view', () => {
     await view.follow(Promise.resolve(), () => undefined);
   });
 
-  it('prints the warnings it held once the view has closed', async () => {
+  it('keeps the warnings for the end report, which lists each once with its hosts', async () => {
     const view = openRunView(profile, { stdin: new FakeStdin() as never, stdout: new FakeStdout() as never });
+    view.warn('192.168.213.11', 'clock is 3 s behind');
     view.warn('192.168.213.12', 'clock is 3 s behind');
     view.warn(undefined, 'CA expires in 20 days');
     const printed: string[] = [];
     expect(await view.follow(Promise.resolve('ok'), (l) => printed.push(l))).toBe('ok');
-    expect(printed).toEqual(['warning: 192.168.213.12: clock is 3 s behind', 'warning: CA expires in 20 days']);
+    expect(printed).toEqual([]);
+    expect(warningLines(view.store.getSnapshot())).toEqual(['warning: clock is 3 s behind (all hosts)', 'warning: CA expires in 20 days']);
   });
 });

@@ -5,7 +5,8 @@ import { Listr, type ListrTask } from 'listr2';
 import { describe, expect, it } from 'vitest';
 import { RunApp } from '../../components/run/RunApp.js';
 import { makeRunTheme } from '../../components/run/theme.js';
-import { RunViewRenderer } from '../../src/tasks/ink-renderer.js';
+import { endReport } from '../../src/tasks/end-report.js';
+import { RunViewRenderer } from '../../src/tasks/store-renderer.js';
 import { remoteLine, transferLine } from '../../src/tasks/progress.js';
 import { initialRunState, RunStore, type HostInfo } from '../../src/tasks/run-store.js';
 import { lineWith, mount, unmount, waitForFrame } from './helpers.js';
@@ -74,40 +75,44 @@ async function start(failing?: string) {
     () => undefined,
     (e: Error) => e,
   );
-  return { app, release, done };
+  return { app, release, done, store };
 }
 
 describe('run view fed by a real listr2 tree', () => {
-  it('shows per-host panes while provisioning, then the summary and the next steps', async () => {
-    const { app, release, done } = await start();
+  it('shows per-host panes while provisioning, then the phases with "done"; the end report has the table and the next steps', async () => {
+    const { app, release, done, store } = await start();
     const mid = await waitForFrame(app, '| Created symlink on 192.168.213.13');
     expect(mid).toContain('✓ Preflight');
     expect(mid).toContain('✓ Download releases');
     expect(mid).toContain('▸ Provision hosts');
+    expect(mid).toContain('step 3/4 · Provision hosts');
     expect(lineWith(mid, '192.168.213.12')).toContain('node-12');
-    expect(mid).toMatch(/↑ kubelet +█+░+ +50% 1.0 MiB\/2.0 MiB/);
+    expect(mid).toMatch(/↑ kubelet +█+░+ +50% +2\.0 MiB/);
     release();
     expect(await done).toBeUndefined();
-    const end = await waitForFrame(app, 'Next steps:');
-    expect(end).toContain('kubeup up lab  3 hosts');
-    expect(end).toMatch(/host +roles +result +time/);
-    expect(end).toMatch(/192\.168\.213\.11 +master\+worker +ok/);
-    expect(end).toMatch(/192\.168\.213\.13 +worker +ok/);
-    expect(end).toContain('kubectl --context lab get nodes -o wide');
+    const end = await waitForFrame(app, /kubeup up lab {2}3 hosts {2}\d:\d\d {2}done/);
+    expect(end).toContain('✓ Validate cluster');
+    const report = endReport({ state: store.getSnapshot() }).join('\n');
+    expect(report).toMatch(/host +name +roles +result +changed +unchanged +restarted +time/);
+    expect(report).toMatch(/192\.168\.213\.11 +node-11 +master\+worker +ok/);
+    expect(report).toMatch(/192\.168\.213\.13 +node-13 +worker +ok/);
+    expect(report).toContain('Next: kubectl --context lab get nodes -o wide');
     await unmount(app);
   });
 
-  it('ends with the failing host in a red pane with its journal, and FAILED in the summary', async () => {
-    const { app, release, done } = await start('192.168.213.12');
+  it('ends with the failing host in a red pane with its journal; the end report says FAILED for it only', async () => {
+    const { app, release, done, store } = await start('192.168.213.12');
     await waitForFrame(app, '| Created symlink on 192.168.213.12');
     release();
     expect((await done)?.message).toMatch(/provisioning failed/);
-    const end = await waitForFrame(app, 'The run failed');
-    expect(end).toContain('✗ FAILED in Provision hosts');
+    const end = await waitForFrame(app, 'FAILED in Provision hosts');
     expect(end).toContain('kubelet[9]: bad flag on 192.168.213.12');
-    expect(end).toMatch(/192\.168\.213\.12 +worker +FAILED \(Provision hosts\)/);
-    expect(end).toMatch(/192\.168\.213\.11 +master\+worker +stopped/);
-    expect(end).not.toContain('Next steps:');
+    expect(end).toMatch(/kubeup up lab {2}3 hosts {2}\d:\d\d {2}FAILED/);
+    const report = endReport({ state: store.getSnapshot() }).join('\n');
+    expect(report).toMatch(/192\.168\.213\.12 +node-12 +worker +FAILED \(Provision\)/);
+    // The others did all they were given: provisioned, then the run stopped before any verify.
+    expect(report).toMatch(/192\.168\.213\.11 +node-11 +master\+worker +not verified/);
+    expect(report).not.toContain('Next: kubectl');
     await unmount(app);
   });
 });

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { RunApp } from '../../components/run/RunApp.js';
 import { makeRunTheme } from '../../components/run/theme.js';
 import { transferFacts } from '../../components/run/TransferBar.js';
+import { endReport } from '../../src/tasks/end-report.js';
 import { initialRunState, RunStore, type HostInfo, type RunEvent } from '../../src/tasks/run-store.js';
 import { transferLine, remoteLine } from '../../src/tasks/progress.js';
 import { KEYS, mount, press, unmount, waitForFrame, lineWith } from './helpers.js';
@@ -101,10 +102,11 @@ describe('run view: twelve hosts on 80 columns', () => {
     expect(lines.length).toBeLessThanOrEqual(24);
     for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
     // Compact lines for the hosts, with "more" markers where the list is cut.
-    expect(frame).toMatch(/› ▸ 192\.168\.213\.11 master\+worker {2}Provision hosts/);
+    expect(frame).toMatch(/› ▸ 192\.168\.213\.11 master\+worker {2}Provision · /);
     expect(frame).toMatch(/more host/);
     // The focused host (the first) as a pane: its upload bar and its remote output.
-    expect(frame).toMatch(/↑ kubelet +█+░+ +50% 40.0 MiB\/80.0 MiB/);
+    // A pane 80 columns wide has room for the short facts: percent and size (the rate once it is known).
+    expect(frame).toMatch(/↑ kubelet +█+░+ +50% +80\.0 MiB/);
     expect(frame).toContain('| Created symlink kubelet.service');
     await unmount(app);
   });
@@ -116,7 +118,7 @@ describe('run view: twelve hosts on 80 columns', () => {
     await press(app, KEYS.down, 2);
     await press(app, KEYS.tab, 2);
     const frame = await waitForFrame(app, /› ▸ 192\.168\.213\.15/);
-    expect(frame).toContain('Provision hosts: upload /etc/kubernetes/kubelet.conf');
+    expect(frame).toContain('Provision · upload /etc/kubernetes/kubelet.conf');
     await press(app, KEYS.up);
     await waitForFrame(app, /› · 192\.168\.213\.14/);
     await unmount(app);
@@ -132,14 +134,14 @@ describe('run view: downloads and colours', () => {
     await s.send(line(0, 0), line(2 * MiB, 1000), line(4 * MiB, 1000));
     const frame = await waitForFrame(app, '4.0 MiB/10.0 MiB');
     // 2 MiB a second: 6 MiB left take 3 s.
-    expect(lineWith(frame, '↓ etcd-v3.6.6')).toMatch(/█+░+ +40% 4\.0 MiB\/10\.0 MiB 2\.0 MiB\/s 0:03 left$/);
+    expect(lineWith(frame, '↓ etcd-v3.6.6')).toMatch(/█+░+ +40% +4\.0 MiB\/10\.0 MiB +2\.0 MiB\/s +0:03 left$/);
     await unmount(app);
   });
 
   it('shortens the facts of a transfer in a narrow pane to percent, size and rate', () => {
     const t = { name: '/opt/bin/kubelet', done: 512 * 1024, total: 2 * 1024 * 1024, bytesPerSec: 1024 * 1024, at: 0 };
-    expect(transferFacts(t)).toBe('  25% 512.0 KiB/2.0 MiB 1.0 MiB/s 0:02 left');
-    expect(transferFacts(t, true)).toBe('  25% 2.0 MiB 1.0 MiB/s 0:02 left');
+    expect(transferFacts(t)).toBe('  25%  512.0 KiB/2.0 MiB   1.0 MiB/s  0:02 left');
+    expect(transferFacts(t, 'short')).toBe('  25%   2.0 MiB   1.0 MiB/s');
   });
 
   it('uses colour for states and borders unless NO_COLOR is set', () => {
@@ -185,8 +187,8 @@ describe('run view: keys', () => {
     expect(cancelled()).toBe(1);
     expect(store.getSnapshot().cancelRequested).toBe(true);
     await s.send(s.endPhase(3, 'failed'), { type: 'run-ended', ok: false, error: 'cancelled before the next step', at: s.at() });
-    const end = await waitForFrame(app, 'Cancelled: steps that were running finished');
-    expect(end).toMatch(/192\.168\.213\.11 +master\+worker +cancelled/);
+    await waitForFrame(app, /kubeup up demo {2}3 hosts {2}\d:\d\d {2}cancelled/);
+    expect(endReport({ state: store.getSnapshot() }).join('\n')).toMatch(/192\.168\.213\.11 +master\+worker +cancelled/);
     expect(cancelled()).toBe(1);
     await unmount(app);
   });

@@ -2,8 +2,8 @@
 // shaped like `kubeup up` (phases in order; per-host lists run with their own .run(), or returned as subtasks).
 import { Listr } from 'listr2';
 import { describe, expect, it } from 'vitest';
-import { RunViewRenderer } from '../../src/tasks/ink-renderer.js';
-import { remoteLine, transferLine } from '../../src/tasks/progress.js';
+import { RunViewRenderer } from '../../src/tasks/store-renderer.js';
+import { countsLine, remoteLine, transferLine } from '../../src/tasks/progress.js';
 import { hostOfTitle, initialRunState, MAX_HOST_LINES, phaseName, reduceRun, RunStore, secondsLeft, type RunEvent, type RunState } from '../../src/tasks/run-store.js';
 
 const HOSTS = [
@@ -100,14 +100,31 @@ describe('run store reducer', () => {
     const h = s.hosts[2]!;
     expect(h.status).toBe('upload /etc/default/kubelet');
     expect(h.lines).toEqual([
-      { stream: 'status', text: 'upload /etc/default/kubelet' },
-      { stream: 'stdout', text: 'one' },
-      { stream: 'stderr', text: 'two' },
+      { stream: 'status', text: 'upload /etc/default/kubelet', step: 'h1-2' },
+      { stream: 'stdout', text: 'one', step: 'h1-2' },
+      { stream: 'stderr', text: 'two', step: 'h1-2' },
     ]);
     for (let i = 0; i < MAX_HOST_LINES + 5; i++) s = reduceRun(s, out(remoteLine('stdout', `n${i}`)));
     expect(s.hosts[2]!.lines).toHaveLength(MAX_HOST_LINES);
     expect(s.hosts[2]!.lines.at(-1)!.text).toBe(`n${MAX_HOST_LINES + 4}`);
     expect(s.hosts[0]!.lines).toEqual([]);
+  });
+
+  it('takes systemd\'s normal stderr (enable\'s symlinks) for plain output, and counts of files and bytes apart', () => {
+    const out = (output: string): RunEvent => ({ type: 'task-output', taskId: 'h1-0', output, at: 10 });
+    const s = run([
+      ...tree(),
+      { type: 'task-state', taskId: 'h1-0', state: 'running', at: 5 },
+      out(remoteLine('stderr', 'Created symlink /etc/systemd/system/multi-user.target.wants/kubelet.service → /etc/systemd/system/kubelet.service.')),
+      out(remoteLine('stderr', 'Job for kubelet.service failed.')),
+      out(countsLine({ files: 23, filesTotal: 37, bytes: 41 * MiB, bytesTotal: 60 * MiB })),
+    ]);
+    const h = s.hosts[0]!;
+    expect(h.lines.map((l) => l.stream)).toEqual(['stdout', 'stderr']);
+    expect(h.counts).toEqual({ files: 23, filesTotal: 37, bytes: 41 * MiB, bytesTotal: 60 * MiB });
+    expect(h.status).toBeUndefined();
+    // The counts belong to the step: they go when it ends.
+    expect(run([{ type: 'task-state', taskId: 'h1-0', state: 'done', at: 20 }], s).hosts[0]!.counts).toBeUndefined();
   });
 
   it('records a failed step and its error on the host, and a phase error on the phase', () => {
@@ -262,7 +279,7 @@ describe('RunViewRenderer on a real listr2 tree', () => {
       ]);
       // The upload bar belonged to the provisioning step, which has ended.
       expect(h.upload).toBeUndefined();
-      expect(h.lines).toContainEqual({ stream: 'stdout', text: `hello from ${h.id}` });
+      expect(h.lines).toContainEqual(expect.objectContaining({ stream: 'stdout', text: `hello from ${h.id}` }));
     }
     expect(state.finished).toMatchObject({ ok: true });
   });

@@ -1,0 +1,130 @@
+// The end of a run as the live view and plain output print it: errors, grouped warnings, the host table, the
+// verdict and the next steps, from a store fed with the events of a run.
+import { describe, expect, it } from 'vitest';
+import type { HostRecord } from '../../src/provision/execute.js';
+import { cutError, endReport, hostOutcome, hostTable, verdictLine, warningLines, wrapLines } from '../../src/tasks/end-report.js';
+import { hostNeutral, hostRanges } from '../../src/tasks/host-ranges.js';
+import { initialRunState, reduceRun, type HostInfo, type RunEvent, type RunState } from '../../src/tasks/run-store.js';
+
+const HOSTS: HostInfo[] = [
+  { id: '192.168.213.11', address: '192.168.213.11', roles: ['master'] },
+  ...[12, 13, 14].map((n) => ({ id: `192.168.213.${n}`, address: `192.168.213.${n}`, roles: ['worker'] })),
+];
+const PER_HOST = ['Preflight (4 hosts)', 'Provision hosts', 'Verify daemons'];
+
+function record(changed: number, restarted: string[] = []): HostRecord {
+  return { filesChanged: Array.from({ length: changed }, (_, i) => `/f${i}`), filesUnchanged: 30 - changed, bytesUploaded: changed * 1000, uploadMs: 1, unitsRestarted: restarted, unitsStarted: [], warnings: [] };
+}
+
+/** A run through the three per-host phases; `fail` hosts fail in Verify with `error`. */
+function runOf(opts: { fail?: number[]; error?: string; records?: Record<string, HostRecord>; warnings?: { host?: string; message: string }[] } = {}): RunState {
+  const events: RunEvent[] = [];
+  let t = 0;
+  PER_HOST.forEach((title, p) => {
+    events.push({ type: 'task-added', taskId: `p${p}`, title, at: t }, { type: 'task-state', taskId: `p${p}`, state: 'running', at: (t += 1000) });
+    HOSTS.forEach((h, i) => {
+      const id = `p${p}-${i}`;
+      events.push({ type: 'task-added', taskId: id, parentId: `p${p}`, title: p === 0 ? h.id : `${h.id} (${h.roles.join('+')})`, at: t }, { type: 'task-state', taskId: id, state: 'running', at: t });
+      if (p === 0) events.push({ type: 'task-title', taskId: id, title: `${h.id}: h${i + 1} amd64`, at: t });
+      if (p === 2 && opts.fail?.includes(i)) {
+        events.push({ type: 'task-error', taskId: id, message: opts.error ?? 'failed', at: t }, { type: 'task-state', taskId: id, state: 'failed', at: (t += 2000) });
+      } else events.push({ type: 'task-state', taskId: id, state: 'done', at: (t += 2000) });
+    });
+    events.push({ type: 'task-state', taskId: `p${p}`, state: p === 2 && opts.fail?.length ? 'failed' : 'done', at: t });
+  });
+  for (const w of opts.warnings ?? []) events.push({ type: 'warning', ...w });
+  if (opts.records) events.push({ type: 'host-records', records: opts.records });
+  events.push({ type: 'log-dir', dir: '/state/clusters/lab/runs/2026-12-01T20-00-00-000Z' });
+  events.push({ type: 'run-ended', ok: !opts.fail?.length, at: t + 500 });
+  return events.reduce(reduceRun, initialRunState(HOSTS, 'lab'));
+}
+
+const unchanged = Object.fromEntries(HOSTS.map((h) => [h.id, record(0)]));
+
+describe('host lists', () => {
+  it('writes runs of three or more as ranges, addresses with their last part only', () => {
+    expect(hostRanges(['h2', 'h3', 'h4'])).toBe('h2–h4');
+    expect(hostRanges(['h1', 'h3'])).toBe('h1, h3');
+    expect(hostRanges(['h1', 'h2', 'h3', 'h7', 'edge'])).toBe('h1–h3, h7, edge');
+    expect(hostRanges(['192.168.213.12', '192.168.213.13', '192.168.213.14'])).toBe('192.168.213.12–14');
+  });
+
+  it('takes the journal\'s timestamps, host names and pids out of an error, so hosts with one cause compare equal', () => {
+    const a = 'kubelet.service is failed\n2026-12-01T20:20:21+0000 h2 kubelet[123]: Error: unknown flag: --no-such-flag (host 192.168.213.12)';
+    const b = 'kubelet.service is failed\n2026-12-01T20:20:22+0000 h3 kubelet[456]: Error: unknown flag: --no-such-flag (host 192.168.213.13)';
+    expect(hostNeutral(a)).toBe(hostNeutral(b));
+    expect(hostNeutral(a)).toBe('kubelet.service is failed\nError: unknown flag: --no-such-flag');
+  });
+});
+
+describe('the end report', () => {
+  it('groups warnings once per run with their hosts', () => {
+    const s = runOf({
+      records: unchanged,
+      warnings: [
+        { host: '192.168.213.12', message: 'socat: socat is not installed' },
+        { host: '192.168.213.13', message: 'socat: socat is not installed' },
+        { host: '192.168.213.14', message: 'socat: socat is not installed' },
+        { message: 'CA expires in 20 days' },
+      ],
+    });
+    expect(warningLines(s)).toEqual(['warning: socat: socat is not installed (h2–h4)', 'warning: CA expires in 20 days']);
+  });
+
+  it('ends a re-run that changed nothing with "No changes", after the table', () => {
+    const lines = endReport({ state: runOf({ records: unchanged }), kubeconfig: { path: '/home/u/.kube/config' } }, 80);
+    const verdict = lines.findIndex((l) => l.startsWith('✓ No changes – 4 hosts up to date'));
+    expect(verdict).toBeGreaterThan(lines.findIndex((l) => l.startsWith('host ')));
+    expect(lines.slice(verdict + 1)).toEqual(['Kubeconfig: /home/u/.kube/config (context lab)', 'Next: kubectl --context lab get nodes -o wide', 'Logs and summary: /state/clusters/lab/runs/2026-12-01T20-00-00-000Z']);
+    expect(lines.filter((l) => l.includes('kubectl --context lab'))).toHaveLength(1);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
+  });
+
+  it('counts changed, unchanged and restarted per host, and tells a master-only host is no node', () => {
+    const s = runOf({ records: { ...unchanged, '192.168.213.12': record(12, ['kubelet.service', 'kube-proxy.service']) } });
+    const table = hostTable(s);
+    expect(table[0]).toMatch(/^host +name +roles +result +changed +unchanged +restarted +time$/);
+    expect(table[1]).toMatch(/^192\.168\.213\.11 +h1 +master +up to date +0 +30 +0 +0:06$/);
+    expect(table[2]).toMatch(/^192\.168\.213\.12 +h2 +worker +ok +12 +18 +2 +0:06$/);
+    expect(table).toContain('h1 is master only: it runs no kubelet, so it is not a node of the cluster.');
+    expect(verdictLine({ state: s, cluster: { server: 'https://x:6443', nodes: [1, 2, 3].map((n) => ({ name: `h${n + 1}`, ready: true })), components: [] } })).toBe(
+      '✓ Deployed lab in 0:27: 1 of 4 hosts changed, 2 units (re)started; 3 of 3 nodes Ready.',
+    );
+  });
+
+  it('does not call a healthy master-only host stopped when verify failed on the workers', () => {
+    const error = 'kubelet.service is failed\nError: unknown flag: --no-such-flag';
+    const s = runOf({ fail: [1, 2, 3], error, records: unchanged });
+    expect(hostOutcome(s.hosts[0]!, s)).toBe('up to date');
+    expect(hostTable(s)[2]).toMatch(/FAILED \(Verify\)/);
+    const lines = endReport(
+      {
+        state: s,
+        error: { detail: `verify-cluster failed on 3 hosts:\n  - 192.168.213.12–14: ${error.replace('\n', '\n    ')}`, hint: 'remove --no-such-flag from extraArgs.kubelet in the profile', field: 'extraArgs.kubelet' },
+        errorLines: 6,
+      },
+      80,
+    );
+    expect(lines[0]).toBe('✗ verify-cluster failed on 3 hosts:');
+    expect(lines).toContain('    Error: unknown flag: --no-such-flag');
+    const verdict = lines.findIndex((l) => l.startsWith('✗ Verify daemons FAILED'));
+    expect(lines[verdict]).toBe('✗ Verify daemons FAILED on h2–h4 after 0:27: kubelet.service is failed');
+    expect(lines[verdict + 1]).toBe('  hint: remove --no-such-flag from extraArgs.kubelet in the profile');
+    expect(lines.slice(verdict + 2)).toEqual([
+      'Next: fix the cause, then run kubeup up again: hosts that are already right are',
+      '  left as they are.',
+      'Logs and summary: /state/clusters/lab/runs/2026-12-01T20-00-00-000Z',
+    ]);
+  });
+
+  it('wraps at spaces and never cuts a path', () => {
+    const path = '/var/lib/kubeup/state/clusters/a-very-long-profile-name/runs/2026-12-01T20-00-00-000Z/192.168.213.12.log';
+    expect(wrapLines([`full log: ${path}`], 40)).toEqual(['full log:', `  ${path}`]);
+  });
+
+  it('cuts a long error to its first line, the lines that say why, and its last', () => {
+    const usage = ['kubelet.service is failed', 'Error: unknown flag: --no-such-flag', ...Array.from({ length: 60 }, (_, i) => `      --flag-${i} string   help`), 'exit status 1'];
+    expect(cutError(usage, 4)).toEqual(['kubelet.service is failed', 'Error: unknown flag: --no-such-flag', '    …', '      --flag-59 string   help', 'exit status 1']);
+    expect(cutError(usage, undefined)).toHaveLength(usage.length);
+  });
+});
