@@ -178,6 +178,14 @@ export function nothingChanged(state: RunState): boolean {
   return state.hosts.length > 0 && state.hosts.every((h) => unchanged(state.records?.[h.id]));
 }
 
+/** What validation found, in one line: where the control plane answers, which nodes are Ready. */
+export function clusterLine(c: ClusterFacts): string {
+  const ready = c.nodes.filter((n) => n.ready).map((n) => n.name);
+  const notReady = c.nodes.filter((n) => !n.ready).map((n) => n.name);
+  const nodes = `${ready.length ? `node${ready.length === 1 ? '' : 's'} ${hostRanges(ready)} Ready` : 'no node Ready'}${notReady.length ? `, ${hostRanges(notReady)} not Ready` : ''}`;
+  return `Cluster validation succeeded: control plane at ${c.server}; ${nodes}; ${plural(c.components.filter((x) => x.healthy).length, 'component')} healthy.`;
+}
+
 /** The one line with the outcome. */
 export function verdictLine(input: EndReportInput): string {
   const { state } = input;
@@ -207,7 +215,8 @@ export function verdictLine(input: EndReportInput): string {
 
 function nextSteps(input: EndReportInput): string[] {
   const { state } = input;
-  const logs = state.logDir ? [`Logs and summary: ${state.logDir}`] : [];
+  // The summary sits with one log per host in the run folder; scripts read this line (bench, tests).
+  const logs = state.logDir ? [`Summary: ${state.logDir}/summary.txt`] : [];
   if (state.finished?.ok) {
     const ctx = state.contextName ?? 'CLUSTER';
     const kube = input.kubeconfig ? [`Kubeconfig: ${input.kubeconfig.path} (context ${ctx})${input.kubeconfig.backup ? `, previous file saved as ${input.kubeconfig.backup}` : ''}`] : [];
@@ -221,6 +230,7 @@ export function endReport(input: EndReportInput, width?: number): string[] {
   const sections: string[][] = [];
   const errors = input.state.finished?.ok ? [] : errorSection(input);
   if (errors.length) sections.push(errors);
+  if (input.state.finished?.ok && input.cluster) sections.push([clusterLine(input.cluster)]);
   const warnings = warningLines(input.state);
   if (warnings.length) sections.push(warnings);
   sections.push(hostTable(input.state, width));

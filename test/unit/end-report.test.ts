@@ -75,9 +75,16 @@ describe('the end report', () => {
     const lines = endReport({ state: runOf({ records: unchanged }), kubeconfig: { path: '/home/u/.kube/config' } }, 80);
     const verdict = lines.findIndex((l) => l.startsWith('✓ No changes – 4 hosts up to date'));
     expect(verdict).toBeGreaterThan(lines.findIndex((l) => l.startsWith('host ')));
-    expect(lines.slice(verdict + 1)).toEqual(['Kubeconfig: /home/u/.kube/config (context lab)', 'Next: kubectl --context lab get nodes -o wide', 'Logs and summary: /state/clusters/lab/runs/2026-12-01T20-00-00-000Z']);
+    expect(lines.slice(verdict + 1)).toEqual(['Kubeconfig: /home/u/.kube/config (context lab)', 'Next: kubectl --context lab get nodes -o wide', 'Summary: /state/clusters/lab/runs/2026-12-01T20-00-00-000Z/summary.txt']);
     expect(lines.filter((l) => l.includes('kubectl --context lab'))).toHaveLength(1);
     for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
+  });
+
+  it('sums up validation in one line above the table', () => {
+    const cluster = { server: 'https://192.168.213.11:6443', nodes: ['h2', 'h3', 'h4'].map((name) => ({ name, ready: true })), components: [{ healthy: true }, { healthy: true }] };
+    const lines = endReport({ state: runOf({ records: unchanged }), cluster });
+    expect(lines[0]).toBe('Cluster validation succeeded: control plane at https://192.168.213.11:6443; nodes h2–h4 Ready; 2 components healthy.');
+    expect(lines[2]).toMatch(/^host /);
   });
 
   it('counts changed, unchanged and restarted per host, and tells a master-only host is no node', () => {
@@ -113,7 +120,7 @@ describe('the end report', () => {
     expect(lines.slice(verdict + 2)).toEqual([
       'Next: fix the cause, then run kubeup up again: hosts that are already right are',
       '  left as they are.',
-      'Logs and summary: /state/clusters/lab/runs/2026-12-01T20-00-00-000Z',
+      'Summary: /state/clusters/lab/runs/2026-12-01T20-00-00-000Z/summary.txt',
     ]);
   });
 
