@@ -4,11 +4,12 @@ import { readFileSync } from 'node:fs';
 import ssh2 from 'ssh2';
 import { KubeupError, UsageError } from '../errors.js';
 import type { ProfileStore } from '../profile/store.js';
-import { formatHostRoles } from '../profile/describe.js';
 import { hostId, type Profile } from '../profile/types.js';
 import { expandHome, profileStateDir } from '../state.js';
 import { runConnector } from '../tasks/connect.js';
-import { endReport, type EndReportInput } from '../tasks/end-report.js';
+import { endReport, wrapLines, type EndReportInput } from '../tasks/end-report.js';
+import { hostLines, planSummary } from '../tasks/plan-summary.js';
+import type { ClusterDiff } from '../plan/diff.js';
 import { PlainRenderer } from '../tasks/plain-renderer.js';
 import { hostsOfProfile, initialRunState, RunStore } from '../tasks/run-store.js';
 import type { HostRecord } from '../provision/execute.js';
@@ -53,17 +54,20 @@ export async function runDeployCommand(command: 'up' | 'down', profile: Profile,
   const yes = values.yes === true;
   let secrets: RunSecrets | undefined;
   if (!yes) {
-    let what = command === 'up' ? `Deploy profile ${profile.name} to ${formatHostRoles(profile)}?` : `Remove everything kubeup installed on ${formatHostRoles(profile)}?`;
+    let what = command === 'up' ? `Deploy profile ${profile.name}?` : `Remove everything kubeup installed on these ${profile.hosts.length} hosts?`;
+    let diff: ClusterDiff | undefined;
     if (command === 'up' && io.isTTY) {
-      // A cluster that already runs: show what would change first (read-only), then ask.
+      // A cluster that already runs: find what would change first (read-only), then ask.
       const day2 = await import('./day2.js');
       if (day2.clusterRuns(profile)) {
         secrets = await gatherSecrets(profile, io);
-        const diff = await day2.changeSummary(profile, values, secrets, io);
-        io.out(day2.formatDiff(diff).trimEnd());
+        diff = await day2.changeSummary(profile, values, secrets, io);
         what = day2.hasChanges(diff) ? `Apply these changes to cluster ${profile.name}?` : `Nothing to change on ${profile.name}; run up anyway (verify and validate)?`;
       }
     }
+    // What it will do, in a few lines that never wrap mid-address; the question itself stays short.
+    const summary = command === 'up' ? planSummary(profile, diff) : [`Profile ${profile.name}:`, ...hostLines(profile)];
+    io.out(wrapLines(summary, process.stdout.columns || undefined).join('\n'));
     if (!(await io.confirm(what, `add --yes to ${command === 'up' ? 'deploy' : 'remove it'} without asking`))) {
       io.out('Nothing done.');
       return 0;
