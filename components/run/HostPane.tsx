@@ -4,6 +4,7 @@
 // push them when preflight learns it.
 import React from 'react';
 import { Box, Text } from 'ink';
+import { hostNeutral } from '../../src/tasks/host-ranges.js';
 import { formatBytes } from '../../src/tasks/records.js';
 import type { HostStep, HostView } from '../../src/tasks/run-store.js';
 import { errorExcerpt, formatDuration } from './format.js';
@@ -60,7 +61,8 @@ export function HostPane({ host, width, focused, theme, errorLines = 3, title, n
   const state = hostState(host);
   const failed = state === 'failed';
   const inner = Math.max(10, width - 4);
-  const error = host.error ?? 'failed';
+  // As any host has it (no journal timestamps, host names or pids): a pane may stand for several hosts.
+  const error = hostNeutral(host.error ?? 'failed');
   const why = errorLineOf(error);
   // The line that says why first, then the rest of the error as room allows.
   const errorText = [why, ...errorExcerpt(error, inner, errorLines).filter((l) => l.trim() !== why)].slice(0, errorLines);
