@@ -7,7 +7,7 @@
 import React from 'react';
 import { Box, Text } from 'ink';
 import { nothingChanged } from '../../src/tasks/end-report.js';
-import { groupBy, hostNeutral, hostRanges } from '../../src/tasks/host-ranges.js';
+import { causeOf, groupBy, hostRanges } from '../../src/tasks/host-ranges.js';
 import type { HostView, RunState, Transfer } from '../../src/tasks/run-store.js';
 import { formatBytes, formatDuration, plural } from './format.js';
 import { HostLine } from './HostLine.js';
@@ -120,7 +120,7 @@ function HostsBody({ state, columns, rows, now, theme }: { state: RunState; colu
 /** The failed hosts once the run has ended: hosts that failed alike share one pane, as many as fit. */
 function FailedPanes({ state, width, rows, now, theme }: { state: RunState; width: number; rows: number; now: number; theme: RunTheme }) {
   const failed = failedHostIndexes(state).map((i) => state.hosts[i]!);
-  const groups = groupBy(failed, (h) => hostNeutral(h.error ?? ''));
+  const groups = groupBy(failed, (h) => causeOf(h.error ?? ''));
   const fit = Math.max(0, Math.floor(rows / PANE_HEIGHT));
   const shown = groups.slice(0, fit);
   return (

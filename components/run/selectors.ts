@@ -1,6 +1,6 @@
 // Derived facts the panes show, read from the store's state. Pure. The ones the end report shares live with it in
 // src/tasks/end-report.ts.
-import { hostNeutral } from '../../src/tasks/host-ranges.js';
+import { causeOf } from '../../src/tasks/host-ranges.js';
 import type { HostStep, HostView, RunState, TaskState, Transfer } from '../../src/tasks/run-store.js';
 
 export { hostDurationMs, hostLabel, nodeNameOf, roleText } from '../../src/tasks/end-report.js';
@@ -44,15 +44,13 @@ export function remoteTail(h: HostView, n: number): HostView['lines'] {
   return h.lines.filter((l) => l.stream !== 'status' && l.step === running.taskId).slice(-n);
 }
 
-const ERROR_LINE = /\b(Error|error|E\d{4}|F\d{4})[: ]/;
-
 /**
  * The line of an error that says why: a daemon's `Error: …` (or klog's E/F line) when the error carries one, else its
  * first line.
  */
 export function errorLineOf(text: string): string {
-  const lines = hostNeutral(text).split('\n').map((l) => l.trim()).filter(Boolean);
-  return lines.slice(1).find((l) => ERROR_LINE.test(l) && !/^hint: /.test(l)) ?? lines[0] ?? '';
+  const cause = causeOf(text).split('\n');
+  return cause[cause.length - 1] ?? '';
 }
 
 export const fractionOf = (t: Transfer) => (t.total ? Math.min(1, t.done / t.total) : 0);

@@ -2,7 +2,7 @@
 // a confirmation unless --yes, the run, and the closing lines (where the logs and summary are).
 import { readFileSync } from 'node:fs';
 import ssh2 from 'ssh2';
-import { KubeupError, UsageError } from '../errors.js';
+import { CancelledError, KubeupError, UsageError } from '../errors.js';
 import type { ProfileStore } from '../profile/store.js';
 import { hostId, type Profile } from '../profile/types.js';
 import { expandHome, profileStateDir } from '../state.js';
@@ -176,6 +176,7 @@ function printEnd(store: RunStore, input: Omit<EndReportInput, 'state' | 'error'
       ...rest,
       state: store.getSnapshot(),
       ...(e && { error: { detail: withoutTopHint(e), ...(e.hint && { hint: e.hint }), ...(e.field && { field: e.field }) } }),
+      ...(e instanceof CancelledError && { cancelled: true }),
       ...(terminal && { errorLines: TERMINAL_ERROR_LINES }),
     },
     terminal ? process.stdout.columns || 80 : undefined,

@@ -18,6 +18,8 @@ export interface EndReportInput {
   error?: { detail: string; hint?: string; field?: string };
   cluster?: ClusterFacts;
   kubeconfig?: { path: string; backup?: string };
+  /** The run was cancelled (q in the view, or Ctrl-C / SIGTERM headless). */
+  cancelled?: boolean;
   /**
    * Lines kept of each distinct error (its first line, the lines that say why, and the last): the live view keeps a
    * screenful; plain output (CI logs) keeps everything.
@@ -194,7 +196,7 @@ export function verdictLine(input: EndReportInput): string {
   const cluster = input.cluster;
   const nodes = cluster ? `; ${cluster.nodes.filter((n) => n.ready).length} of ${plural(cluster.nodes.length, 'node')} Ready` : '';
   if (!f) return 'running';
-  if (state.cancelRequested && !f.ok) {
+  if ((state.cancelRequested || input.cancelled) && !f.ok) {
     const at = state.phases.find((p) => p.state === 'failed' || p.state === 'running')?.name;
     return `– Cancelled${at ? ` during ${at}` : ''}${took}: the steps that were running finished, nothing is half-written.`;
   }
@@ -215,6 +217,7 @@ export function verdictLine(input: EndReportInput): string {
 
 function nextSteps(input: EndReportInput): string[] {
   const { state } = input;
+  const cancelled = state.cancelRequested || input.cancelled === true;
   // The summary sits with one log per host in the run folder; scripts read this line (bench, tests).
   const logs = state.logDir ? [`Summary: ${state.logDir}/summary.txt`] : [];
   if (state.finished?.ok) {
@@ -222,19 +225,21 @@ function nextSteps(input: EndReportInput): string[] {
     const kube = input.kubeconfig ? [`Kubeconfig: ${input.kubeconfig.path} (context ${ctx})${input.kubeconfig.backup ? `, previous file saved as ${input.kubeconfig.backup}` : ''}`] : [];
     return [...kube, `Next: kubectl --context ${ctx} get nodes -o wide`, ...logs];
   }
-  if (state.cancelRequested) return ['Next: run kubeup up again to carry on: what is already done is kept and not redone.', ...logs];
+  if (cancelled) return ['Next: run kubeup up again to carry on: what is already done is kept and not redone.', ...logs];
   return ['Next: fix the cause, then run kubeup up again: hosts that are already right are left as they are.', ...logs];
 }
 
 export function endReport(input: EndReportInput, width?: number): string[] {
   const sections: string[][] = [];
-  const errors = input.state.finished?.ok ? [] : errorSection(input);
+  const cancelled = input.state.cancelRequested || input.cancelled === true;
+  // A cancel is no error: the verdict says what happened.
+  const errors = input.state.finished?.ok || cancelled ? [] : errorSection(input);
   if (errors.length) sections.push(errors);
   if (input.state.finished?.ok && input.cluster) sections.push([clusterLine(input.cluster)]);
   const warnings = warningLines(input.state);
   if (warnings.length) sections.push(warnings);
   sections.push(hostTable(input.state, width));
-  const hint = !input.state.finished?.ok && !input.state.cancelRequested && input.error?.hint ? [`  hint: ${input.error.hint}${input.error.field && !input.error.hint.includes(input.error.field) ? ` (profile field ${input.error.field})` : ''}`] : [];
+  const hint = !input.state.finished?.ok && !cancelled && input.error?.hint ? [`  hint: ${input.error.hint}${input.error.field && !input.error.hint.includes(input.error.field) ? ` (profile field ${input.error.field})` : ''}`] : [];
   sections.push([verdictLine(input), ...hint, ...nextSteps(input)]);
   return sections.flatMap((s, i) => [...(i > 0 ? [''] : []), ...wrapLines(s, width)]);
 }

@@ -60,3 +60,15 @@ const JOURNAL_PREFIX = /^\d{4}-\d\d-\d\dT[\d:.]+(?:[+-]\d\d:?\d\d|Z)? \S+ [^\s:]
 export function hostNeutral(text: string): string {
   return text.replace(JOURNAL_PREFIX, '').replace(/ \(host [^)]*\)/g, '');
 }
+
+const CAUSE_LINE = /\b(Error|error|E\d{4}|F\d{4})[: ]/;
+
+/**
+ * What two hosts' errors must share to be told once: the first line and the first line that says why (a daemon's
+ * `Error: …`). Journal lines around them differ per host (restart counters, times) and do not count.
+ */
+export function causeOf(text: string): string {
+  const lines = hostNeutral(text).split('\n').map((l) => l.trim()).filter(Boolean);
+  const why = lines.slice(1).find((l) => CAUSE_LINE.test(l) && !/^hint: /.test(l));
+  return why ? `${lines[0]}\n${why}` : (lines[0] ?? '');
+}

@@ -26,7 +26,7 @@ import { removeDroppedHosts } from './remove-node.js';
 import { convergeHost, recordProvisioned, type ConvergedHost } from './converge.js';
 import { rendererOptions } from './listr-options.js';
 import { countsLine, fileCounter, progressThrottle, remoteLine, transferLine, waitLine } from './progress.js';
-import { groupBy, hostNeutral, hostRanges } from './host-ranges.js';
+import { causeOf, groupBy, hostNeutral, hostRanges } from './host-ranges.js';
 import { formatBytes, RunRecorder } from './records.js';
 
 type Task = ListrTaskWrapper<RunCtx, ListrDefaultRenderer, ListrSimpleRenderer>;
@@ -93,8 +93,8 @@ function failuresError(phase: string, failures: Map<string, Error>, Kind: typeof
   const cancelled = [...failures.values()].find((e) => e instanceof CancelledError);
   if (cancelled) return cancelled as CancelledError;
   // Hosts that failed for the same reason are listed once, together.
-  const groups = groupBy([...failures], ([, e]) => hostNeutral(withoutHint(e)));
-  const lines = groups.map((g) => `  - ${hostRanges(g.items.map(([host]) => host))}: ${g.key.split('\n').join('\n    ')}`);
+  const groups = groupBy([...failures], ([, e]) => causeOf(withoutHint(e)));
+  const lines = groups.map((g) => `  - ${hostRanges(g.items.map(([host]) => host))}: ${hostNeutral(withoutHint(g.items[0]![1])).split('\n').join('\n    ')}`);
   // One cause, one hint: when every host's error says what to do (e.g. which profile field), that is the run's hint.
   const hints = [...new Set([...failures.values()].map((e) => (e instanceof KubeupError ? e.hint : undefined)))];
   const field = [...failures.values()].map((e) => (e instanceof KubeupError ? e.field : undefined)).find(Boolean);

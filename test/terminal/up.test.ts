@@ -1,8 +1,11 @@
-// `kubeup up` in a real terminal (tmux, 80x24) against three test hosts and the release mirror: the live view shows a
-// pane per host while the deploy runs, and the summary table at the end; a second run cancelled with q, y exits 130.
-// And the wizard's "Deploy now", which opens the same view on the profile just saved.
+// `kubeup up` of the built CLI in a real terminal (tmux, 80x24) against four test hosts (one master-only) and the
+// release mirror: the live view while the deploy runs, widths that stay within the screen, and a last screen that
+// ends with the host table, the verdict and the next steps, all visible without scrolling; a re-run asked first
+// (what will happen, the answer kept in scrollback) that ends with "No changes"; a cancel with q, y (exit 130); and
+// a kubelet flag that does not exist, which fails verify with the unit's Error: line. Screens are kept under
+// .cache/terminal-screens/ for the README.
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,13 +18,26 @@ import { TmuxTerminal } from './helpers.js';
 
 const tmux = promisify(execFile);
 const DEPLOY_TIMEOUT_MS = 600_000;
-const CLI = ['env', '-u', 'CI', process.execPath, '--import', 'tsx', join(REPO, 'src/cli.ts')];
+const CLI = ['env', '-u', 'CI', process.execPath, join(REPO, 'dist/cli.js')];
+const SCREENS = join(REPO, '.cache', 'terminal-screens');
 
-/** The whole pane, scrolled-off lines included: the CLI prints its report below the view's last frame. */
+/** The whole pane, scrolled-off lines included. */
 async function history(t: TmuxTerminal): Promise<string> {
   const server = t.socket.includes('/') ? ['-S', t.socket] : ['-L', t.socket];
   const { stdout } = await tmux('tmux', [...server, 'capture-pane', '-p', '-J', '-S', '-', '-t', t.session]);
   return stdout;
+}
+
+function keep(name: string, screen: string): void {
+  mkdirSync(SCREENS, { recursive: true });
+  writeFileSync(join(SCREENS, `${name}.txt`), screen);
+}
+
+/** The visible screen's lines up to the "[exit N]" the shell prints after the CLI. */
+function lastScreen(screen: string): string[] {
+  const lines = screen.split('\n');
+  const exit = lines.findIndex((l) => /^\[exit \d+\]/.test(l));
+  return lines.slice(0, exit < 0 ? lines.length : exit);
 }
 
 describeWithHosts('kubeup up in a terminal: the live run view', () => {
@@ -33,8 +49,9 @@ describeWithHosts('kubeup up in a terminal: the live run view', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'kubeup-term-up-'));
-    [cluster, mirror] = await Promise.all([startHosts({ count: 3 }), startMirror()]);
-    profileFile = writeProfile(dir, e2eProfile('termup', cluster, mirror, ['ai', 'i', 'i'], join(dir, 'cache')));
+    execFileSync('npm', ['run', 'build', '--silent'], { cwd: REPO, stdio: 'pipe' });
+    [cluster, mirror] = await Promise.all([startHosts({ count: 4 }), startMirror()]);
+    profileFile = writeProfile(dir, e2eProfile('termup', cluster, mirror, ['a', 'i', 'i', 'i'], join(dir, 'cache')));
   });
   afterEach(() => {
     terminal?.stop();
@@ -45,10 +62,9 @@ describeWithHosts('kubeup up in a terminal: the live run view', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function up(): Promise<TmuxTerminal> {
+  async function up(file: string, extra: string[] = ['--yes']): Promise<TmuxTerminal> {
     terminal = await TmuxTerminal.start({
-      // Not under CI even when the suite is: with CI set at all (even empty), Ink draws only the final frame.
-      argv: [...CLI, 'up', '--file', profileFile, '--yes'],
+      argv: [...CLI, 'up', '--file', file, ...extra],
       cwd: REPO,
       env: {
         HOME: dir,
@@ -63,37 +79,61 @@ describeWithHosts('kubeup up in a terminal: the live run view', () => {
     return terminal;
   }
 
-  it('shows a pane per host while it deploys, then the summary table, and exits 0', async () => {
-    const t = await up();
-    // Mid-run: every host has its own pane (bordered, with its roles) while the phases are still going.
-    const mid = await t.waitFor(/▸ (Provision hosts|Verify daemons)[\s\S]*╭[\s\S]*192\.168\.213\.13/, DEPLOY_TIMEOUT_MS);
-    for (const [address, roles] of [
-      ['192.168.213.11', 'master+worker'],
-      ['192.168.213.12', 'worker'],
-      ['192.168.213.13', 'worker'],
-    ] as const) {
-      expect(mid).toMatch(new RegExp(`[│║] [› ] ${address.replace(/\./g, '\\.')} .*${roles.replace('+', '\\+')}`));
-    }
-    expect(mid).toMatch(/✓ Preflight/);
+  it('shows a pane per host while it deploys; the last screen ends with the table, the verdict and the next steps', async () => {
+    const t = await up(profileFile);
+    const mid = await t.waitFor(/▸ (Provision|Verify)[\s\S]*192\.168\.213\.14/, DEPLOY_TIMEOUT_MS);
+    keep('run-in-progress', mid);
     expect(mid).toContain('kubeup up termup');
+    expect(mid).toMatch(/step \d\/8 · /);
+    expect(mid).toMatch(/✓ Preflight/);
     for (const line of mid.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
 
-    await t.waitFor(/\[exit \d+\]/, DEPLOY_TIMEOUT_MS);
+    const screen = await t.waitFor(/\[exit \d+\]/, DEPLOY_TIMEOUT_MS);
+    keep('first-deploy-end', screen);
     const all = await history(t);
     expect(all, all).toContain('[exit 0]');
-    // The view's last frame: one row per host, and the next steps.
-    expect(all).toMatch(/host +roles +result +time/);
-    expect(all).toMatch(/192\.168\.213\.11 +master\+worker +ok +\d+:\d\d/);
-    expect(all).toMatch(/192\.168\.213\.12 +worker +ok +\d+:\d\d/);
-    expect(all).toMatch(/192\.168\.213\.13 +worker +ok +\d+:\d\d/);
-    expect(all).toContain('kubectl --context termup get nodes -o wide');
-    // Then the CLI's own report and paths, once: the view does not repeat them.
-    expect(all).toMatch(/Cluster validation succeeded/);
+    // What is on the screen at the end, without scrolling: the table, the verdict, the next steps, in that order.
+    const last = lastScreen(screen);
+    const table = last.findIndex((l) => /^host +name +roles +result +changed +unchanged +restarted +time$/.test(l));
+    expect(table, screen).toBeGreaterThanOrEqual(0);
+    expect(last[table + 1]).toMatch(/^192\.168\.213\.11 +h1 +master +ok +\d+ +0 +\d+ +\d+:\d\d$/);
+    for (const n of [2, 3, 4]) expect(last[table + n]).toMatch(new RegExp(`^192\\.168\\.213\\.1${n} +h${n} +worker +ok +\\d+ +0 +\\d+ +\\d+:\\d\\d$`));
+    // The master-only host is not a node, and the screen says so.
+    expect(last[table + 5]).toBe('h1 is master only: it runs no kubelet, so it is not a node of the cluster.');
+    const verdict = last.findIndex((l) => l.startsWith('✓ Deployed termup in '));
+    expect(verdict).toBeGreaterThan(table);
+    expect(last[verdict]).toMatch(/4 of 4 hosts changed, \d+ units \(re\)started; 3 of 3 nodes Ready\.$/);
+    expect(last.slice(verdict + 1).join('\n')).toMatch(/^Kubeconfig: .*kubeconfig \(context termup\)\nNext: kubectl --context termup get nodes -o wide\nSummary: .*summary\.txt$/);
+    // Each said once in the whole run.
     expect(all.match(/Kubeconfig: .*kubeconfig \(context termup\)/g)).toHaveLength(1);
+    expect(all.match(/Next: /g)).toHaveLength(1);
+    expect(all).toMatch(/Cluster validation succeeded: control plane at https:\/\/192\.168\.213\.11:6443; nodes h2–h4 Ready/);
+    // Nothing glued to the line before it (a frame as tall as the screen used to drop its last newline).
+    expect(all).not.toMatch(/\S(warning|Cluster validation|host {2,}name)/);
   }, DEPLOY_TIMEOUT_MS * 2);
 
+  it('asks first, saying there is nothing to change; the answer stays in scrollback; the run ends with "No changes"', async () => {
+    const t = await up(profileFile, []);
+    const question = await t.waitFor('Deploy profile termup? [y/N]', 60_000);
+    expect(question).toContain('  192.168.213.11  master');
+    expect(question).toMatch(/Nothing to change since the last deploy \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\)/);
+    expect(question).not.toMatch(/\((a|i|ai)\)/);
+    await t.type('y');
+    await t.keys('Enter');
+    const screen = await t.waitFor(/\[exit \d+\]/, DEPLOY_TIMEOUT_MS);
+    keep('no-op-rerun-end', screen);
+    const last = lastScreen(screen);
+    expect(last.join('\n'), screen).toMatch(/✓ No changes – 4 hosts up to date; 3 of 3 nodes Ready in \d+:\d\d\./);
+    expect(last.some((l) => /^192\.168\.213\.12 +h2 +worker +up to date +0 +\d+ +0 /.test(l))).toBe(true);
+    const all = await history(t);
+    expect(all).toContain('[exit 0]');
+    expect(all).toMatch(/kubeup up termup {2}4 hosts {2}\d:\d\d {2}No changes – 4 hosts up to date/);
+    // The question and the typed answer are still there above the run.
+    expect(all).toMatch(/Deploy profile termup\? \[y\/N\] y/);
+  }, DEPLOY_TIMEOUT_MS);
+
   it('q then y cancels a run: running steps finish, the CLI says so and exits 130', async () => {
-    const t = await up();
+    const t = await up(profileFile);
     await t.waitFor('q cancel', 60_000);
     await t.keys('q');
     await t.waitFor('Cancel the deploy?');
@@ -101,8 +141,25 @@ describeWithHosts('kubeup up in a terminal: the live run view', () => {
     await t.waitFor(/\[exit \d+\]/, DEPLOY_TIMEOUT_MS);
     const all = await history(t);
     expect(all, all).toContain('[exit 130]');
-    expect(all).toContain('kubeup: deploy cancelled');
-    expect(all).toMatch(/Cancelled: steps that were running finished/);
+    expect(all).toMatch(/– Cancelled during .*: the steps that were running finished, nothing is half-written\./);
+    expect(all).toContain('Next: run kubeup up again to carry on');
+  }, DEPLOY_TIMEOUT_MS);
+
+  it('a kubelet flag that does not exist: verify fails with the unit\'s Error: line, once for the hosts that share it', async () => {
+    const file = writeProfile(dir, e2eProfile('termup', cluster, mirror, ['a', 'i', 'i', 'i'], join(dir, 'cache'), { extraArgs: { kubelet: ['--no-such-flag'] } }));
+    const t = await up(file);
+    const screen = await t.waitFor(/\[exit \d+\]/, DEPLOY_TIMEOUT_MS);
+    keep('failing-flag-end', screen);
+    const all = await history(t);
+    expect(all, all).toContain('[exit 5]');
+    // The view's last frame: one pane for h2–h4 with the unit's Error: line.
+    expect(all).toMatch(/║ {3}h2–h4 {2}worker/);
+    expect(all).toContain('Error: unknown flag: --no-such-flag');
+    const last = lastScreen(screen);
+    expect(last.some((l) => /^192\.168\.213\.11 +h1 +master +(ok|up to date) /.test(l)), screen).toBe(true);
+    const verdict = last.findIndex((l) => l.startsWith('✗ Verify daemons FAILED on h2–h4 after '));
+    expect(verdict, screen).toBeGreaterThan(0);
+    expect(last.slice(verdict).join('\n')).toMatch(/Next: fix the cause, then run kubeup up again/);
   }, DEPLOY_TIMEOUT_MS);
 });
 
@@ -112,6 +169,7 @@ describe('the wizard\'s "Deploy now" in a terminal', () => {
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'kubeup-term-deploy-now-'));
+    execFileSync('npm', ['run', 'build', '--silent'], { cwd: REPO, stdio: 'pipe' });
   });
   afterAll(() => {
     terminal?.stop();
@@ -131,7 +189,7 @@ describe('the wizard\'s "Deploy now" in a terminal', () => {
         '',
       ].join('\n'),
     );
-    execFileSync(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli.ts'), 'profiles', 'import', file], { cwd: REPO, env: { ...process.env, ...env }, stdio: 'pipe' });
+    execFileSync(process.execPath, [join(REPO, 'dist/cli.js'), 'profiles', 'import', file], { cwd: REPO, env: { ...process.env, ...env }, stdio: 'pipe' });
     terminal = await TmuxTerminal.start({ argv: [...CLI, 'profiles', 'edit', 'dn'], cwd: REPO, env, width: 100, height: 30 });
     const t = terminal;
     await t.waitFor('1. root@127.0.0.2:1  master+worker (ai)', 60_000);

@@ -135,3 +135,14 @@ describe('the end report', () => {
     expect(cutError(usage, undefined)).toHaveLength(usage.length);
   });
 });
+
+describe('one cause on several hosts', () => {
+  it('is the first line and the Error: line, whatever the journal around them says', async () => {
+    const { causeOf } = await import('../../src/tasks/host-ranges.js');
+    const on = (host: string, restarts: number) =>
+      `kubelet.service is restarting again and again after 90 s\n--- kubelet.service (restarted), last journal lines:\n2026-12-01T20:20:21+0000 ${host} kubelet[1${restarts}]: Error: unknown flag: --no-such-flag\n2026-12-01T20:20:22+0000 ${host} systemd[1]: kubelet.service: Scheduled restart job, restart counter is at ${restarts}.`;
+    expect(causeOf(on('h2', 4))).toBe(causeOf(on('h3', 7)));
+    expect(causeOf(on('h2', 4))).toBe('kubelet.service is restarting again and again after 90 s\nError: unknown flag: --no-such-flag');
+    expect(causeOf('connection refused by 10.0.0.1:22')).toBe('connection refused by 10.0.0.1:22');
+  });
+});
