@@ -1,6 +1,6 @@
 // Derived facts the panes show, read from the store's state. Pure. The ones the end report shares live with it in
 // src/tasks/end-report.ts.
-import { causeOf } from '../../src/tasks/host-ranges.js';
+import { CAUSE_LINE, hostNeutral } from '../../src/tasks/host-ranges.js';
 import type { HostStep, HostView, RunState, TaskState, Transfer } from '../../src/tasks/run-store.js';
 
 export { hostDurationMs, hostLabel, nodeNameOf, roleText } from '../../src/tasks/end-report.js';
@@ -49,8 +49,8 @@ export function remoteTail(h: HostView, n: number): HostView['lines'] {
  * first line.
  */
 export function errorLineOf(text: string): string {
-  const cause = causeOf(text).split('\n');
-  return cause[cause.length - 1] ?? '';
+  const lines = hostNeutral(text).split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.slice(1).find((l) => CAUSE_LINE.test(l) && !/^hint: /.test(l)) ?? lines[0] ?? '';
 }
 
 export const fractionOf = (t: Transfer) => (t.total ? Math.min(1, t.done / t.total) : 0);

@@ -58,10 +58,12 @@ const JOURNAL_PREFIX = /^\d{4}-\d\d-\d\dT[\d:.]+(?:[+-]\d\d:?\d\d|Z)? \S+ [^\s:]
  * "(host X)" the error adds. Two hosts failing for the same reason give the same text.
  */
 export function hostNeutral(text: string): string {
+  // (`journalctl -o cat` prints no prefix; short-iso does.)
   return text.replace(JOURNAL_PREFIX, '').replace(/ \(host [^)]*\)/g, '');
 }
 
-const CAUSE_LINE = /\b(Error|error|E\d{4}|F\d{4})[: ]/;
+/** A line that says why something failed: a daemon's `Error: …`, klog's E/F lines. */
+export const CAUSE_LINE = /\b(Error|error|E\d{4}|F\d{4})[: ]/;
 
 /**
  * What two hosts' errors must share to be told once: the first line and the first line that says why (a daemon's
@@ -70,5 +72,7 @@ const CAUSE_LINE = /\b(Error|error|E\d{4}|F\d{4})[: ]/;
 export function causeOf(text: string): string {
   const lines = hostNeutral(text).split('\n').map((l) => l.trim()).filter(Boolean);
   const why = lines.slice(1).find((l) => CAUSE_LINE.test(l) && !/^hint: /.test(l));
-  return why ? `${lines[0]}\n${why}` : (lines[0] ?? '');
+  // "restarted 3×" on one host, "4×" on another: the same cause.
+  const first = (lines[0] ?? '').replace(/\b\d+×/g, 'N×');
+  return why ? `${first}\n${why}` : first;
 }

@@ -79,6 +79,16 @@ function describe(e: unknown): string {
   return e instanceof KubeupError ? e.describe() : e instanceof Error ? e.message : String(e);
 }
 
+/**
+ * What hosts failing alike share. A unit failure carries its cause as data (unit, state, the unit's Error: line,
+ * the profile field); other errors are compared by their text's first line and Error: line.
+ */
+function sameCauseKey(e: Error): string {
+  const failures = (e as { failures?: { unit: string; state: string; errorLine?: string; profileField?: string }[] }).failures;
+  if (Array.isArray(failures) && failures.length) return failures.map((f) => [f.unit, f.state, f.errorLine ?? '', f.profileField ?? ''].join(' ')).join('\n');
+  return causeOf(withoutHint(e));
+}
+
 /** An error with where it happened, without its hint (the run's error carries the hint once). */
 function withoutHint(e: unknown): string {
   if (!(e instanceof KubeupError)) return describe(e);
@@ -87,13 +97,13 @@ function withoutHint(e: unknown): string {
 }
 
 /** After a per-host phase: one error naming every failed host, or nothing. */
-function failuresError(phase: string, failures: Map<string, Error>, Kind: typeof DeployError = DeployError): KubeupError | undefined {
+export function failuresError(phase: string, failures: Map<string, Error>, Kind: typeof DeployError = DeployError): KubeupError | undefined {
   if (failures.size === 0) return undefined;
   // A cancelled run is not a failed one: keep its own error (exit 130).
   const cancelled = [...failures.values()].find((e) => e instanceof CancelledError);
   if (cancelled) return cancelled as CancelledError;
   // Hosts that failed for the same reason are listed once, together.
-  const groups = groupBy([...failures], ([, e]) => causeOf(withoutHint(e)));
+  const groups = groupBy([...failures], ([, e]) => sameCauseKey(e));
   const lines = groups.map((g) => `  - ${hostRanges(g.items.map(([host]) => host))}: ${hostNeutral(withoutHint(g.items[0]![1])).split('\n').join('\n    ')}`);
   // One cause, one hint: when every host's error says what to do (e.g. which profile field), that is the run's hint.
   const hints = [...new Set([...failures.values()].map((e) => (e instanceof KubeupError ? e.hint : undefined)))];
@@ -319,7 +329,7 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
             ...(opts.signal && { signal: opts.signal }),
             onStatus: (s) => {
               const waiting = Object.entries(s).filter(([, v]) => v !== 'active');
-              if (waiting.length) unitStatus(`waiting for ${waiting.map(([u, v]) => `${u.replace(/\.service$/, '')} (${v})`).join(', ')}`);
+              if (waiting.length) unitStatus(`waiting for ${waiting.map(([u, v]) => `${u.replace(/\.service$/, '')}: ${v}`).join(', ')}`);
               else t.output = 'all active';
             },
           });
