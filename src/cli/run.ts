@@ -62,12 +62,13 @@ export async function runDeployCommand(command: 'up' | 'down', profile: Profile,
       if (day2.clusterRuns(profile)) {
         secrets = await gatherSecrets(profile, io);
         diff = await day2.changeSummary(profile, values, secrets, io);
+        io.out(day2.formatDiff(diff).trimEnd());
         what = day2.hasChanges(diff) ? `Apply these changes to cluster ${profile.name}?` : `Nothing to change on ${profile.name}; run up anyway (verify and validate)?`;
       }
     }
-    // What it will do, in a few lines that never wrap mid-address; the question itself stays short.
+    // What it will do in a few lines (hosts one per line, so nothing wraps mid-address); the question stays short.
     const summary = command === 'up' ? planSummary(profile, diff) : [`Profile ${profile.name}:`, ...hostLines(profile)];
-    io.out(wrapLines(summary, process.stdout.columns || undefined).join('\n'));
+    if (summary.length) io.out(wrapLines(summary, process.stdout.columns || undefined).join('\n'));
     if (!(await io.confirm(what, `add --yes to ${command === 'up' ? 'deploy' : 'remove it'} without asking`))) {
       io.out('Nothing done.');
       return 0;

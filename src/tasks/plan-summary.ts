@@ -1,7 +1,7 @@
-// What a deploy will do, said before the question that starts it, in a few lines: the hosts (one per line, roles in
-// words), then from day2's plan diff (src/plan/diff.ts, the same one `kubeup plan` shows in full) which units restart
-// on which hosts, which hosts are new, removed or unchanged; or, with no cluster deployed yet, that this is a first
-// deploy.
+// What a deploy will do, said right before the question that starts it. With a cluster deployed, the CLI prints
+// day2's plan diff (src/plan/diff.ts, what `kubeup plan` shows) and this sums it up in a few lines: which units
+// restart on which hosts, which hosts are new, removed or unchanged. With none yet: the hosts (one per line, roles in
+// words) and that this is a first deploy.
 import type { ClusterDiff } from '../plan/diff.js';
 import { hostId, type Profile } from '../profile/types.js';
 import { hostRanges } from './host-ranges.js';
@@ -15,10 +15,12 @@ export function hostLines(profile: Profile): string[] {
 const unitWord = (u: string) => u.replace(/\.service$/, '');
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-/** Lines for the terminal before the question: the hosts, then what will change (`diff` undefined: a first deploy). */
+/**
+ * Lines for the terminal before the question: for a first deploy (`diff` undefined) the hosts and what happens; else
+ * the diff summed up (nothing when it changes nothing: the diff itself says so).
+ */
 export function planSummary(profile: Profile, diff: ClusterDiff | undefined): string[] {
-  const head = [`Profile ${profile.name}: ${plural(profile.hosts.length, 'host')}`, ...hostLines(profile)];
-  if (!diff) return [...head, 'First deploy: everything is installed and started on every host.'];
+  if (!diff) return [`Profile ${profile.name}: ${plural(profile.hosts.length, 'host')}`, ...hostLines(profile), 'First deploy: everything is installed and started on every host.'];
   const name = (h: ClusterDiff['hosts'][number]) => h.nodeName || h.id;
   const of = (action: string) => diff.hosts.filter((h) => h.action === action);
   const lines: string[] = [];
@@ -33,7 +35,7 @@ export function planSummary(profile: Profile, diff: ClusterDiff | undefined): st
   if (quiet.length) lines.push(`  files change on ${hostRanges(quiet.map(name))}, no restart`);
   if (of('add').length) lines.push(`  new: ${hostRanges(of('add').map(name))} (everything installed)`);
   if (of('remove').length) lines.push(`  no longer in the profile: ${hostRanges(of('remove').map(name))} (drained and cleaned)`);
-  if (lines.length === 0) return [...head, 'Nothing to change: up would write nothing and restart nothing.'];
+  if (lines.length === 0) return [];
   if (of('unchanged').length) lines.push(`  ${hostRanges(of('unchanged').map(name))} unchanged`);
-  return [...head, 'What will change (kubeup plan shows every file):', ...lines];
+  return ['In short:', ...lines];
 }

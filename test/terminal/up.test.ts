@@ -80,7 +80,14 @@ describeWithHosts('kubeup up in a terminal: the live run view', () => {
   }
 
   it('shows a pane per host while it deploys; the last screen ends with the table, the verdict and the next steps', async () => {
-    const t = await up(profileFile);
+    const t = await up(profileFile, []);
+    // The question says what will happen: the hosts one per line, roles in words; the answer stays in scrollback.
+    const question = await t.waitFor('Deploy profile termup? [y/N]', 60_000);
+    expect(question).toMatch(/^ {2}192\.168\.213\.11 {2}master$/m);
+    expect(question).toMatch(/^ {2}192\.168\.213\.14 {2}worker$/m);
+    expect(question).toContain('First deploy: everything is installed and started on every host.');
+    await t.type('y');
+    await t.keys('Enter');
     const mid = await t.waitFor(/▸ (Provision|Verify)[\s\S]*192\.168\.213\.14/, DEPLOY_TIMEOUT_MS);
     keep('run-in-progress', mid);
     expect(mid).toContain('kubeup up termup');
@@ -92,6 +99,7 @@ describeWithHosts('kubeup up in a terminal: the live run view', () => {
     keep('first-deploy-end', screen);
     const all = await history(t);
     expect(all, all).toContain('[exit 0]');
+    expect(all).toMatch(/Deploy profile termup\? \[y\/N\] y\n/);
     // What is on the screen at the end, without scrolling: the table, the verdict, the next steps, in that order.
     const last = lastScreen(screen);
     const table = last.findIndex((l) => /^host +name +roles +result +changed +unchanged +restarted +time$/.test(l));
@@ -114,9 +122,9 @@ describeWithHosts('kubeup up in a terminal: the live run view', () => {
 
   it('asks first, saying there is nothing to change; the answer stays in scrollback; the run ends with "No changes"', async () => {
     const t = await up(profileFile, []);
-    const question = await t.waitFor('Deploy profile termup? [y/N]', 60_000);
-    expect(question).toContain('  192.168.213.11  master');
-    expect(question).toMatch(/Nothing to change since the last deploy \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\)/);
+    // day2's plan diff (what `kubeup plan` shows) before the question.
+    const question = await t.waitFor('Nothing to change on termup; run up anyway (verify and validate)? [y/N]', 120_000);
+    expect(question).toContain('No changes: up would write nothing and restart nothing.');
     expect(question).not.toMatch(/\((a|i|ai)\)/);
     await t.type('y');
     await t.keys('Enter');
@@ -129,7 +137,7 @@ describeWithHosts('kubeup up in a terminal: the live run view', () => {
     expect(all).toContain('[exit 0]');
     expect(all).toMatch(/kubeup up termup {2}4 hosts {2}\d:\d\d {2}No changes – 4 hosts up to date/);
     // The question and the typed answer are still there above the run.
-    expect(all).toMatch(/Deploy profile termup\? \[y\/N\] y/);
+    expect(all).toMatch(/run up anyway \(verify and validate\)\? \[y\/N\] y/);
   }, DEPLOY_TIMEOUT_MS);
 
   it('q then y cancels a run: running steps finish, the CLI says so and exits 130', async () => {
