@@ -7,7 +7,7 @@ import type { ProfileStore } from '../profile/store.js';
 import { hostId, type Profile } from '../profile/types.js';
 import { expandHome, profileStateDir } from '../state.js';
 import { runConnector } from '../tasks/connect.js';
-import { endReport, wrapLines, type EndReportInput } from '../tasks/end-report.js';
+import { endReportSections, wrapLines, type EndReportInput } from '../tasks/end-report.js';
 import { hostLines, planSummary } from '../tasks/plan-summary.js';
 import type { ClusterDiff } from '../plan/diff.js';
 import { PlainRenderer } from '../tasks/plain-renderer.js';
@@ -116,7 +116,7 @@ export async function runDeployCommand(command: 'up' | 'down', profile: Profile,
     } catch (e) {
       if (store && e instanceof KubeupError) {
         endRun(store, e);
-        printEnd(store, { error: e }, io.err, view !== undefined);
+        printEnd(store, { error: e }, io, view !== undefined);
         return e.exitCode;
       }
       throw e;
@@ -126,7 +126,7 @@ export async function runDeployCommand(command: 'up' | 'down', profile: Profile,
     printEnd(
       store!,
       { ...(r.report && { cluster: r.report }), ...(r.ctx.kubeconfigPath && { kubeconfig: { path: r.ctx.kubeconfigPath, ...(r.ctx.kubeconfigBackup && { backup: r.ctx.kubeconfigBackup }) } }) },
-      io.out,
+      io,
       view !== undefined,
     );
     return 0;
@@ -170,9 +170,9 @@ function endRun(store: RunStore, outcome: { records?: Record<string, HostRecord>
   }
 }
 
-function printEnd(store: RunStore, input: Omit<EndReportInput, 'state' | 'error'> & { error?: KubeupError }, print: (line: string) => void, terminal: boolean): void {
+function printEnd(store: RunStore, input: Omit<EndReportInput, 'state' | 'error'> & { error?: KubeupError }, io: CliIo, terminal: boolean): void {
   const { error: e, ...rest } = input;
-  const lines = endReport(
+  const sections = endReportSections(
     {
       ...rest,
       state: store.getSnapshot(),
@@ -182,7 +182,8 @@ function printEnd(store: RunStore, input: Omit<EndReportInput, 'state' | 'error'
     },
     terminal ? process.stdout.columns || 80 : undefined,
   );
-  print(lines.join('\n'));
+  // A failed run's report goes to stderr; a good run's to stdout, but for its warnings (scripts read them there).
+  sections.forEach((sec, i) => (e || sec.kind === 'warnings' ? io.err : io.out)(`${i > 0 ? '\n' : ''}${sec.lines.join('\n')}`));
 }
 
 /** The error as describe() tells it, but its hint: the end report puts that with the verdict. */

@@ -229,17 +229,25 @@ function nextSteps(input: EndReportInput): string[] {
   return ['Next: fix the cause, then run kubeup up again: hosts that are already right are left as they are.', ...logs];
 }
 
-export function endReport(input: EndReportInput, width?: number): string[] {
-  const sections: string[][] = [];
+export type ReportSection = { kind: 'errors' | 'cluster' | 'warnings' | 'table' | 'verdict'; lines: string[] };
+
+/** The report's sections in print order, each wrapped to `width` (the CLI prints warnings on stderr). */
+export function endReportSections(input: EndReportInput, width?: number): ReportSection[] {
+  const sections: ReportSection[] = [];
   const cancelled = input.state.cancelRequested || input.cancelled === true;
   // A cancel is no error: the verdict says what happened.
   const errors = input.state.finished?.ok || cancelled ? [] : errorSection(input);
-  if (errors.length) sections.push(errors);
-  if (input.state.finished?.ok && input.cluster) sections.push([clusterLine(input.cluster)]);
+  if (errors.length) sections.push({ kind: 'errors', lines: errors });
+  if (input.state.finished?.ok && input.cluster) sections.push({ kind: 'cluster', lines: [clusterLine(input.cluster)] });
   const warnings = warningLines(input.state);
-  if (warnings.length) sections.push(warnings);
-  sections.push(hostTable(input.state, width));
+  if (warnings.length) sections.push({ kind: 'warnings', lines: warnings });
+  sections.push({ kind: 'table', lines: hostTable(input.state, width) });
   const hint = !input.state.finished?.ok && !cancelled && input.error?.hint ? [`  hint: ${input.error.hint}${input.error.field && !input.error.hint.includes(input.error.field) ? ` (profile field ${input.error.field})` : ''}`] : [];
-  sections.push([verdictLine(input), ...hint, ...nextSteps(input)]);
-  return sections.flatMap((s, i) => [...(i > 0 ? [''] : []), ...wrapLines(s, width)]);
+  sections.push({ kind: 'verdict', lines: [verdictLine(input), ...hint, ...nextSteps(input)] });
+  return sections.map((sec) => ({ ...sec, lines: wrapLines(sec.lines, width) }));
+}
+
+/** The whole report as lines, a blank line between sections. */
+export function endReport(input: EndReportInput, width?: number): string[] {
+  return endReportSections(input, width).flatMap((sec, i) => [...(i > 0 ? [''] : []), ...sec.lines]);
 }

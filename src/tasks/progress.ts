@@ -76,7 +76,8 @@ export function fileCounter(uploads: readonly { path: string; bytes: number }[])
   const inFlight = new Map<string, number>();
   let files = 0;
   let bytes = 0;
-  const counts = (): FileCounts => ({ files, filesTotal: uploads.length, bytes: bytes + [...inFlight.values()].reduce((n, b) => n + b, 0), bytesTotal });
+  // Capped at the totals: a host that runs its steps twice (etcd's CA move) does not count past them.
+  const counts = (): FileCounts => ({ files: Math.min(files, uploads.length), filesTotal: uploads.length, bytes: Math.min(bytesTotal, bytes + [...inFlight.values()].reduce((n, b) => n + b, 0)), bytesTotal });
   return {
     done(path) {
       inFlight.delete(path);
