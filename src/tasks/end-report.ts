@@ -150,7 +150,9 @@ export function warningLines(state: RunState): string[] {
     return h ? hostLabel(h) : id;
   };
   return groupBy(state.warnings, (w) => w.message).map((g) => {
-    const hosts = g.items.map((w) => label(w.host)).filter((h): h is string => h !== undefined);
+    // In profile order, whatever order the hosts warned in.
+    const order = (id: string | undefined) => state.hosts.findIndex((h) => h.id === id);
+    const hosts = [...g.items].sort((a, b) => order(a.host) - order(b.host)).map((w) => label(w.host)).filter((h): h is string => h !== undefined);
     return `warning: ${g.key}${hosts.length ? ` (${hosts.length === state.hosts.length && hosts.length > 1 ? 'all hosts' : hostRanges(hosts)})` : ''}`;
   });
 }
