@@ -1,0 +1,163 @@
+// Upgrade planning, as pure functions: which version moves are allowed (the Kubernetes version skew policy) and in
+// which order the hosts' components move. No I/O: the upgrade flow (not built yet) reads what runs on each host and
+// hands it here; the plan and the tests read the same answers.
+//
+// The rules follow the version skew policy of the release-1.35 docs
+// (kubernetes/website content/en/releases/version-skew-policy.md):
+// - kube-apiserver instances within one minor of each other, so a control plane moves one minor at a time;
+// - kubelet and kube-proxy never newer than kube-apiserver, at most three minors older;
+// - kube-controller-manager and kube-scheduler never newer than kube-apiserver, at most one minor older;
+// - the supported upgrade order: kube-apiserver first, then the controllers, then the nodes.
+// kubeup adds one rule of its own: no downgrade (etcd's storage and the API server's stored versions are not
+// guaranteed to go back), including a patch downgrade.
+import semver from 'semver';
+import type { Role } from '../profile/types.js';
+
+export type SkewRule = 'skip-minor' | 'downgrade' | 'kubelet-newer-than-apiserver' | 'kubelet-too-old' | 'same-version';
+
+export interface SkewViolation {
+  rule: SkewRule;
+  message: string;
+  /** The way forward, for the user. */
+  hint: string;
+}
+
+interface Minor {
+  major: number;
+  minor: number;
+}
+
+function minorOf(version: string): Minor {
+  const v = semver.parse(version);
+  if (!v) throw new TypeError(`not a version: ${version}`);
+  return { major: v.major, minor: v.minor };
+}
+
+/** How many minors `a` is ahead of `b` (negative when behind); majors other than 1 are not Kubernetes releases. */
+function minorsAhead(a: string, b: string): number {
+  const x = minorOf(a);
+  const y = minorOf(b);
+  return (x.major - y.major) * 1000 + (x.minor - y.minor);
+}
+
+/** The next minor's first release line, e.g. 1.35 for 1.34.7. */
+function nextMinor(version: string): string {
+  const { major, minor } = minorOf(version);
+  return `${major}.${minor + 1}`;
+}
+
+/**
+ * Whether the control plane may move from `from` to `to`. An empty list means the move is allowed; `same-version`
+ * alone means there is nothing to do (a re-run of a finished upgrade).
+ */
+export function controlPlaneMove(from: string, to: string): SkewViolation[] {
+  if (semver.eq(from, to)) {
+    return [{ rule: 'same-version', message: `the cluster already runs Kubernetes ${to}`, hint: 'nothing to upgrade' }];
+  }
+  if (semver.lt(to, from)) {
+    return [
+      {
+        rule: 'downgrade',
+        message: `Kubernetes ${to} is older than the ${from} the cluster runs: kubeup does not downgrade`,
+        hint: `pick a release newer than ${from}; to go back, restore etcd from a backup taken before the upgrade`,
+      },
+    ];
+  }
+  const ahead = minorsAhead(to, from);
+  if (ahead > 1) {
+    return [
+      {
+        rule: 'skip-minor',
+        message: `Kubernetes ${from} → ${to} skips ${ahead - 1} minor release${ahead === 2 ? '' : 's'}: the API server moves one minor at a time`,
+        hint: `upgrade to the latest ${nextMinor(from)}.x first, then to ${to}`,
+      },
+    ];
+  }
+  return [];
+}
+
+/**
+ * Whether a node (kubelet, kube-proxy) at `node` may run against an API server at `apiserver`: not newer, and at most
+ * three minors older.
+ */
+export function nodeSkew(node: string, apiserver: string): SkewViolation[] {
+  if (semver.gt(node, apiserver)) {
+    return [
+      {
+        rule: 'kubelet-newer-than-apiserver',
+        message: `kubelet ${node} would be newer than the API server ${apiserver}`,
+        hint: 'upgrade the control plane first (kubeup upgrade does this in order)',
+      },
+    ];
+  }
+  const behind = minorsAhead(apiserver, node);
+  if (behind > 3) {
+    return [
+      {
+        rule: 'kubelet-too-old',
+        message: `kubelet ${node} is ${behind} minors behind the API server ${apiserver} (at most 3 are supported)`,
+        hint: 'upgrade the nodes before the control plane moves further',
+      },
+    ];
+  }
+  return [];
+}
+
+/** A host as the upgrade sees it: its roles and the versions it runs now (undefined: not known, or not installed). */
+export interface UpgradeHost {
+  id: string;
+  roles: readonly Role[];
+  /** kube-apiserver's version (masters). */
+  apiserverRunning?: string;
+  /** kubelet's version (workers). */
+  kubeletRunning?: string;
+  etcdRunning?: string;
+}
+
+export type UpgradeStep =
+  | { kind: 'etcd'; host: string; from?: string; to: string }
+  | { kind: 'apiserver'; host: string; from?: string; to: string }
+  | { kind: 'controllers'; host: string; from?: string; to: string }
+  | { kind: 'workers'; hosts: string[]; to: string };
+
+export interface UpgradeOrderInput {
+  hosts: readonly UpgradeHost[];
+  kubernetes: string;
+  etcd: string;
+  /** Workers drained at once (`--max-unavailable`), at least 1. */
+  maxUnavailable: number;
+}
+
+/**
+ * The order of an upgrade: etcd one member at a time (only where its version changes), each API server, each
+ * master's controller-manager and scheduler, then the workers in batches of `maxUnavailable`. A host with both roles
+ * has its worker step in the last batch. Hosts already at the target version are left out, so a re-run after an
+ * interruption continues from where it stopped.
+ */
+export function upgradeOrder(input: UpgradeOrderInput): UpgradeStep[] {
+  if (!Number.isInteger(input.maxUnavailable) || input.maxUnavailable < 1) {
+    throw new RangeError(`maxUnavailable must be a whole number of at least 1, not ${input.maxUnavailable}`);
+  }
+  const masters = input.hosts.filter((h) => h.roles.includes('master'));
+  const behind = (running: string | undefined) => running === undefined || semver.neq(running, input.kubernetes);
+  const steps: UpgradeStep[] = [];
+  for (const m of masters) {
+    if (m.etcdRunning === undefined || semver.neq(m.etcdRunning, input.etcd)) {
+      steps.push({ kind: 'etcd', host: m.id, ...(m.etcdRunning !== undefined && { from: m.etcdRunning }), to: input.etcd });
+    }
+  }
+  const mastersToMove = masters.filter((m) => behind(m.apiserverRunning));
+  for (const kind of ['apiserver', 'controllers'] as const) {
+    for (const m of mastersToMove) {
+      steps.push({ kind, host: m.id, ...(m.apiserverRunning !== undefined && { from: m.apiserverRunning }), to: input.kubernetes });
+    }
+  }
+  const workers = input.hosts.filter((h) => h.roles.includes('worker') && behind(h.kubeletRunning));
+  // Dedicated workers first, hosts that are also masters last: a master's node is drained only once every other
+  // node already runs the new version.
+  const ordered = [...workers.filter((h) => !h.roles.includes('master')), ...workers.filter((h) => h.roles.includes('master'))];
+  for (let i = 0; i < ordered.length; i += input.maxUnavailable) {
+    steps.push({ kind: 'workers', hosts: ordered.slice(i, i + input.maxUnavailable).map((h) => h.id), to: input.kubernetes });
+  }
+  return steps;
+}
