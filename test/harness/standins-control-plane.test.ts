@@ -155,7 +155,8 @@ function https(url: string, opts: { ca?: string; cert?: string; key?: string; me
       ...(opts.ca ? { ca: readFileSync(opts.ca) } : {}),
       ...(opts.cert ? { cert: readFileSync(opts.cert) } : {}),
       ...(opts.key ? { key: readFileSync(opts.key) } : {}),
-      headers: { Accept: 'application/json', ...(payload ? { 'Content-Type': opts.contentType ?? 'application/json' } : {}), ...opts.headers },
+      // Content-Length always: Node sends a DELETE body without any framing otherwise (no chunked encoding for DELETE).
+      headers: { Accept: 'application/json', ...(payload ? { 'Content-Type': opts.contentType ?? 'application/json', 'Content-Length': String(Buffer.byteLength(payload)) } : {}), ...opts.headers },
       timeout: 15_000,
     }, (r) => {
       let body = '';
@@ -785,28 +786,44 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
       expect(pods.stdout).toMatch(/^web\s+0\/1\s+Pending\s+0\s+\d+s\s+<none>\s+node-a\s/m);
     });
 
-    it('pods/eviction (policy/v1): checks the name, deletes a Pending pod, refuses a running one; the real kubectl drain works', async () => {
-      const evict = (name: string, body: object) => asAdmin(`/api/v1/namespaces/default/pods/${name}/eviction`, { method: 'POST', body });
+    it('pods/eviction (policy/v1) and graceful pod deletion; the real kubectl drain works', async () => {
+      const pods = '/api/v1/namespaces/default/pods';
+      const evict = (name: string, body: object) => asAdmin(`${pods}/${name}/eviction`, { method: 'POST', body });
       const eviction = (name: string) => ({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace: 'default' } });
       const mismatch = await evict('web', eviction('other'));
       expect(mismatch.status).toBe(400);
       expect(mismatch.json()).toMatchObject({ reason: 'BadRequest', message: 'name in URL does not match name in Eviction object' });
       expect((await evict('nope', eviction('nope'))).status).toBe(404);
       const pod = (name: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { nodeName: 'node-a', containers: [{ name: 'c', image: 'nginx' }] } });
-      expect((await asAdmin('/api/v1/namespaces/default/pods', { method: 'POST', body: pod('running') })).status).toBe(201);
-      const patched = await asAdmin('/api/v1/namespaces/default/pods/running/status', { method: 'PATCH', body: { status: { phase: 'Running' } }, contentType: 'application/merge-patch+json' });
-      expect(patched.status).toBe(200);
+      expect((await asAdmin(pods, { method: 'POST', body: pod('running') })).status).toBe(201);
+      expect((await asAdmin(`${pods}/running/status`, { method: 'PATCH', body: { status: { phase: 'Running' } }, contentType: 'application/merge-patch+json' })).status).toBe(200);
       const refused = await evict('running', eviction('running'));
       expect(refused.status).toBe(500);
       expect(refused.body).toMatch(/PodDisruptionBudget checks, which this stand-in does not model/);
-      await asAdmin('/api/v1/namespaces/default/pods/running', { method: 'DELETE' });
-      // kubectl drain finds pods/eviction in discovery, cordons, evicts the (Pending) pod and waits until it is gone.
-      const drained = run(kubectl, ['drain', 'node-a', '--force', '--ignore-daemonsets', '--timeout=30s'], kubectlEnv);
+      expect((await asAdmin(`${pods}/running?gracePeriodSeconds=0`, { method: 'DELETE' })).status).toBe(200);
+      expect((await asAdmin(`${pods}/running`)).status).toBe(404);
+
+      // The scheduled pod `web`: evicted with its own grace period (30 s), it stays until its kubelet confirms.
+      expect((await evict('web', eviction('web'))).status).toBe(201);
+      const deleting = (await asAdmin(`${pods}/web`)).json() as { metadata: { uid: string; deletionTimestamp?: string; deletionGracePeriodSeconds?: number } };
+      expect(deleting.metadata.deletionGracePeriodSeconds).toBe(30);
+      expect(Date.parse(deleting.metadata.deletionTimestamp!) - Date.now()).toBeGreaterThan(20_000);
+      expect((await asAdmin(`${pods}/web`, { method: 'DELETE', body: { gracePeriodSeconds: 60 } })).status).toBe(200);
+      expect(((await asAdmin(`${pods}/web`)).json() as typeof deleting).metadata.deletionGracePeriodSeconds).toBe(30);
+      const wrongUid = await asAdmin(`${pods}/web`, { method: 'DELETE', body: { gracePeriodSeconds: 0, preconditions: { uid: 'not-it' } } });
+      expect(wrongUid.status, wrongUid.body).toBe(409);
+      expect(wrongUid.body).toMatch(/Precondition failed: UID in precondition: not-it/);
+      expect((await asAdmin(`${pods}/web`, { method: 'DELETE', body: { gracePeriodSeconds: 0, preconditions: { uid: deleting.metadata.uid } } })).status).toBe(200);
+      expect((await asAdmin(`${pods}/web`)).status).toBe(404);
+
+      // kubectl drain finds pods/eviction in discovery, cordons, evicts (grace 0: at once) and waits until it is gone.
+      expect((await asAdmin(pods, { method: 'POST', body: pod('web2') })).status).toBe(201);
+      const drained = run(kubectl, ['drain', 'node-a', '--force', '--ignore-daemonsets', '--grace-period=0', '--timeout=30s'], kubectlEnv);
       expect(drained.stderr).not.toMatch(/error/i);
       expect(drained.stdout).toMatch(/node\/node-a cordoned/);
-      expect(drained.stdout).toMatch(/pod\/web evicted/);
+      expect(drained.stdout).toMatch(/pod\/web2 evicted/);
       expect(drained.stdout).toMatch(/node\/node-a drained/);
-      expect((await asAdmin('/api/v1/namespaces/default/pods/web')).status).toBe(404);
+      expect((await asAdmin(`${pods}/web2`)).status).toBe(404);
       expect(((await asAdmin('/api/v1/nodes/node-a')).json() as { spec: { unschedulable?: boolean } }).spec.unschedulable).toBe(true);
       expect(run(kubectl, ['uncordon', 'node-a'], kubectlEnv).stdout).toMatch(/node\/node-a uncordoned/);
     });

@@ -547,6 +547,27 @@ class NodeAgent {
     } catch (err) {
       this.nodeLog.error('Error updating node status, will retry', { err: err instanceof Error ? err.message : String(err) });
     }
+    await this.finishDeletedPods();
+  }
+
+  /**
+   * A pod being deleted gracefully waits for its kubelet: the real one stops its containers, then its status manager
+   * deletes the pod with grace period 0 and the pod's UID as precondition (pkg/kubelet/status/status_manager.go). This
+   * kubelet runs no containers, so it confirms at once.
+   */
+  private async finishDeletedPods(): Promise<void> {
+    if (!this.registered) return;
+    try {
+      const pods = await this.api.list({ resource: 'pods' }, `fieldSelector=${encodeURIComponent(`spec.nodeName=${this.id.name}`)}`);
+      for (const pod of pods.items) {
+        if (pod.metadata.deletionTimestamp === undefined) continue;
+        const path = `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`;
+        await this.api.json('DELETE', path, { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
+        klog('status_manager.go:895').info('Pod fully terminated and removed from etcd', { pod: `${pod.metadata.namespace}/${pod.metadata.name}` });
+      }
+    } catch (err) {
+      if (!isNotFound(err)) this.nodeLog.error('Failed to delete status for pod', { err: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   private async register(runtime: RuntimeState, conditions: Obj[]): Promise<void> {

@@ -34,6 +34,11 @@ import { appliedObject, typedCreate, typedPatched, typedUpdate, warningHeaders }
 const log = klog('server.go:1');
 const httplog = klog('httplog.go:134');
 const systemNamespaces = ['default', 'kube-node-lease', 'kube-public', 'kube-system'];
+/** metav1.DeleteOptions, the fields the stand-in reads. */
+interface DeleteOptions {
+  gracePeriodSeconds?: number;
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
 const def = (group: string, name: string): ResourceDef => findResource(group, 'v1', name) as ResourceDef;
 
 export interface ApiServerVersion {
@@ -527,7 +532,13 @@ export class ApiServer {
         if (d.name === 'namespaces' && systemNamespaces.includes(info.name)) {
           throw forbiddenStatus(`namespaces "${info.name}" is forbidden: this namespace may not be deleted`, info.name, 'namespaces', '');
         }
-        const body = (await this.readBody(req)) as { preconditions?: { resourceVersion?: string } } | undefined;
+        const body = (await this.readBody(req)) as DeleteOptions | undefined;
+        if (d.name === 'pods') {
+          const query = url.searchParams.get('gracePeriodSeconds');
+          const grace = query !== null ? Number(query) : body?.gracePeriodSeconds;
+          this.send(res, 200, await this.deletePod(info.namespace, info.name, { ...body, ...(grace !== undefined && { gracePeriodSeconds: grace }) }));
+          return;
+        }
         if (d.name === 'namespaces') await this.deleteNamespaceContents(info.name);
         const deleted = await this.store.delete(d, ns, info.name, body?.preconditions?.resourceVersion);
         this.invalidate(d);
@@ -693,11 +704,11 @@ export class ApiServer {
 
   /**
    * pods/eviction as pkg/registry/core/pod/storage/eviction.go: the Eviction's name must match the URL; a pod that
-   * is Pending, Succeeded, Failed or already being deleted is deleted without looking at disruption budgets. This
+   * is Pending, Succeeded, Failed or already being deleted is deleted (see deletePod) without looking at disruption budgets. This
    * stand-in serves no PodDisruptionBudgets, so for a running pod it cannot know the answer and refuses.
    */
   private async evictPod(res: ServerResponse, info: RequestInfo, body: unknown): Promise<void> {
-    const ev = (body ?? {}) as { apiVersion?: string; kind?: string; metadata?: { name?: string }; deleteOptions?: { gracePeriodSeconds?: number; preconditions?: { resourceVersion?: string } } };
+    const ev = (body ?? {}) as { apiVersion?: string; kind?: string; metadata?: { name?: string }; deleteOptions?: DeleteOptions };
     if (ev.kind !== 'Eviction' || !['policy/v1', 'policy/v1beta1'].includes(ev.apiVersion ?? '')) {
       throw badRequest(`not a Eviction object: ${ev.apiVersion ?? ''}, Kind=${ev.kind ?? ''}`);
     }
@@ -709,8 +720,33 @@ export class ApiServer {
     if (!(phase === 'Pending' || phase === 'Succeeded' || phase === 'Failed' || deleting)) {
       throw internalError(`stand-in kube-apiserver: evicting a ${phase ?? 'phase-less'} pod needs PodDisruptionBudget checks, which this stand-in does not model`);
     }
-    await this.store.delete(pods, info.namespace, info.name, ev.deleteOptions?.preconditions?.resourceVersion);
+    await this.deletePod(info.namespace, info.name, ev.deleteOptions ?? {});
     this.send(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+  }
+
+  /**
+   * Pod deletion as pkg/registry/core/pod/strategy.go (CheckGracefulDelete) and apiserver's rest/delete.go
+   * (BeforeDelete): the grace period is the request's, else spec.terminationGracePeriodSeconds (default 30); 0 for a
+   * pod not scheduled or already terminated; negative becomes 1. With 0 the pod goes at once. Otherwise it gets
+   * deletionTimestamp (now + period) and deletionGracePeriodSeconds and stays until its kubelet deletes it with 0;
+   * a second request may only shorten the period.
+   */
+  private async deletePod(namespace: string, name: string, opts: DeleteOptions): Promise<KubeObject> {
+    const pods = def('', 'pods');
+    const cur = await this.store.get(pods, namespace, name);
+    if (opts.preconditions?.uid !== undefined && opts.preconditions.uid !== cur.metadata.uid) {
+      throw conflict('pods', '', name, `Precondition failed: UID in precondition: ${opts.preconditions.uid}, UID in object meta: ${cur.metadata.uid ?? ''}`);
+    }
+    const spec = (cur.spec as { nodeName?: string; terminationGracePeriodSeconds?: number } | undefined) ?? {};
+    const phase = (cur.status as { phase?: string } | undefined)?.phase;
+    let period = opts.gracePeriodSeconds ?? spec.terminationGracePeriodSeconds ?? 30;
+    if (!spec.nodeName || phase === 'Failed' || phase === 'Succeeded') period = 0;
+    if (period < 0) period = 1;
+    if (period === 0) return this.store.delete(pods, namespace, name, opts.preconditions?.resourceVersion);
+    const meta = cur.metadata as KubeObject['metadata'] & { deletionGracePeriodSeconds?: number };
+    if (meta.deletionGracePeriodSeconds !== undefined && meta.deletionGracePeriodSeconds <= period) return cur;
+    const deadline = metaTime(new Date(Date.now() + period * 1000));
+    return this.store.update(pods, namespace, name, { ...cur, metadata: { ...cur.metadata, deletionTimestamp: deadline, deletionGracePeriodSeconds: period } }, cur);
   }
 
   private async selfSubjectAccessReview(req: IncomingMessage, res: ServerResponse, user: UserInfo): Promise<void> {
