@@ -49,7 +49,12 @@ async function openWizard(store: ProfileStore, io: CliIo, initial?: unknown): Pr
     return EXIT.usage;
   }
   const { runWizard } = await import('../components/wizard/index.js');
+  const { unverifiableWarning } = await import('./release/unpinned.js');
   const result = await runWizard({
+    reviewWarnings: (profile) => {
+      const w = unverifiableWarning(profile);
+      return w ? [w.trimEnd()] : [];
+    },
     ...(initial !== undefined && { initial: initial as never }),
     existingNames: store.names(),
     save: async (profile) => store.save(profile),

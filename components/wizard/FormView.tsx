@@ -1,13 +1,13 @@
 // One form: a row per field, the message under a field that is wrong, then Continue and Back. Render only.
 import React from 'react';
 import { Box, Text } from 'ink';
-import TextInput from 'ink-text-input';
 import { Choice } from '../Choice.js';
 import { formatIssue, type ProfileIssue } from '../../src/errors.js';
 import type { Role } from '../../src/profile/types.js';
 import { glyphs, theme } from '../theme.js';
 import { rolesLabel } from './draft.js';
 import type { FieldDef, FieldValue } from './fields.js';
+import { TextField } from './TextField.js';
 
 export const ROLE_CHOICES: readonly { label: string; value: string; roles: Role[] }[] = [
   { label: 'master+worker (ai)', value: 'ai', roles: ['master', 'worker'] },
@@ -41,8 +41,9 @@ function FieldRow(props: {
   let shown: React.ReactNode;
   if (field.kind === 'toggle') shown = <Text>{value ? `${glyphs.on} yes` : `${glyphs.off} no`}</Text>;
   else if (field.kind === 'roles') shown = <Text>{rolesLabel(value as Role[])}</Text>;
+  else if (field.kind === 'choice') shown = <Text>{focused ? `‹ ${String(value)} ›` : String(value)}</Text>;
   else if (focused) {
-    shown = <TextInput key={field.key} value={String(value)} placeholder={field.placeholder} focus onChange={props.onEdit} />;
+    shown = <TextField key={field.key} value={String(value)} {...(field.placeholder !== undefined && { placeholder: field.placeholder })} focus onChange={props.onEdit} />;
   } else if (String(value) === '' && field.placeholder) shown = <Text {...theme.placeholder}>{field.placeholder}</Text>;
   else shown = <Text>{String(value)}</Text>;
   return (
@@ -111,6 +112,7 @@ function helpFor(field: FieldDef | undefined): string {
   const rest = '↑/↓ move · Esc back · Ctrl-C quit';
   if (field?.kind === 'toggle') return `Space toggles · Enter next · ${rest}`;
   if (field?.kind === 'roles') return `Enter opens the role list · ${rest}`;
+  if (field?.kind === 'choice') return `Space/←/→ change (${field.options?.join(', ')}) · Enter next · ${rest}`;
   if (field) return `Enter next · ${rest}`;
   return `Enter choose · ${rest}`;
 }

@@ -11,6 +11,10 @@ export interface ReviewViewProps {
   readonly scroll: number;
   readonly height: number;
   readonly issues: readonly ProfileIssue[];
+  /** Said before saving, though they do not block it (e.g. a release file kubeup cannot verify). */
+  readonly warnings?: readonly string[];
+  /** Fields the wizard does not ask for, with where they are set. */
+  readonly elsewhere?: readonly string[];
   readonly isActive: boolean;
   onChoose(choice: 'save' | 'back'): void;
 }
@@ -38,7 +42,14 @@ export function ReviewView(props: ReviewViewProps) {
         {below > 0 || props.scroll > 0 ? ' · PgUp/PgDn scroll' : ''}
       </Text>
       {props.issues.length === 0 ? (
-        <Text {...theme.success}>{glyphs.ok} the profile is valid</Text>
+        <Box flexDirection="column">
+          <Text {...theme.success}>{glyphs.ok} the profile is valid</Text>
+          {(props.warnings ?? []).map((w) => (
+            <Text key={w} {...theme.error}>
+              {w}
+            </Text>
+          ))}
+        </Box>
       ) : (
         <Box flexDirection="column">
           <Text {...theme.error}>
@@ -51,6 +62,7 @@ export function ReviewView(props: ReviewViewProps) {
           ))}
         </Box>
       )}
+      {(props.elsewhere ?? []).length > 0 && <Text {...theme.help}>Not asked here (edit the exported profile file, see the README): {props.elsewhere!.join(', ')}</Text>}
       <Choice key={items.length} items={items} isFocused={props.isActive} onSelect={(value) => props.onChoose(value)} />
       <Text {...theme.help}>↑/↓ move · Enter choose · Esc back · Ctrl-C quit</Text>
     </Box>

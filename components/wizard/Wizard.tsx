@@ -3,7 +3,8 @@
 import React, { type Dispatch } from 'react';
 import { Box, Text } from 'ink';
 import { glyphs, theme } from '../theme.js';
-import { FORM_FIELDS, hostsListErrors, profileIssues, type FieldValue, type FormId } from './fields.js';
+import { draftProfile, ELSEWHERE_NOTES, FORM_FIELDS, hostsListErrors, profileIssues, screenIssue, type FieldValue, type FormId } from './fields.js';
+import type { Profile } from '../../src/profile/types.js';
 import { FormView } from './FormView.js';
 import { HostMenu, HostsList } from './HostsView.js';
 import { ReviewView } from './ReviewView.js';
@@ -37,6 +38,8 @@ export interface WizardProps {
   /** Rows the host list may take before it scrolls. */
   readonly listHeight: number;
   readonly dispatch: Dispatch<WizardAction>;
+  /** Warnings for the review that do not block saving (the CLI passes the release checks: unverifiable files). */
+  readonly reviewWarnings?: (profile: Profile) => string[];
 }
 
 function StepBar({ step }: { step: StepId }) {
@@ -76,7 +79,7 @@ function Form({ state, form, dispatch, continueLabel, backLabel }: { state: Wiza
   );
 }
 
-function Body({ state, review, listHeight, dispatch }: WizardProps) {
+function Body({ state, review, listHeight, dispatch, reviewWarnings }: WizardProps) {
   const active = !state.confirmingCancel;
   switch (state.step) {
     case 'hosts':
@@ -113,7 +116,9 @@ function Body({ state, review, listHeight, dispatch }: WizardProps) {
           yamlLines={review.lines}
           scroll={state.reviewScroll}
           height={review.height}
-          issues={profileIssues(state.draft)}
+          issues={profileIssues(state.draft).map(screenIssue)}
+          warnings={reviewWarningsOf(state, reviewWarnings)}
+          elsewhere={ELSEWHERE_NOTES}
           isActive={active}
           onChoose={(choice) => dispatch({ type: 'review-choice', choice })}
         />
@@ -139,6 +144,11 @@ function Body({ state, review, listHeight, dispatch }: WizardProps) {
         <DeployChoice name={state.saved.profile.name} location={state.saved.location} isActive={active} onChoose={(deployNow) => dispatch({ type: 'finish', deployNow })} />
       ) : null;
   }
+}
+
+function reviewWarningsOf(state: WizardState, warn: WizardProps['reviewWarnings']): string[] {
+  const profile = warn && draftProfile(state.draft);
+  return profile ? warn(profile) : [];
 }
 
 /** What stays on the terminal after the wizard has closed. */

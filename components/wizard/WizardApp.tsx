@@ -17,10 +17,11 @@ export interface WizardAppProps {
   readonly existingNames: readonly string[];
   save(profile: Profile): Promise<string>;
   onResult(result: WizardResult): void;
+  reviewWarnings?: (profile: Profile) => string[];
 }
 
 /** Terminal rows the review step keeps for everything but the YAML (step bar, border, status, choices). */
-const REVIEW_CHROME = 11;
+const REVIEW_CHROME = 13;
 /** Terminal rows the host list keeps for the step bar, texts and help. */
 const LIST_CHROME = 9;
 const DEFAULT_ROWS = 24;
@@ -61,7 +62,15 @@ export function WizardApp(props: WizardAppProps) {
     exit();
   }, [result, onResult, exit]);
 
-  return <Wizard state={state} review={{ lines, height }} listHeight={Math.max(5, rows - LIST_CHROME)} dispatch={dispatch} />;
+  return (
+    <Wizard
+      state={state}
+      review={{ lines, height }}
+      listHeight={Math.max(5, rows - LIST_CHROME)}
+      dispatch={dispatch}
+      {...(props.reviewWarnings && { reviewWarnings: props.reviewWarnings })}
+    />
+  );
 }
 
 function describeError(error: unknown): string {

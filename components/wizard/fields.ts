@@ -2,11 +2,12 @@
 // (validateProfile), so the wizard and a YAML profile can never disagree about what is valid.
 import { validateProfile } from '../../src/profile/validate.js';
 import type { ProfileIssue } from '../../src/errors.js';
-import { COMPONENTS, type Role } from '../../src/profile/types.js';
+import { COMPONENTS, type Profile, type Role } from '../../src/profile/types.js';
+import { schemaFields } from '../../src/profile/fields.js';
 import { draftToInput, type HostDraft, type WizardDraft } from './draft.js';
 
 export type FormId = 'host' | 'ssh' | 'versions' | 'network' | 'name';
-export type FieldKind = 'text' | 'toggle' | 'roles';
+export type FieldKind = 'text' | 'toggle' | 'roles' | 'choice';
 
 export interface FieldDef {
   /** Key inside the form's object (HostDraft, SshDraft, ...). */
@@ -14,6 +15,8 @@ export interface FieldDef {
   label: string;
   kind: FieldKind;
   placeholder?: string;
+  /** A choice's values, from the schema's enum. */
+  options?: readonly string[];
 }
 
 export type FieldValue = string | boolean | Role[];
@@ -53,9 +56,57 @@ export const FORM_FIELDS: Record<FormId, readonly FieldDef[]> = {
     { key: 'dnsDomain', label: 'DNS domain', kind: 'text' },
     { key: 'nodePortRange', label: 'Node port range', kind: 'text' },
     { key: 'apiServerPort', label: 'API server port', kind: 'text' },
+    { key: 'flannelBackend', label: 'Flannel backend', kind: 'choice', options: schemaOptions('network.flannelBackend') },
   ],
   name: [{ key: 'name', label: 'Profile name', kind: 'text', placeholder: 'e.g. lab-cluster' }],
 };
+
+function schemaOptions(path: string): readonly string[] {
+  const field = schemaFields().find((f) => f.path === path);
+  if (!field?.options) throw new Error(`the profile schema has no choice at ${path}`);
+  return field.options;
+}
+
+/** Where each form's fields sit in the profile. */
+const FORM_PATH: Record<FormId, (key: string) => string> = {
+  host: (k) => `hosts[].${k}`,
+  ssh: (k) => `ssh.${k}`,
+  versions: (k) => `versions.${k}`,
+  network: (k) => `network.${k}`,
+  name: (k) => k,
+};
+
+/**
+ * Profile fields the wizard does not ask for, and where they are set instead (the review step lists them). A path
+ * ending in `.*` covers everything below it. Together with FORM_FIELDS this must cover every field of the schema:
+ * test/ui/wizard-fields.test.ts fails for a field that is in neither, so a new schema field is asked or listed here.
+ */
+export const SET_ELSEWHERE: Readonly<Record<string, string>> = {
+  'hosts[].hostKey': 'pinned by `kubeup up --accept-new-host-keys` (or written in the profile file)',
+  'hosts[].container': 'the profile file (hosts[].container: true), when preflight reports a host runs in a container',
+  'ssh.jumpHostKey': 'the profile file (ssh.jumpHostKey: SHA256:...)',
+  'extraArgs.*': 'the profile file (extraArgs.<daemon>: [--flag=value])',
+  'addons.*': 'the profile file (addons.dns; CoreDNS is on by default)',
+  'download.*': 'the profile file (download.mirrors, download.checksums, download.cacheDir, download.proxy)',
+};
+
+/** Every schema path with where the wizard takes it: a form field, or a place elsewhere; `missing` if neither. */
+export function wizardCoverage(fields: readonly { path: string }[] = schemaFields()): { path: string; asked?: FormId; elsewhere?: string }[] {
+  const asked = new Map<string, FormId>();
+  for (const form of Object.keys(FORM_FIELDS) as FormId[]) for (const f of FORM_FIELDS[form]) asked.set(FORM_PATH[form](f.key), form);
+  return fields.map(({ path }) => {
+    const form = asked.get(path);
+    if (form) return { path, asked: form };
+    const rule = Object.keys(SET_ELSEWHERE).find((p) => p === path || (p.endsWith('.*') && path.startsWith(p.slice(0, -1))));
+    return rule ? { path, elsewhere: SET_ELSEWHERE[rule] } : { path };
+  });
+}
+
+/** Where a host's position is written as `hosts[i]` (0-based), the screen numbers it i + 1: messages say `host i+1`. */
+export function screenIssue(issue: ProfileIssue): ProfileIssue {
+  const renumber = (t: string) => t.replace(/\bhosts\[(\d+)\]/g, (_, i: string) => `host ${Number(i) + 1}`);
+  return { ...issue, path: renumber(issue.path), message: renumber(issue.message), ...(issue.hint !== undefined && { hint: renumber(issue.hint) }) };
+}
 
 /** Where the host editor's host sits in the profile: its index, or after the others for a new one. */
 export type HostSlot = number | 'new';
@@ -98,7 +149,8 @@ export function profileIssues(draft: WizardDraft, withName = false): ProfileIssu
   return withName ? issues : issues.filter((i) => i.path !== 'name');
 }
 
-function message(issue: ProfileIssue): string {
+function message(raw: ProfileIssue): string {
+  const issue = screenIssue(raw);
   return issue.hint ? `${issue.message} (${issue.hint})` : issue.message;
 }
 
@@ -112,7 +164,7 @@ function assign(issues: ProfileIssue[], prefix: string, keys: readonly string[],
     if (key !== undefined && keys.includes(key)) {
       fields[key] ??= message(issue);
     } else if (issue.path === prefix) {
-      form.push(issue);
+      form.push(screenIssue(issue));
     }
   }
   return { fields, form };
@@ -127,7 +179,13 @@ export function hostFormErrors(draft: WizardDraft, editor: HostEditor): FormErro
 }
 
 export function hostsListErrors(draft: WizardDraft): ProfileIssue[] {
-  return profileIssues(draft).filter((i) => i.path === 'hosts' || i.path.startsWith('hosts['));
+  return profileIssues(draft).filter((i) => i.path === 'hosts' || i.path.startsWith('hosts[')).map(screenIssue);
+}
+
+/** A host editor's address typed kube-up's way, `user@address`: the user goes to its own field. */
+export function splitUserAtAddress(value: string): { user: string; address: string } | undefined {
+  const m = /^([^@\s]+)@([^@\s]*)$/.exec(value.trim());
+  return m ? { user: m[1]!, address: m[2]! } : undefined;
 }
 
 export function formErrors(draft: WizardDraft, form: Exclude<FormId, 'host'>): FormErrors {
@@ -147,3 +205,11 @@ export function formErrors(draft: WizardDraft, form: Exclude<FormId, 'host'>): F
 }
 
 export const hasErrors = (e: FormErrors) => Object.keys(e.fields).length > 0 || e.form.length > 0;
+
+/** The review step's short note on what the wizard does not ask (SET_ELSEWHERE says where each one goes). */
+export const ELSEWHERE_NOTES: readonly string[] = Object.keys(SET_ELSEWHERE).map((path) => path.replace(/\.\*$/, ''));
+
+/** The draft as a valid profile (under a stand-in name until one is chosen), or undefined while it has issues. */
+export function draftProfile(draft: WizardDraft): Profile | undefined {
+  return validateProfile(draftToInput({ ...draft, name: draft.name.trim() || DRAFT_NAME })).profile;
+}

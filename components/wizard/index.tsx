@@ -16,6 +16,8 @@ export interface WizardOptions {
   existingNames: string[];
   /** Persists the profile; returns where it was saved (a path), shown to the user. */
   save(profile: Profile): Promise<string>;
+  /** Warnings for the review step that do not block saving (e.g. release files kubeup cannot verify). */
+  reviewWarnings?: (profile: Profile) => string[];
   /** Text for "deploy now" until the deploy engine exists (printed by the CLI after the wizard). */
   describePlan?(profile: Profile): string;
   stdin?: NodeJS.ReadStream;
@@ -36,6 +38,7 @@ export async function runWizard(opts: WizardOptions): Promise<WizardResult> {
       initial={opts.initial}
       existingNames={opts.existingNames}
       save={opts.save}
+      {...(opts.reviewWarnings && { reviewWarnings: opts.reviewWarnings })}
       onResult={(r) => {
         result = r;
       }}

@@ -1,4 +1,4 @@
-// Keys -> wizard actions. Text editing belongs to ink-text-input and list choices to ink-select-input; this hook
+// Keys -> wizard actions. Text editing belongs to TextField and list choices to ink-select-input; this hook
 // handles what moves between rows and steps, so that no key is handled twice.
 import { useInput, useStdin } from 'ink';
 import type { Dispatch } from 'react';
@@ -33,8 +33,9 @@ export function useWizardInput(state: WizardState, dispatch: Dispatch<WizardActi
         for (let i = 0; i < input.length; i++) dispatch({ type: 'enter' });
         return;
       }
-      // The reducer toggles only a toggle field: on a text field these keys belong to the text input.
-      if (input === ' ' || key.leftArrow || key.rightArrow) return dispatch({ type: 'toggle' });
+      // The reducer changes only a toggle or a choice: on a text field these keys belong to the text input.
+      if (key.leftArrow) return dispatch({ type: 'toggle', delta: -1 });
+      if (input === ' ' || key.rightArrow) return dispatch({ type: 'toggle', delta: 1 });
     },
     { isActive: isRawModeSupported === true },
   );

@@ -6,7 +6,7 @@ import type { ProfileInput } from '../../src/profile/schema.js';
 import type { Profile, Role } from '../../src/profile/types.js';
 import { validateProfile } from '../../src/profile/validate.js';
 import { formatIssue } from '../../src/errors.js';
-import { draftFromInput, draftToInput, newHostDraft, type WizardDraft } from './draft.js';
+import { draftFromInput, draftToInput, newHostDraft, type HostDraft, type WizardDraft } from './draft.js';
 import {
   FORM_FIELDS,
   formErrors,
@@ -14,6 +14,7 @@ import {
   hostFormErrors,
   hostsListErrors,
   profileIssues,
+  splitUserAtAddress,
   type FieldValue,
   type FormErrors,
   type FormId,
@@ -63,7 +64,7 @@ export type HostsChoice = 'add' | 'continue' | 'back' | `host:${number}`;
 export type WizardAction =
   | { type: 'move'; delta: 1 | -1 }
   | { type: 'edit'; key: string; value: FieldValue }
-  | { type: 'toggle' }
+  | { type: 'toggle'; delta?: 1 | -1 }
   | { type: 'enter' }
   | { type: 'choose-roles'; roles: Role[] }
   | { type: 'back' }
@@ -117,7 +118,7 @@ export function isTouched(s: WizardState): boolean {
 /** Whether a host editor holds anything other than what it was opened with. */
 function hostEdited(s: WizardState, editor: HostEditor | undefined): boolean {
   if (!editor) return false;
-  const origin = editor.slot === 'new' ? newHostDraft() : s.draft.hosts[editor.slot];
+  const origin = editor.slot === 'new' ? newHost(s) : s.draft.hosts[editor.slot];
   return JSON.stringify(editor.host) !== JSON.stringify(origin);
 }
 
@@ -159,8 +160,14 @@ function cancel(s: WizardState): WizardState {
   return { ...s, result: { cancelled: true } };
 }
 
+/** A new host: master and worker for the first one; a worker once some host has the master role. */
+function newHost(s: WizardState): HostDraft {
+  const host = newHostDraft();
+  return s.draft.hosts.some((h) => h.roles.includes('master')) ? { ...host, roles: ['worker'] } : host;
+}
+
 function openHostEditor(s: WizardState, slot: HostEditor['slot']): WizardState {
-  const host = s.parkedHost?.slot === slot ? s.parkedHost.host : slot === 'new' ? newHostDraft() : s.draft.hosts[slot];
+  const host = s.parkedHost?.slot === slot ? s.parkedHost.host : slot === 'new' ? newHost(s) : s.draft.hosts[slot];
   if (!host) return s;
   return { ...s, hostMenu: undefined, hostEditor: { slot, host }, forms: { ...s.forms, host: freshForm() } };
 }
@@ -247,13 +254,24 @@ export function wizardReducer(s: WizardState, a: WizardAction): WizardState {
   switch (a.type) {
     case 'move':
       return form && !s.forms[form].choosing ? moveFocus(s, form, a.delta) : s;
-    case 'edit':
-      // Control characters (a pasted line break, keys that arrived in one chunk) never belong in a field.
-      return form ? withField(s, form, a.key, typeof a.value === 'string' ? stripControl(a.value) : a.value) : s;
+    case 'edit': {
+      if (!form) return s;
+      // Control characters (a pasted line break) never belong in a field.
+      const value = typeof a.value === 'string' ? stripControl(a.value) : a.value;
+      // kube-up writes hosts as user@address: the user goes to its own field.
+      const split = form === 'host' && a.key === 'address' && typeof value === 'string' ? splitUserAtAddress(value) : undefined;
+      if (split) return withField(withField(s, 'host', 'user', split.user), 'host', 'address', split.address);
+      return withField(s, form, a.key, value);
+    }
     case 'toggle': {
       const field = form && FORM_FIELDS[form][s.forms[form].focus];
-      if (!form || field?.kind !== 'toggle') return s;
-      return withField(s, form, field.key, !fieldValue(s, form, field.key));
+      if (!form || !field) return s;
+      if (field.kind === 'toggle') return withField(s, form, field.key, !fieldValue(s, form, field.key));
+      if (field.kind !== 'choice' || !field.options?.length) return s;
+      // A choice steps through the schema's values, forward (Space, →) or back (←).
+      const i = field.options.indexOf(String(fieldValue(s, form, field.key)));
+      const next = (i + (a.delta ?? 1) + field.options.length) % field.options.length;
+      return withField(s, form, field.key, field.options[next]!);
     }
     case 'enter':
       return form && !s.forms[form].choosing ? enter(s, form) : s;

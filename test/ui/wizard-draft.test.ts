@@ -97,7 +97,7 @@ describe('wizard draft', () => {
 
     const dup = hostFormErrors(d, { slot: 'new', host: { ...d.hosts[0]!, nodeName: 'Bad_Name' } });
     expect(dup.fields.nodeName).toContain('is not a valid node name');
-    expect(dup.form.map((i) => i.message)).toEqual(['duplicates hosts[0] (same address 192.168.213.11 and port 22)']);
+    expect(dup.form.map((i) => i.message)).toEqual(['duplicates host 1 (same address 192.168.213.11 and port 22)']);
 
     expect(formErrors({ ...d, name: '' }, 'name').fields.name).toContain('is empty');
     expect(formErrors({ ...d, name: '-x' }, 'name').fields.name).toContain('is not safe as a file name');

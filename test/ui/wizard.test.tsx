@@ -4,6 +4,7 @@ import { DEFAULT_NETWORK, DEFAULT_VERSIONS } from '../../src/profile/defaults.js
 import type { ProfileInput } from '../../src/profile/schema.js';
 import type { Profile } from '../../src/profile/types.js';
 import { WizardApp } from '../../components/wizard/WizardApp.js';
+import { FORM_FIELDS } from '../../components/wizard/fields.js';
 import type { WizardResult } from '../../components/wizard/result.js';
 import { KEYS, lineWith, mount, press, typeText, unmount, waitForFrame, type Rendered } from './helpers.js';
 
@@ -30,7 +31,10 @@ async function start(opts: { initial?: ProfileInput; existingNames?: string[]; s
   return { app, saved, results };
 }
 
-/** From the host list (cursor on "Add a host"): adds one host. roleDowns: 0 = ai, 1 = a, 2 = i. */
+/**
+ * From the host list (cursor on "Add a host"): adds one host. roleDowns: from the new host's default role (ai for
+ * the first host, i once a master exists), in the list ai, a, i.
+ */
 async function addHost(app: Rendered, address: string, roleDowns: number): Promise<void> {
   await press(app, KEYS.enter);
   await waitForFrame(app, 'New host');
@@ -45,6 +49,8 @@ async function addHost(app: Rendered, address: string, roleDowns: number): Promi
   await waitForFrame(app, address);
 }
 
+const NETWORK_FIELDS = FORM_FIELDS.network.length;
+
 /** Moves from the first field of a form to Continue and presses it. */
 async function continueForm(app: Rendered, fieldCount: number): Promise<void> {
   await press(app, KEYS.down, fieldCount);
@@ -56,7 +62,7 @@ describe('setup wizard', () => {
     const { app, saved, results } = await start();
     await waitForFrame(app, 'No hosts yet');
     await addHost(app, '192.168.213.11', 0);
-    await addHost(app, '192.168.213.12', 2);
+    await addHost(app, '192.168.213.12', 0); // a new host after a master is a worker by default
     await press(app, KEYS.down); // Add -> Continue
     await press(app, KEYS.enter);
 
@@ -72,7 +78,7 @@ describe('setup wizard', () => {
 
     await waitForFrame(app, 'Service CIDR');
     expect(lineWith(app.lastFrame()!, 'Pod CIDR')).toContain(DEFAULT_NETWORK.podCidr);
-    await continueForm(app, 6);
+    await continueForm(app, NETWORK_FIELDS);
 
     const review = await waitForFrame(app, 'the profile is valid');
     expect(review).toContain('# kubeup profile'); // exactly as `kubeup profiles export` writes it
@@ -106,7 +112,7 @@ describe('setup wizard', () => {
     const { app, saved } = await start();
     await waitForFrame(app, 'No hosts yet');
     await addHost(app, '192.168.213.11', 0);
-    await addHost(app, '192.168.213.12', 2);
+    await addHost(app, '192.168.213.12', 0); // a new host after a master is a worker by default
     await press(app, KEYS.down);
     await press(app, KEYS.enter);
 
@@ -163,7 +169,7 @@ describe('setup wizard', () => {
     await continueForm(app, 7);
     await waitForFrame(app, 'Service CIDR');
     expect(lineWith(app.lastFrame()!, 'DNS domain')).toContain('lab.internal');
-    await continueForm(app, 6);
+    await continueForm(app, NETWORK_FIELDS);
     await waitForFrame(app, 'the profile is valid');
     await press(app, KEYS.enter);
     await waitForFrame(app, 'Profile name');
@@ -201,7 +207,7 @@ describe('setup wizard', () => {
     const podLine = lines.findIndex((l) => l.includes('Pod CIDR'));
     expect(lines[podLine + 1]).toContain('✗ "10.244.0.0/33" is not a CIDR');
 
-    await press(app, KEYS.down, 4); // Continue
+    await press(app, KEYS.down, 5); // Continue
     await press(app, KEYS.enter);
     frame = await waitForFrame(app, '› Pod CIDR');
     expect(frame).toContain('Service CIDR');
@@ -210,17 +216,18 @@ describe('setup wizard', () => {
     // An overlap is a rule between two fields: it is shown at the pod CIDR too, and blocks as well.
     await press(app, KEYS.backspace, '10.244.0.0/33'.length);
     await typeText(app, '10.96.0.0/16');
-    await press(app, KEYS.down, 5);
+    await press(app, KEYS.down, 6);
     await press(app, KEYS.enter);
     frame = await waitForFrame(app, 'overlaps the service CIDR');
     expect(frame).toContain('› Pod CIDR');
 
     await press(app, KEYS.backspace, '10.96.0.0/16'.length);
     await typeText(app, '10.200.0.0/16');
-    await press(app, KEYS.down, 5);
+    await press(app, KEYS.down, 6);
     await press(app, KEYS.enter);
     await waitForFrame(app, 'the profile is valid');
-    await press(app, KEYS.pageDown);
+    // Page down until the network part of the YAML is in view (how far depends on the terminal's height).
+    for (let i = 0; i < 6 && !app.lastFrame()!.includes('podCidr: 10.200.0.0/16'); i++) await press(app, KEYS.pageDown);
     frame = await waitForFrame(app, 'podCidr: 10.200.0.0/16');
     expect(frame).toContain('PgUp/PgDn scroll');
   });
@@ -261,7 +268,7 @@ describe('setup wizard', () => {
     await press(app, KEYS.down, 5);
     await press(app, KEYS.backspace, 4);
     await typeText(app, '7443');
-    await press(app, KEYS.down);
+    await press(app, KEYS.down, 2); // past the flannel backend to Continue
     await press(app, KEYS.enter);
 
     await waitForFrame(app, 'the profile is valid');
@@ -321,7 +328,7 @@ describe('setup wizard', () => {
     await waitForFrame(app, 'CNI plugins');
     await continueForm(app, 7);
     await waitForFrame(app, 'Service CIDR');
-    await continueForm(app, 6);
+    await continueForm(app, NETWORK_FIELDS);
     const review = await waitForFrame(app, 'saving is blocked');
     expect(review).toContain('1 problem: saving is blocked until it is fixed');
     expect(review).toContain('✗ ssh.jumpHostKey: "not-a-fingerprint" is not a SHA256 host-key fingerprint');
@@ -398,7 +405,7 @@ describe('setup wizard', () => {
     await waitForFrame(app, 'CNI plugins');
     await continueForm(app, 7);
     await waitForFrame(app, 'Service CIDR');
-    await continueForm(app, 6);
+    await continueForm(app, NETWORK_FIELDS);
     await waitForFrame(app, 'the profile is valid');
     await press(app, KEYS.enter);
     await waitForFrame(app, 'Profile name');
