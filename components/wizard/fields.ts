@@ -87,6 +87,7 @@ export const SET_ELSEWHERE: Readonly<Record<string, string>> = {
   'ssh.jumpHostKey': 'the profile file (ssh.jumpHostKey: SHA256:...)',
   'extraArgs.*': 'the profile file (extraArgs.<daemon>: [--flag=value])',
   'addons.*': 'the profile file (addons.dns; CoreDNS is on by default)',
+  'audit.*': 'the profile file (audit.enabled, audit.logPath: the API server\'s audit log)',
   'download.*': 'the profile file (download.mirrors, download.checksums, download.cacheDir, download.proxy)',
 };
 

@@ -29,8 +29,8 @@ describe('wizard fields come from the profile schema', () => {
   });
 
   it('reports a field added to the schema that the wizard does not know (so the test above can fail)', () => {
-    const grown = profileInputSchema.extend({ audit: z.object({ enabled: z.boolean().optional() }).optional() });
-    expect(wizardCoverage(schemaFields(grown)).filter((c) => !c.asked && !c.elsewhere)).toEqual([{ path: 'audit.enabled' }]);
+    const grown = profileInputSchema.extend({ telemetry: z.object({ enabled: z.boolean().optional() }).optional() });
+    expect(wizardCoverage(schemaFields(grown)).filter((c) => !c.asked && !c.elsewhere)).toEqual([{ path: 'telemetry.enabled' }]);
   });
 });
 
