@@ -4,6 +4,7 @@ import ipaddr from 'ipaddr.js';
 import semver from 'semver';
 import type { ProfileIssue } from '../errors.js';
 import { MAX_DNS_REPLICAS, MIN_ETCD, MIN_FLANNEL, SUPPORTED_KUBERNETES_MINORS } from './defaults.js';
+import { extraFlagProblem } from './component-flags.js';
 import { COMPONENTS, hasRole, type Profile } from './types.js';
 
 type Cidr = [ipaddr.IPv4 | ipaddr.IPv6, number];
@@ -240,7 +241,11 @@ function checkExtraArgs(p: Profile, report: Report): void {
     (args ?? []).forEach((arg, i) => {
       if (!EXTRA_ARG.test(arg)) {
         report(`extraArgs.${daemon}[${i}]`, `"${arg}" is not a flag kubeup can pass`, 'write it as --name=value, without spaces, quotes or $');
+        return;
       }
+      // A flag the daemon would ignore next to its config file is refused here, never dropped in silence.
+      const problem = extraFlagProblem(daemon, arg);
+      if (problem) report(`extraArgs.${daemon}[${i}]`, problem.message, problem.hint);
     });
   }
 }

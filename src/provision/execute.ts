@@ -141,16 +141,18 @@ async function applyUnits(
   const notEnabled = units.filter((_, i) => enabledStates[i] !== 'enabled');
   if (notEnabled.length) await run(['systemctl', 'enable', ...notEnabled]);
   const states = await unitStates(session, units, true);
-  // In start order: etcd before the API server, containerd and flanneld before the kubelet.
+  // Queued without waiting (--no-block): a unit that needs the API server waits for its /readyz in ExecStartPre,
+  // and the master may still be provisioning. systemd runs the queued jobs in After= order (etcd before the API
+  // server, containerd and flanneld before the kubelet); verify then watches each unit come up, or fail.
   for (const unit of units) {
     if (changed.has(unit) && states[unit] !== 'inactive') {
       opts.onStatus?.(`restarting ${unit}`);
-      await run(['systemctl', 'restart', unit]);
+      await run(['systemctl', 'restart', '--no-block', unit]);
       record.unitsRestarted.push(unit);
     } else if (states[unit] !== 'active') {
       opts.onStatus?.(`starting ${unit}`);
       // `restart` also recovers a unit in the failed state; on an inactive unit it simply starts it.
-      await run(['systemctl', 'restart', unit]);
+      await run(['systemctl', 'restart', '--no-block', unit]);
       record.unitsStarted.push(unit);
     }
   }

@@ -41,6 +41,7 @@ export function renderFlannel(ctx: RenderContext): RenderedFile[] {
       documentation: 'https://github.com/flannel-io/flannel',
       after: [NETWORK_ONLINE],
       type: 'simple',
+      waitsForApiServer: 'flannel',
       // flanneld looks its own Node object up by this name.
       environment: { NODE_NAME: ctx.host.nodeName },
     }),

@@ -12,6 +12,7 @@ import { renderKubeScheduler } from './kube-scheduler.js';
 import { renderKubeconfigs } from './kubeconfig.js';
 import { renderKubelet } from './kubelet.js';
 import type { RenderContext } from './types.js';
+import { renderWaitScript } from './wait-ready.js';
 
 export type { RenderContext, RenderedFile } from './types.js';
 
@@ -36,6 +37,7 @@ export function renderHost(plan: { cluster: ClusterPlan }, host: HostTarget): Re
     ...(host.roles.includes('master') ? renderMaster(ctx) : []),
     ...(host.roles.includes('worker') ? renderWorker(ctx) : []),
     ...renderKubeconfigs(ctx),
+    renderWaitScript(ctx),
   ];
   const byPath = new Map<string, RenderedFile>();
   for (const f of files) {

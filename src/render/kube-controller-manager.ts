@@ -35,6 +35,7 @@ export function renderKubeControllerManager(ctx: RenderContext): RenderedFile[] 
       documentation: 'https://kubernetes.io/docs/reference/command-line-tools-reference/kube-controller-manager/',
       after: [unitName('kube-apiserver')],
       type: 'simple',
+      waitsForApiServer: 'kube-controller-manager',
     }),
   ];
 }

@@ -2,7 +2,7 @@
 import { KUBE_SCHEDULER_CONFIG, kubeconfigPath } from './paths.js';
 import { stableYaml } from './text.js';
 import { MODE_PUBLIC, ROOT, type RenderContext, type RenderedFile } from './types.js';
-import { renderDaemonOptions, renderUnit, unitName } from './units.js';
+import { extraSettings, renderDaemonOptions, renderUnit, unitName, withFields } from './units.js';
 
 export function kubeSchedulerFlags(_ctx: RenderContext): Record<string, string> {
   const kubeconfig = kubeconfigPath('kube-scheduler');
@@ -17,19 +17,19 @@ export function kubeSchedulerFlags(_ctx: RenderContext): Record<string, string> 
 export function renderKubeScheduler(ctx: RenderContext): RenderedFile[] {
   const unit = unitName('kube-scheduler');
   return [
-    renderDaemonOptions(ctx, 'kube-scheduler', kubeSchedulerFlags(ctx)),
+    renderDaemonOptions(ctx, 'kube-scheduler', kubeSchedulerFlags(ctx), KUBE_SCHEDULER_CONFIG),
     {
       path: KUBE_SCHEDULER_CONFIG,
       mode: MODE_PUBLIC,
       owner: ROOT,
-      content: stableYaml(ctx.cluster.name, {
+      content: stableYaml(ctx.cluster.name, withFields({
         apiVersion: 'kubescheduler.config.k8s.io/v1',
         kind: 'KubeSchedulerConfiguration',
         clientConnection: { kubeconfig: kubeconfigPath('kube-scheduler') },
         // CIS 1.4.1; with --config the --profiling flag is ignored, so it goes here.
         enableProfiling: false,
         leaderElection: { leaderElect: true },
-      }),
+      }, extraSettings(ctx, 'kube-scheduler').config)),
       restarts: [unit],
     },
     renderUnit(ctx, {
@@ -38,6 +38,7 @@ export function renderKubeScheduler(ctx: RenderContext): RenderedFile[] {
       documentation: 'https://kubernetes.io/docs/reference/command-line-tools-reference/kube-scheduler/',
       after: [unitName('kube-apiserver')],
       type: 'simple',
+      waitsForApiServer: 'kube-scheduler',
     }),
   ];
 }

@@ -54,6 +54,7 @@ export function renderKubelet(ctx: RenderContext): RenderedFile[] {
       documentation: 'https://kubernetes.io/docs/reference/command-line-tools-reference/kubelet/',
       after: [unitName('containerd'), unitName('flanneld')],
       type: 'simple',
+      waitsForApiServer: 'kubelet',
     }),
   ];
 }

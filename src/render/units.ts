@@ -1,7 +1,10 @@
 // systemd units. Each daemon reads its options from /etc/default/<daemon> (kube-up's place) and runs from /opt/bin.
-import { binaryPath, defaultsPath, unitPath } from './paths.js';
+import { InternalError } from '../errors.js';
+import { configValue, flagFate, splitFlag } from '../profile/component-flags.js';
+import { binaryPath, defaultsPath, unitPath, type KubeconfigComponent } from './paths.js';
 import { header, optionsVariable, renderOptions, type Flags } from './text.js';
 import { MODE_PUBLIC, ROOT, type RenderContext, type RenderedFile } from './types.js';
+import { START_TIMEOUT_SECONDS, waitForApiServer } from './wait-ready.js';
 
 export type Daemon =
   | 'etcd'
@@ -39,12 +42,16 @@ export interface UnitSpec {
   execStartPre?: string[];
   /** Extra [Service] settings, written in this order after the common ones. */
   service?: [string, string][];
+  /** The daemon talks to the API server as this kubeconfig's user: the unit waits for /readyz first (wait-ready.ts). */
+  waitsForApiServer?: KubeconfigComponent;
 }
 
 export const NETWORK_ONLINE = 'network-online.target';
 
 export function renderUnit(ctx: RenderContext, spec: UnitSpec): RenderedFile {
   const unit = unitName(spec.daemon);
+  const wait = spec.waitsForApiServer;
+  const execStartPre = [...(spec.execStartPre ?? []), ...(wait ? [waitForApiServer(ctx, wait)] : [])];
   const after = [...spec.after, ...(spec.afterOnly ?? [])];
   const lines = [
     header(ctx.cluster.name),
@@ -60,10 +67,11 @@ export function renderUnit(ctx: RenderContext, spec: UnitSpec): RenderedFile {
       .sort()
       .map((k) => `Environment=${k}=${spec.environment![k]}`),
     `EnvironmentFile=${defaultsPath(spec.daemon)}`,
-    ...(spec.execStartPre ?? []).map((c) => `ExecStartPre=${c}`),
+    ...execStartPre.map((c) => `ExecStartPre=${c}`),
     `ExecStart=${binaryPath(spec.daemon)} $${daemonOptionsVariable(spec.daemon)}`,
     'Restart=always',
     'RestartSec=5',
+    ...(wait ? [`TimeoutStartSec=${START_TIMEOUT_SECONDS}`] : []),
     ...(spec.service ?? []).map(([k, v]) => `${k}=${v}`),
     '',
     '[Install]',
@@ -76,20 +84,67 @@ export function renderUnit(ctx: RenderContext, spec: UnitSpec): RenderedFile {
 export function parseExtraArgs(args: readonly string[]): Flags {
   return Object.fromEntries(
     args.map((a) => {
-      const eq = a.indexOf('=');
-      return eq < 0 ? [a.slice(2), true] : [a.slice(2, eq), a.slice(eq + 1)];
+      const { name, value } = splitFlag(a);
+      return [name, value ?? true];
     }),
   );
 }
 
+/**
+ * A daemon's extraArgs, split into what stays a flag and what goes into its config file (kube-proxy and
+ * kube-scheduler ignore those flags next to --config; see profile/component-flags.ts). `moved` says which flag went
+ * where, for the comment in the options file.
+ */
+export function extraSettings(ctx: RenderContext, daemon: Daemon): { flags: Flags; config: Record<string, unknown>; moved: string[] } {
+  const flags: string[] = [];
+  const config: Record<string, unknown> = {};
+  const moved: string[] = [];
+  for (const arg of ctx.cluster.extraArgs?.[daemon] ?? []) {
+    const { name, value } = splitFlag(arg);
+    const fate = flagFate(daemon, name);
+    if (fate.kind === 'flag') {
+      flags.push(arg);
+      continue;
+    }
+    const v = fate.kind === 'config' ? configValue(fate.field.type, value) : undefined;
+    if (fate.kind === 'refused' || !v || 'error' in v) {
+      // validateProfile refuses these; a profile that got here without it is a bug.
+      throw new InternalError(`extraArgs.${daemon}: --${name} cannot be honoured`, { field: `extraArgs.${daemon}`, hint: 'this is a bug in kubeup (the profile should have been refused), please report it' });
+    }
+    for (const path of fate.field.fields) config[path] = v.value;
+    moved.push(`--${name} as ${fate.field.fields.join(', ')}`);
+  }
+  return { flags: parseExtraArgs(flags), config, moved };
+}
+
+/** A copy of `doc` with each dotted path set to its value (extraArgs over kubeup's own settings). */
+export function withFields(doc: Record<string, unknown>, fields: Record<string, unknown>): Record<string, unknown> {
+  const out = structuredClone(doc);
+  for (const [path, value] of Object.entries(fields)) {
+    const keys = path.split('.');
+    let node = out;
+    for (const k of keys.slice(0, -1)) {
+      const next = node[k];
+      node = (node[k] = next !== null && typeof next === 'object' && !Array.isArray(next) ? next : {}) as Record<string, unknown>;
+    }
+    node[keys.at(-1)!] = value;
+  }
+  return out;
+}
+
 /** /etc/default/<daemon>: the daemon's flags, one per line, sorted; the profile's extraArgs win over kubeup's own. */
-export function renderDaemonOptions(ctx: RenderContext, daemon: Daemon, flags: Flags): RenderedFile {
+export function renderDaemonOptions(ctx: RenderContext, daemon: Daemon, flags: Flags, configFile?: string): RenderedFile {
   const extra = ctx.cluster.extraArgs?.[daemon] ?? [];
+  const settings = extraSettings(ctx, daemon);
+  const comment = [
+    ...(extra.length ? [`with the profile's extraArgs.${daemon}`] : []),
+    ...(settings.moved.length ? [`${settings.moved.join('; ')} in ${configFile ?? 'its config file'} (${daemon} ignores these flags next to --config)`] : []),
+  ];
   return {
     path: defaultsPath(daemon),
     mode: MODE_PUBLIC,
     owner: ROOT,
-    content: renderOptions(ctx.cluster.name, daemonOptionsVariable(daemon), { ...flags, ...parseExtraArgs(extra) }, extra.length ? `with the profile's extraArgs.${daemon}` : undefined),
+    content: renderOptions(ctx.cluster.name, daemonOptionsVariable(daemon), { ...flags, ...settings.flags }, comment.length ? comment.join('\n# ') : undefined),
     restarts: [unitName(daemon)],
   };
 }

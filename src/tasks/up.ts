@@ -17,7 +17,7 @@ import { renderRbacObjects } from '../render/rbac.js';
 import { hostId, type Profile } from '../profile/types.js';
 import { ApiClient } from '../verify/api-client.js';
 import { preflightHost } from '../verify/preflight.js';
-import { verifyUnits, waitForFlannelSubnet } from '../verify/units.js';
+import { UnitFailureError, unitFailureHint, verifyUnits, waitForFlannelSubnet } from '../verify/units.js';
 import { formatDnsReport } from '../verify/addons-api.js';
 import { formatClusterReport, validateCluster, waitApiReady, type ClusterReport } from '../verify/validate-cluster.js';
 import { addonsTitle, applyPlanAddons } from './addons.js';
@@ -112,6 +112,18 @@ export function failuresError(phase: string, failures: Map<string, Error>, Kind:
     hint: hints.length === 1 && hints[0] ? hints[0] : 'fix the problem on the host(s) above and run kubeup up again: hosts that are already right are left as they are',
     ...(field && { field }),
   });
+}
+
+/**
+ * verify's error for the whole run keeps every host's units as data (UnitFailure: host, unit, state, restarts,
+ * errorLine, profileField, journal), so the run view can group identical error lines across hosts; the hint names
+ * the profile field when a flag from the profile was refused.
+ */
+function withUnitFailures(err: KubeupError, failures: Map<string, Error>): KubeupError {
+  const units = [...failures.values()].flatMap((e) => (e instanceof UnitFailureError ? e.failures : []));
+  if (err instanceof CancelledError || units.length === 0) return err;
+  const fields = units.some((u) => u.profileField);
+  return new UnitFailureError(err.message, units, { hint: fields ? unitFailureHint(units) : (err.hint ?? unitFailureHint(units)) });
 }
 
 function timed(phase: string, signal: AbortSignal | undefined, fn: (ctx: RunCtx, task: Task) => Promise<unknown>): ListrTask<RunCtx>['task'] {
@@ -323,10 +335,16 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
         await perHost('verify', plan.hosts, opts.concurrency, (h) => h.id, async (c, h: HostPlan, t) => {
           const unitTimeout = opts.verifyTimeoutMs ?? 90_000;
           const unitStatus = withClock(unitTimeout, (line) => (t.output = line));
-          await verifyUnits(c.sessions.get(h.id)!, h.units, {
+          const record = c.records.get(h.id);
+          const waits = {
             sudo: true,
             timeoutMs: unitTimeout,
+            startedThisRun: record ? [...record.unitsRestarted, ...record.unitsStarted] : [],
+            extraArgs: profile.extraArgs,
             ...(opts.signal && { signal: opts.signal }),
+          };
+          await verifyUnits(c.sessions.get(h.id)!, h.units, {
+            ...waits,
             onStatus: (s) => {
               const waiting = Object.entries(s).filter(([, v]) => v !== 'active');
               if (waiting.length) unitStatus(`waiting for ${waiting.map(([u, v]) => `${u.replace(/\.service$/, '')}: ${v}`).join(', ')}`);
@@ -335,11 +353,11 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
           });
           if (!h.units.includes('flanneld.service')) return `${h.units.length} units active`;
           t.output = 'waiting for flannel\'s pod subnet';
-          const subnet = await waitForFlannelSubnet(c.sessions.get(h.id)!, { sudo: true, timeoutMs: opts.verifyTimeoutMs ?? 90_000, ...(opts.signal && { signal: opts.signal }) });
+          const subnet = await waitForFlannelSubnet(c.sessions.get(h.id)!, waits);
           return `${h.units.length} units active, pod subnet ${subnet}`;
         }, verifyFailures)(ctx, task).run(ctx);
         const err = failuresError('verify-cluster', verifyFailures, VerifyError);
-        if (err) throw err;
+        if (err) throw withUnitFailures(err, verifyFailures);
       }),
     },
     {

@@ -46,7 +46,7 @@ const PROBE = (
     'echo "overlay=$([ -d /sys/module/overlay ] && echo yes || echo no)"',
     'echo "br_netfilter=$([ -d /sys/module/br_netfilter ] && echo yes || echo no)"',
     'echo "ip_forward=$(cat /proc/sys/net/ipv4/ip_forward 2>/dev/null)"',
-    'for t in iptables conntrack socat; do echo "tool_$t=$(command -v $t >/dev/null 2>&1 || [ -x /usr/sbin/$t ] || [ -x /sbin/$t ] && echo yes || echo no)"; done',
+    'for t in iptables conntrack socat openssl; do echo "tool_$t=$(command -v $t >/dev/null 2>&1 || [ -x /usr/sbin/$t ] || [ -x /sbin/$t ] && echo yes || echo no)"; done',
     'echo "epoch=$(date +%s)"',
     'echo "listen=$( (ss -Hltn; ss -Hlun) 2>/dev/null | awk \'{print $1":"$5}\' | tr "\\n" " ")"',
     ...NODE_HOST_PROBE,
@@ -109,6 +109,8 @@ export async function preflightHost(session: HostSession, input: PreflightInput)
   if (Number(f.swap ?? 0) > 0 && input.roles.includes('worker') && flagValue(input.node?.kubeletArgs ?? [], 'fail-swap-on') !== 'false') {
     problems.push({ check: 'swap', message: 'swap is on; kubelet refuses to start with swap', hint: 'turn it off (swapoff -a) and remove it from /etc/fstab, or (a container sees its machine\'s swap) add --fail-swap-on=false to extraArgs.kubelet' });
   }
+  // The units that talk to the API server wait for its /readyz with openssl s_client (render/wait-ready.ts).
+  if (f.tool_openssl !== 'yes') problems.push({ check: 'openssl', message: 'openssl is not installed; kubeup\'s units wait for the API server with it', hint: 'install it: apt-get install openssl (or your distribution\'s package)' });
   if (input.roles.includes('worker')) {
     if (f.tool_iptables !== 'yes') problems.push({ check: 'iptables', message: 'iptables is not installed; kube-proxy and flannel need it', hint: 'install it: apt-get install iptables (or your distribution\'s package)' });
     for (const t of ['conntrack', 'socat'] as const) {

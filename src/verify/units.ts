@@ -1,20 +1,7 @@
 // verify-cluster: every unit a host's roles need must be `active`. kube-up used `pgrep -f` with 30 tries 2 s apart;
 // systemd knows better, and on failure the unit's own journal says why.
-import { CancelledError, VerifyError } from '../errors.js';
+import { CancelledError, VerifyError, type KubeupErrorOptions } from '../errors.js';
 import type { HostSession } from '../ssh/session.js';
-
-export interface VerifyUnitsOptions {
-  intervalMs?: number;
-  /** Total time allowed for all units to become active. */
-  timeoutMs?: number;
-  journalLines?: number;
-  sudo?: boolean;
-  onStatus?: (states: Record<string, string>) => void;
-  sleep?: (ms: number) => Promise<void>;
-  now?: () => number;
-  /** A cancelled run stops waiting at the next look. */
-  signal?: AbortSignal;
-}
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -25,37 +12,88 @@ export async function unitStates(session: HostSession, units: readonly string[],
   return Object.fromEntries(units.map((u, i) => [u, lines[i] ?? 'unknown']));
 }
 
-const ERROR_LINE = /\b(E\d{4} |Error:|error:|fatal|failed|unknown flag|refused|denied)/i;
+const ERROR_LINE = /\b(E\d{4} |F\d{4} |Error:|error:|fatal|failed|unknown flag|refused|denied)/i;
+
+// cobra's usage text after a flag error: `Usage:`, `Flags:`, the `  kubelet [flags]` line, each `  --flag type  help`
+// line and its indented continuation lines. They say nothing about the failure, and there are ~60 of them.
+const USAGE_LINE = /^(Usage:|Flags:|Global Flags:|\s+\S+ \[flags\]$|\s+(-\w, )?--\S+|\s{6,}\S)/;
+
+/** The message of a journal line (`-o cat` prints only the message; `short-iso` prefixes `date host unit[pid]: `). */
+const message = (line: string) => line.replace(/^(?:\S+ \S+ )?[^:\s]+\[\d+\]: /, '');
 
 /**
- * The unit's last journal lines, and before them its last error lines when they scrolled out of that window (a daemon
- * refusing a flag prints the error first and its whole usage text after it).
+ * The unit's last journal lines without usage dumps, and before them its last error lines when they scrolled out of
+ * that window (a daemon refusing a flag prints the error and its whole usage text).
  */
 export function journalExcerpt(journal: string, lines: number): string {
   const all = journal.trimEnd().split('\n').filter(Boolean);
-  const tail = all.slice(-lines);
-  const errors = all.slice(0, -lines).filter((l) => ERROR_LINE.test(l)).slice(-5);
+  const kept: string[] = [];
+  let cut = 0;
+  for (const l of all) {
+    if (USAGE_LINE.test(message(l))) cut++;
+    else {
+      if (cut) kept.push(`(${cut} lines of usage text cut)`);
+      cut = 0;
+      kept.push(l);
+    }
+  }
+  if (cut) kept.push(`(${cut} lines of usage text cut)`);
+  const tail = kept.slice(-lines);
+  const errors = kept.slice(0, -lines).filter((l) => ERROR_LINE.test(l)).slice(-5);
   return errors.length ? [...errors, '...', ...tail].join('\n') : tail.join('\n');
 }
 
+/**
+ * The one line that says why a unit failed: cobra's `Error: ...` (flag and config errors), else klog's
+ * `"command failed" err="..."`, else the last klog error or fatal line. Undefined when the journal has none.
+ */
+export function unitErrorLine(journal: string): string | undefined {
+  const lines = journal.split('\n').map(message).filter(Boolean).reverse();
+  const cobra = lines.find((l) => /^Error: /.test(l));
+  if (cobra) return cobra;
+  const failed = lines.map((l) => /"command failed" err="((?:[^"\\]|\\.)*)"/.exec(l)?.[1]).find(Boolean);
+  if (failed) return `Error: ${failed.replace(/\\(.)/g, '$1')}`;
+  return lines.find((l) => /^[EF]\d{4} /.test(l));
+}
+
+/** The profile's flag that an error line names (`unknown flag: --x`, `invalid argument "v" for "--x"`), as a field path. */
+export function profileFieldFor(daemon: string, errorLine: string, extraArgs: Readonly<Record<string, readonly string[] | undefined>> = {}): string | undefined {
+  const args = extraArgs[daemon] ?? [];
+  const named = [...errorLine.matchAll(/--([a-z0-9][a-z0-9_-]*)/gi)].map((m) => m[1]!);
+  const i = args.findIndex((a) => named.includes(a.replace(/^--/, '').split('=')[0]!));
+  return i < 0 ? undefined : `extraArgs.${daemon}[${i}]`;
+}
+
 export async function journalTail(session: HostSession, unit: string, lines: number, sudo = false): Promise<string> {
-  const r = await session.exec(['journalctl', '-u', unit, '-n', '300', '--no-pager', '-o', 'short-iso'], { allowFailure: true, sudo });
+  const r = await session.exec(['journalctl', '-u', unit, '-n', '300', '--no-pager', '-o', 'cat'], { allowFailure: true, sudo });
   return journalExcerpt(r.stdout || r.stderr, lines);
 }
 
-/**
- * Waits until every unit is active. A unit that stays inactive or failed past the deadline fails with its journal
- * excerpt; `activating` counts as not yet.
- */
+export interface UnitStatus {
+  state: string;
+  /** systemd's SubState: `auto-restart` means the unit exited and systemd will start it again. */
+  subState: string;
+  /** ActiveEnterTimestampMonotonic, microseconds. */
+  since: number;
+  /** NRestarts: automatic restarts since the unit was last started by hand (systemctl restart resets it). */
+  restarts: number;
+  /** Result: `success`, `exit-code`, `signal`, `timeout`, ... */
+  result: string;
+  /** ExecMainStatus: the main process's exit status. */
+  exitStatus: number;
+}
+
 export interface UnitSnapshot {
-  units: Record<string, { state: string; since: number }>;
+  units: Record<string, UnitStatus>;
   /** The host's monotonic clock (from /proc/uptime), in microseconds like ActiveEnterTimestampMonotonic. */
   nowUsec: number;
 }
 
-// The host's uptime, then each unit's Id, ActiveState and ActiveEnterTimestampMonotonic; one round trip. (Uptime
-// counts time suspended and the monotonic clock does not: on a host that slept, units look older than they are.)
-export const SNAPSHOT_SCRIPT = 'cut -d" " -f1 /proc/uptime; systemctl show -p Id,ActiveState,ActiveEnterTimestampMonotonic "$@"';
+const SHOWN = 'Id,ActiveState,SubState,ActiveEnterTimestampMonotonic,NRestarts,Result,ExecMainStatus';
+
+// The host's uptime, then each unit's properties; one round trip. (Uptime counts time suspended and the monotonic
+// clock does not: on a host that slept, units look older than they are.)
+export const SNAPSHOT_SCRIPT = `cut -d" " -f1 /proc/uptime; systemctl show -p ${SHOWN} "$@"`;
 
 export async function unitSnapshot(session: HostSession, units: readonly string[], sudo = false): Promise<UnitSnapshot> {
   const r = await session.exec(['sh', '-c', SNAPSHOT_SCRIPT, 'sh', ...units], { allowFailure: true, sudo });
@@ -65,58 +103,150 @@ export async function unitSnapshot(session: HostSession, units: readonly string[
 /** The output of SNAPSHOT_SCRIPT: the uptime line, then `systemctl show` blocks. */
 export function parseUnitSnapshot(stdout: string, units: readonly string[]): UnitSnapshot {
   const [uptime = '0', ...rest] = stdout.split('\n');
-  const found: UnitSnapshot['units'] = {};
+  const found: Record<string, UnitStatus> = {};
   for (const block of rest.join('\n').split(/\n\s*\n/)) {
     const f = Object.fromEntries(block.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]));
-    if (f.Id) found[f.Id] = { state: f.ActiveState ?? 'unknown', since: Number(f.ActiveEnterTimestampMonotonic ?? 0) };
+    if (f.Id) {
+      found[f.Id] = {
+        state: f.ActiveState ?? 'unknown',
+        subState: f.SubState ?? '',
+        since: Number(f.ActiveEnterTimestampMonotonic ?? 0),
+        restarts: Number(f.NRestarts ?? 0) || 0,
+        result: f.Result ?? '',
+        exitStatus: Number(f.ExecMainStatus ?? 0) || 0,
+      };
+    }
   }
-  return {
-    nowUsec: Math.round(Number(uptime) * 1e6),
-    units: Object.fromEntries(units.map((u) => [u, found[u] ?? { state: 'unknown', since: 0 }])),
-  };
+  const missing: UnitStatus = { state: 'unknown', subState: '', since: 0, restarts: 0, result: '', exitStatus: 0 };
+  return { nowUsec: Math.round(Number(uptime) * 1e6), units: Object.fromEntries(units.map((u) => [u, found[u] ?? missing])) };
 }
 
-/** How long a unit must have been active to count as running rather than between two crashes. */
-export const STABLE_AFTER_USEC = 3_000_000;
+/**
+ * How long a unit must have been active, with no restart, to count as running rather than between two crashes. The
+ * restart counter and `auto-restart` catch a unit that exited at any time since kubeup started it; this window
+ * catches one that is still inside its first start (a daemon refusing its flags or config exits within a second).
+ */
+export const STABLE_AFTER_USEC = 2_000_000;
 
 /**
- * Waits until every unit is active and has been for a few seconds (a daemon that exits at once and is restarted by
- * systemd looks active for a moment). A unit that is not there by the deadline fails with its journal excerpt.
+ * One unit that failed on one host, as data (the run view groups identical `errorLine`s across hosts; the CLI
+ * prints `describe()`):
+ * - `state`: `failed`, `restarting` (it exited and systemd starts it again, or it already did), or its systemd state
+ *   when it simply never became active within the bound;
+ * - `restarts`: automatic restarts seen since kubeup started it;
+ * - `errorLine`: the unit's own `Error: ...` line (cobra's, or klog's "command failed" err), when its journal has one;
+ * - `profileField`: the profile field that caused it (`extraArgs.kubelet[0]`) when the error names one of its flags;
+ * - `journal`: its last journal lines with usage dumps cut.
+ */
+export interface UnitFailure {
+  host: string;
+  unit: string;
+  state: string;
+  restarts: number;
+  errorLine?: string;
+  profileField?: string;
+  journal: string;
+}
+
+/** verify failed on one host (or, from the run, on several): `failures` holds one entry per unit. */
+export class UnitFailureError extends VerifyError {
+  readonly failures: readonly UnitFailure[];
+
+  constructor(message: string, failures: readonly UnitFailure[], opts: KubeupErrorOptions = {}) {
+    super(message, opts);
+    this.failures = failures;
+  }
+}
+
+export function unitFailureHint(failures: readonly UnitFailure[]): string {
+  const fields = [...new Set(failures.map((f) => f.profileField).filter(Boolean))];
+  if (fields.length) return `fix ${fields.join(', ')} in the profile (the unit refused it) and run kubeup up again`;
+  const unit = failures[0]?.unit ?? 'the unit';
+  return `look at the unit on the host: systemctl status ${unit}; journalctl -u ${unit}`;
+}
+
+export interface VerifyUnitsOptions {
+  /** First pause between looks; it grows to `intervalMs`. */
+  firstIntervalMs?: number;
+  intervalMs?: number;
+  /** Total time allowed for all units to become active. */
+  timeoutMs?: number;
+  journalLines?: number;
+  sudo?: boolean;
+  /** Units kubeup (re)started in this run: their restart counter started at 0. Others count from the first look. */
+  startedThisRun?: readonly string[];
+  /** The profile's extraArgs, to name the field when a unit refuses one of them. */
+  extraArgs?: Readonly<Record<string, readonly string[] | undefined>>;
+  onStatus?: (states: Record<string, string>) => void;
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+  /** A cancelled run stops waiting at the next look. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Waits until every unit is active and has been for a moment. A unit that exits (systemd's `auto-restart`), fails,
+ * or restarts fails verify at once, with its error line; one that is not active by the deadline fails with its
+ * journal excerpt.
  */
 export async function verifyUnits(session: HostSession, units: readonly string[], opts: VerifyUnitsOptions = {}): Promise<void> {
-  const interval = opts.intervalMs ?? 1000;
+  const maxInterval = opts.intervalMs ?? 1000;
+  let interval = Math.min(opts.firstIntervalMs ?? 200, maxInterval);
   const timeout = opts.timeoutMs ?? 90_000;
   const sleep = opts.sleep ?? defaultSleep;
   const now = opts.now ?? Date.now;
   const deadline = now() + timeout;
-  const seen = new Map<string, number>();
-  const restarted = new Set<string>();
+  const started = new Set(opts.startedThisRun ?? []);
+  const baseline = new Map<string, number>();
+  let snap: UnitSnapshot;
   let states: Record<string, string> = {};
+  let bad: string[] = [];
   for (;;) {
     if (opts.signal?.aborted) throw new CancelledError('cancelled while verifying the units', { host: session.target });
-    const snap = await unitSnapshot(session, units, opts.sudo);
-    for (const u of units) {
-      const { state, since } = snap.units[u]!;
-      if (state === 'active' && seen.has(u) && seen.get(u) !== since) restarted.add(u);
-      if (state === 'active') seen.set(u, since);
+    snap = await unitSnapshot(session, units, opts.sudo);
+    for (const u of units) if (!baseline.has(u)) baseline.set(u, started.has(u) ? 0 : snap.units[u]!.restarts);
+    const restarted = (u: string) => snap.units[u]!.restarts > baseline.get(u)! || snap.units[u]!.subState === 'auto-restart';
+    const broken = units.filter((u) => restarted(u) || snap.units[u]!.state === 'failed');
+    if (broken.length) {
+      states = Object.fromEntries(broken.map((u) => [u, snap.units[u]!.state === 'failed' ? 'failed' : 'restarting']));
+      bad = broken;
+      break;
     }
-    const stable = (u: string) => snap.units[u]!.state === 'active' && snap.nowUsec - snap.units[u]!.since >= STABLE_AFTER_USEC;
-    states = Object.fromEntries(units.map((u) => [u, stable(u) ? 'active' : snap.units[u]!.state === 'active' ? (restarted.has(u) ? 'restarted' : 'starting') : snap.units[u]!.state]));
+    const age = (u: string) => snap.nowUsec - snap.units[u]!.since;
+    const stable = (u: string) => snap.units[u]!.state === 'active' && age(u) >= STABLE_AFTER_USEC;
+    states = Object.fromEntries(units.map((u) => [u, stable(u) ? 'active' : snap.units[u]!.state === 'active' ? 'starting' : `${snap.units[u]!.state}${snap.units[u]!.subState ? ` (${snap.units[u]!.subState})` : ''}`]));
     opts.onStatus?.(states);
     if (units.every(stable)) return;
-    if (now() + interval > deadline) break;
-    await sleep(interval);
+    // All up and only young: look again the moment the youngest is old enough.
+    const wait = units.every((u) => snap.units[u]!.state === 'active')
+      ? Math.max(50, Math.ceil((STABLE_AFTER_USEC - Math.min(...units.map(age))) / 1000))
+      : interval;
+    if (now() + wait > deadline) {
+      bad = units.filter((u) => states[u] !== 'active');
+      break;
+    }
+    await sleep(wait);
+    interval = Math.min(maxInterval, Math.round(interval * 1.5));
   }
-  const bad = units.filter((u) => states[u] !== 'active');
-  const excerpts: string[] = [];
+  const failures: UnitFailure[] = [];
   for (const u of bad) {
     const journal = await journalTail(session, u, opts.journalLines ?? 20, opts.sudo);
-    excerpts.push(`--- ${u} (${states[u]}), last journal lines:\n${journal || '(journal is empty)'}`);
+    const errorLine = unitErrorLine(journal);
+    const profileField = errorLine && profileFieldFor(u.replace(/\.service$/, ''), errorLine, opts.extraArgs);
+    failures.push({
+      host: session.target,
+      unit: u,
+      state: states[u]!,
+      restarts: Math.max(0, snap.units[u]!.restarts - baseline.get(u)!),
+      ...(errorLine && { errorLine }),
+      ...(profileField && { profileField }),
+      journal,
+    });
   }
-  throw new VerifyError(`${bad.map((u) => `${u} is ${states[u] === 'restarted' ? 'restarting again and again' : states[u]}`).join(', ')} after ${Math.round(timeout / 1000)} s\n${excerpts.join('\n')}`, {
-    host: session.target,
-    hint: `look at the unit on the host: systemctl status ${bad[0]}; journalctl -u ${bad[0]}`,
-  });
+  const what = (f: UnitFailure) =>
+    f.state === 'restarting' ? `${f.unit} exited${f.restarts ? ` and was restarted ${f.restarts}×` : ' and is being restarted'}` : f.state === 'failed' ? `${f.unit} failed` : `${f.unit} is still ${f.state} after ${Math.round(timeout / 1000)} s`;
+  const lines = failures.map((f) => `${what(f)}${f.errorLine ? `: ${f.errorLine}` : ''}${f.profileField ? ` (profile field ${f.profileField})` : ''}\n--- ${f.unit}, last journal lines:\n${f.journal || '(journal is empty)'}`);
+  throw new UnitFailureError(lines.join('\n'), failures, { host: session.target, hint: unitFailureHint(failures) });
 }
 
 /**
@@ -125,27 +255,44 @@ export async function verifyUnits(session: HostSession, units: readonly string[]
  * systemd restarts it, so `is-active` alone can catch it between two attempts.
  */
 export async function waitForFlannelSubnet(session: HostSession, opts: VerifyUnitsOptions = {}): Promise<string> {
-  const interval = opts.intervalMs ?? 2000;
+  const maxInterval = opts.intervalMs ?? 1000;
+  let interval = Math.min(opts.firstIntervalMs ?? 200, maxInterval);
   const timeout = opts.timeoutMs ?? 90_000;
   const sleep = opts.sleep ?? defaultSleep;
   const now = opts.now ?? Date.now;
   const deadline = now() + timeout;
+  const unit = 'flanneld.service';
+  let baseline: number | undefined;
+  // One round trip per look: the subnet file, then flanneld's state (an exit while waiting fails at once).
+  const script = `cat ${FLANNEL_SUBNET_ENV} 2>/dev/null; echo; systemctl show -p ActiveState,SubState,NRestarts ${unit}`;
   for (;;) {
     if (opts.signal?.aborted) throw new CancelledError('cancelled while waiting for flannel', { host: session.target });
-    const r = await session.exec(['cat', FLANNEL_SUBNET_ENV], { allowFailure: true, sudo: opts.sudo });
+    const r = await session.exec(['sh', '-c', script], { allowFailure: true, sudo: opts.sudo });
     const subnet = /^FLANNEL_SUBNET=(\S+)/m.exec(r.stdout)?.[1];
-    if (r.code === 0 && subnet) {
-      const state = await unitStates(session, ['flanneld.service'], opts.sudo);
-      if (state['flanneld.service'] === 'active') return subnet;
+    const prop = (k: string) => new RegExp(`^${k}=(.*)$`, 'm').exec(r.stdout)?.[1]?.trim() ?? '';
+    const restarts = Number(prop('NRestarts')) || 0;
+    baseline ??= restarts;
+    if (prop('SubState') === 'auto-restart' || restarts > baseline || prop('ActiveState') === 'failed') {
+      const journal = await journalTail(session, unit, opts.journalLines ?? 20, opts.sudo);
+      const errorLine = unitErrorLine(journal);
+      const failure: UnitFailure = { host: session.target, unit, state: 'restarting', restarts: restarts - baseline, ...(errorLine && { errorLine }), journal };
+      throw new UnitFailureError(`${unit} exited while waiting for its pod subnet${errorLine ? `: ${errorLine}` : ''}\n--- ${unit}, last journal lines:\n${journal || '(journal is empty)'}`, [failure], {
+        host: session.target,
+        hint: FLANNEL_HINT,
+      });
     }
+    if (subnet && prop('ActiveState') === 'active') return subnet;
     if (now() + interval > deadline) break;
     await sleep(interval);
+    interval = Math.min(maxInterval, Math.round(interval * 1.5));
   }
-  const journal = await journalTail(session, 'flanneld.service', opts.journalLines ?? 20, opts.sudo);
+  const journal = await journalTail(session, unit, opts.journalLines ?? 20, opts.sudo);
   throw new VerifyError(`flanneld wrote no pod subnet to ${FLANNEL_SUBNET_ENV} within ${Math.round(timeout / 1000)} s\n--- flanneld.service, last journal lines:\n${journal || '(journal is empty)'}`, {
     host: session.target,
-    hint: 'flanneld needs the node registered (kubelet) and a pod CIDR from kube-controller-manager (--allocate-node-cidrs); check both units on the hosts',
+    hint: FLANNEL_HINT,
   });
 }
+
+const FLANNEL_HINT = 'flanneld needs the node registered (kubelet) and a pod CIDR from kube-controller-manager (--allocate-node-cidrs); check both units on the hosts';
 
 export const FLANNEL_SUBNET_ENV = '/run/flannel/subnet.env';

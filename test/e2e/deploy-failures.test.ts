@@ -115,8 +115,15 @@ describeWithHosts('failures during kubeup up', () => {
     const r = await runCli(['up', '--file', file, '--yes'], env);
     expect(r.code).toBe(5);
     expect(r.err).toMatch(/verify-cluster failed on 2 hosts/);
-    expect(r.err).toMatch(/kubelet\.service is (failed|activating|inactive|restarting again and again)/);
-    expect(r.err).toMatch(/unknown flag: --network-plugin/);
+    // At its first exit, not after the 30 s bound: the unit's Error line, the profile field, and no usage dump.
+    expect(r.err).toMatch(/kubelet\.service exited (and was restarted \d+×|and is being restarted): Error: unknown flag: --network-plugin \(profile field extraArgs\.kubelet\[0\]\)/);
+    expect(r.err).toMatch(/hint: fix extraArgs\.kubelet\[0\] in the profile/);
+    expect(r.err).toMatch(/\(\d+ lines of usage text cut\)/);
+    expect(r.err).not.toMatch(/--rotate-certificates/);
+    const runs = join(env.KUBEUP_STATE_DIR!, 'clusters', 'badflag', 'runs');
+    const last = readdirSync(runs).sort().at(-1)!;
+    const summary = JSON.parse(readFileSync(join(runs, last, 'summary.json'), 'utf8')) as { phases: { phase: string; ms: number }[] };
+    expect(summary.phases.find((p) => p.phase === 'verify')!.ms).toBeLessThan(15_000);
     // The control plane on h1 is fine; its units are up.
     expect(onHost(cluster, 0, 'systemctl is-active kube-apiserver etcd').trim()).toBe('active\nactive');
     expect((await runCli(['down', '--file', file, '--yes'], env)).code).toBe(0);

@@ -57,13 +57,16 @@ describeWithHosts('kubeup up on 2 hosts (a, i) and on 1 host (ai)', () => {
   });
 
   it('1 host: control plane and worker on one machine', async () => {
-    const file = writeProfile(dir, { ...e2eProfile('one', cluster, mirror, ['ai'], join(dir, 'cache')), hosts: [{ address: cluster.hosts[2]!.address, roles: 'ai' }] });
+    // The README's example: kube-proxy ignores flags next to --config, so this must reach its config file.
+    const file = writeProfile(dir, { ...e2eProfile('one', cluster, mirror, ['ai'], join(dir, 'cache')), hosts: [{ address: cluster.hosts[2]!.address, roles: 'ai' }], extraArgs: { 'kube-proxy': ['--masquerade-all'] } });
     const up = await runCli(['up', '--file', file, '--yes'], env);
     expect(up.code, `${up.out}\n${up.err}`).toBe(0);
     // The cache filled by the first cluster: nothing downloaded again.
     expect(up.out).toMatch(/0 downloaded/);
     expect(activeKubeupUnits(cluster, 2)).toHaveLength(8);
     expect(kubectl(env.KUBECONFIG!, ['--context', 'one', 'get', 'nodes', '--no-headers'])).toMatch(/^h3\s+Ready\s+control-plane,worker\s/);
+    const configz = JSON.parse(onHost(cluster, 2, `node -e "fetch('http://127.0.0.1:10249/configz').then((r) => r.text()).then(console.log)"`));
+    expect(configz['kubeproxy.config.k8s.io'].Linux).toEqual({ MasqueradeAll: true });
     const down = await runCli(['down', '--file', file, '--yes', '--purge'], env);
     expect(down.code, `${down.out}\n${down.err}`).toBe(0);
     expect(down.out).toMatch(/Local CA removed/);

@@ -699,6 +699,28 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
       expect(r.stderr).toContain('strict decoding error: unknown field \\"clientConnection.kubeconfg\\"');
     });
 
+    it('read extension-apiserver-authentication at start: kube-controller-manager exits while it is forbidden, kube-scheduler only warns', async () => {
+      // A user the bootstrap policy does not let read the configmap (a node): what both see before the RBAC bootstrap.
+      const nodeKc = join(dir, 'node-a.kubeconfig');
+      kubeconfig(nodeKc, apiUrl, pki.path('ca.crt'), pki.path('node-a.crt'), pki.path('node-a.key'), 'system:node:node-a');
+      const kcm = run(join(bin, 'kube-controller-manager'), [`--kubeconfig=${join(dir, 'kcm.kubeconfig')}`, `--authentication-kubeconfig=${nodeKc}`, '--bind-address=127.0.0.1', '--secure-port=0']);
+      expect(kcm.code).toBe(1);
+      expect(kcm.stderr).toContain("Unable to get configmap/extension-apiserver-authentication in kube-system.  Usually fixed by 'kubectl create rolebinding");
+      expect(kcm.stderr).toContain('"command failed" err="unable to load configmap based request-header-client-ca-file: configmaps \\"extension-apiserver-authentication\\" is forbidden: User \\"system:node:node-a\\" cannot get resource \\"configmaps\\" in API group \\"\\" in the namespace \\"kube-system\\""');
+      // With the bootstrap policy's reader role, the same start gets past the lookup.
+      const ok = startProcess(join(bin, 'kube-controller-manager'), [`--kubeconfig=${join(dir, 'kcm.kubeconfig')}`, `--authentication-kubeconfig=${join(dir, 'kcm.kubeconfig')}`, '--bind-address=127.0.0.1', '--secure-port=0', '--leader-elect=false', '--controllers=-*']);
+      await new Promise((r) => setTimeout(r, 2000));
+      expect(ok.child.exitCode, ok.output()).toBeNull();
+      await ok.stop();
+      const schedulerConfig = join(dir, 'tolerant-scheduler.yaml');
+      writeFileSync(schedulerConfig, `apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nclientConnection:\n  kubeconfig: ${join(dir, 'scheduler.kubeconfig')}\nleaderElection:\n  leaderElect: false\n`);
+      const scheduler = startProcess(join(bin, 'kube-scheduler'), [`--config=${schedulerConfig}`, `--authentication-kubeconfig=${nodeKc}`, '--bind-address=127.0.0.1', '--secure-port=0']);
+      await waitFor('the scheduler\'s warning', async () => (/Continuing without authentication configuration/.test(scheduler.output()) ? true : undefined));
+      expect(scheduler.output()).toContain('Error looking up in-cluster authentication configuration: configmaps "extension-apiserver-authentication" is forbidden');
+      expect(scheduler.child.exitCode).toBeNull();
+      await scheduler.stop();
+    });
+
     it('run with their kubeconfigs: pod CIDRs are allocated and componentstatuses turn healthy', async () => {
       const schedulerConfig = join(dir, 'kube-scheduler.yaml');
       writeFileSync(schedulerConfig, `apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nclientConnection:\n  kubeconfig: ${join(dir, 'scheduler.kubeconfig')}\nleaderElection:\n  leaderElect: true\n`);

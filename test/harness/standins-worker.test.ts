@@ -560,7 +560,9 @@ describe('against the API server stand-in with real etcd', () => {
         `  kubeconfig: ${await kubeconfig('kube-proxy', apiUrl, 'kube-proxy')}`,
         'clusterCIDR: 10.244.0.0/16',
         'mode: iptables',
-        'hostnameOverride: w1',
+        'hostnameOverride: not-this-one',
+        'iptables:',
+        '  masqueradeAll: true',
         // This kube-proxy runs on this machine itself: it must leave the machine's conntrack settings alone.
         'conntrack: { maxPerCore: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s }',
         `healthzBindAddress: 127.0.0.1:${healthz}`,
@@ -568,11 +570,15 @@ describe('against the API server stand-in with real etcd', () => {
         '',
       ].join('\n'),
     );
-    const proxy = start(bin('kube-proxy'), ['--config', cfg]);
+    // Next to --config, the real kube-proxy drops these flags without a word, except --hostname-override (lower-cased).
+    const proxy = start(bin('kube-proxy'), ['--config', cfg, '--masquerade-all=false', '--cluster-cidr=10.9.0.0/16', '--proxy-mode=ipvs', '--hostname-override=W1']);
     try {
       await waitFor('kube-proxy healthy', async () => ((await fetch(`http://127.0.0.1:${healthz}/healthz`)).status === 200 ? true : undefined), () => proxy.output());
       const m = await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text();
       expect(m).toMatch(/^kubeproxy_sync_proxy_rules_last_timestamp_seconds [1-9]/m);
+      const cz = ((await (await fetch(`http://127.0.0.1:${metrics}/configz`)).json()) as Record<string, Record<string, unknown>>)['kubeproxy.config.k8s.io']!;
+      expect(cz).toMatchObject({ Mode: 'iptables', HostnameOverride: 'w1', DetectLocal: { ClusterCIDRs: ['10.244.0.0/16'] }, Linux: { MasqueradeAll: true } });
+      expect(proxy.output()).not.toMatch(/masquerade|ignored/i);
       expect(proxy.child.exitCode).toBeNull();
     } finally {
       await stop(proxy);

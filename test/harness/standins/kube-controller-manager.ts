@@ -7,7 +7,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import {
-  ApiClient, ApiError, StandinExit, aggregate, checkDelegationKubeconfigs, clientFromKubeconfig, delay, isAlreadyExists, isNotFound,
+  ApiClient, ApiError, StandinExit, aggregate, checkDelegationKubeconfigs, lookupInClusterAuthentication, clientFromKubeconfig, delay, isAlreadyExists, isNotFound,
   klog, loadCertificates, loadKeyPair, loadPrivateKey, metaTime, overlaps, parseCidr4, runLeaderElection, runStandin, serveSecure,
   subnet, type Cidr4, type KubeObject, type ParsedFlags,
 } from './common/index.js';
@@ -234,10 +234,16 @@ async function controllerLoop(reader: ApiClient, clients: ControllerClients, o: 
     { name: 'serviceaccount-controller', sa: 'service-account-controller', enabled: controllerEnabled(o.controllers, 'serviceaccount-controller', 'serviceaccount'), run: ensureDefaultServiceAccounts },
   ];
   for (const l of loops) if (l.enabled) klog('controllermanager.go:781').info('Started controller', { controller: l.name });
+  // The real node IPAM controller acts on informer events (a new Node gets its pod CIDR within moments); the others
+  // here run every --node-monitor-period. A short tick stands in for IPAM's events.
+  const tick = Math.min(500, o.monitorPeriodMs);
+  let lastMonitor = 0;
   while (!signal.aborted) {
     if (isLeader()) {
+      const monitor = Date.now() - lastMonitor >= o.monitorPeriodMs;
+      if (monitor) lastMonitor = Date.now();
       for (const l of loops) {
-        if (!l.enabled || signal.aborted) continue;
+        if (!l.enabled || signal.aborted || (l.name !== 'node-ipam-controller' && !monitor)) continue;
         try {
           await l.run(reader, await clients.forController(l.sa));
         } catch (err) {
@@ -245,7 +251,7 @@ async function controllerLoop(reader: ApiClient, clients: ControllerClients, o: 
         }
       }
     }
-    await delay(o.monitorPeriodMs, signal);
+    await delay(tick, signal);
   }
 }
 
@@ -256,6 +262,7 @@ runStandin({
     const o = options(flags);
     const client = clientFromKubeconfig(flags.string('kubeconfig'), flags.string('master'), 'kube-controller-manager');
     checkDelegationKubeconfigs(flags.string('authentication-kubeconfig'), flags.string('authorization-kubeconfig'));
+    if (!flags.string('requestheader-client-ca-file')) await lookupInClusterAuthentication(flags.string('authentication-kubeconfig'), 'kube-controller-manager', flags.bool('authentication-tolerate-lookup-failure', false));
     const signCert = flags.string('cluster-signing-cert-file');
     const signKey = flags.string('cluster-signing-key-file');
     if ((signCert === '') !== (signKey === '')) {

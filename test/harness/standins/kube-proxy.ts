@@ -1,8 +1,9 @@
 /**
- * kube-proxy stand-in: the strict flags of its version, a KubeProxyConfiguration file (--config) or flags, the
+ * kube-proxy stand-in: the strict flags of its version, a KubeProxyConfiguration file (--config; then every flag but
+ * the logging ones, --hostname-override and --master is ignored, silently, as by the real one) or flags, the
  * kubeconfig's client certificate, and the API calls kube-proxy depends on (get its Node, list Services and
  * EndpointSlices as system:kube-proxy), retried until they succeed. /healthz (default 0.0.0.0:10256) answers 200 only
- * after a successful sync, 503 before, like the real one; /metrics on 127.0.0.1:10249. Programs no rules.
+ * after a successful sync, 503 before, like the real one; /metrics and /configz on 127.0.0.1:10249. Programs no rules.
  */
 import http from 'node:http';
 import net from 'node:net';
@@ -54,6 +55,8 @@ export interface ProxyConfig {
   healthzBindAddress: string;
   metricsBindAddress: string;
   conntrack: ConntrackConfig;
+  /** iptables.masqueradeAll / nftables.masqueradeAll, or --masquerade-all without a config file. */
+  masqueradeAll: boolean;
 }
 
 function loadProxyConfigFile(path: string): { doc: Obj; unknownFields: string[] } {
@@ -117,9 +120,19 @@ function conntrackFromFlags(flags: ParsedFlags): ConntrackConfig {
   };
 }
 
-/** --config wins over the other flags (they are ignored when it is given), like the real kube-proxy. */
+/**
+ * With --config, the file replaces everything the flags set, except the logging flags, --hostname-override and
+ * --master, and kube-proxy says nothing about the flags it dropped (cmd/kube-proxy/app/options.go, Options.Complete
+ * and processHostnameOverrideFlag). Without it, the flags are the configuration.
+ */
 export function proxyConfig(flags: ParsedFlags): ProxyConfig {
   const configPath = flags.string('config');
+  const hostnameOverride = (fromFile: string): string => {
+    if (!flags.has('hostname-override')) return fromFile;
+    const name = flags.string('hostname-override').trim();
+    if (name === '') throw new StandinExit('failed complete: empty hostname-override is invalid');
+    return name.toLowerCase();
+  };
   if (configPath) {
     const { doc, unknownFields } = loadProxyConfigFile(configPath);
     if (unknownFields.length > 0) {
@@ -127,24 +140,44 @@ export function proxyConfig(flags: ParsedFlags): ProxyConfig {
     }
     const cc = isObj(doc.clientConnection) ? doc.clientConnection : {};
     const s = (v: unknown, d = ''): string => (typeof v === 'string' ? v : d);
+    const mode = s(doc.mode);
+    // v1alpha1 keeps masqueradeAll per mode; the conversion takes the running mode's (nftables, else iptables).
+    const modeSection = mode === 'nftables' ? doc.nftables : doc.iptables;
     return {
-      kubeconfig: flags.has('kubeconfig') && !s(cc.kubeconfig) ? flags.string('kubeconfig') : s(cc.kubeconfig),
-      hostnameOverride: flags.string('hostname-override') || s(doc.hostnameOverride),
+      kubeconfig: s(cc.kubeconfig),
+      hostnameOverride: hostnameOverride(s(doc.hostnameOverride)),
       clusterCIDR: s(doc.clusterCIDR),
-      mode: s(doc.mode),
+      mode,
       healthzBindAddress: s(doc.healthzBindAddress, '0.0.0.0:10256'),
       metricsBindAddress: s(doc.metricsBindAddress, '127.0.0.1:10249'),
       conntrack: conntrackFromDoc(doc),
+      masqueradeAll: isObj(modeSection) && modeSection.masqueradeAll === true,
     };
   }
   return {
     kubeconfig: flags.string('kubeconfig'),
-    hostnameOverride: flags.string('hostname-override'),
+    hostnameOverride: hostnameOverride(''),
     clusterCIDR: flags.string('cluster-cidr'),
     mode: flags.string('proxy-mode'),
     healthzBindAddress: flags.string('healthz-bind-address', '0.0.0.0:10256'),
     metricsBindAddress: flags.string('metrics-bind-address', '127.0.0.1:10249'),
     conntrack: conntrackFromFlags(flags),
+    masqueradeAll: flags.bool('masquerade-all', false),
+  };
+}
+
+/** /configz as the real one serves it: the internal config type, which has no JSON tags (Go field names). */
+export function configz(c: ProxyConfig): unknown {
+  return {
+    'kubeproxy.config.k8s.io': {
+      ClientConnection: { Kubeconfig: c.kubeconfig },
+      HostnameOverride: c.hostnameOverride,
+      Mode: c.mode,
+      HealthzBindAddress: c.healthzBindAddress,
+      MetricsBindAddress: c.metricsBindAddress,
+      DetectLocal: { ClusterCIDRs: c.clusterCIDR === '' ? [] : c.clusterCIDR.split(',') },
+      Linux: { MasqueradeAll: c.masqueradeAll },
+    },
   };
 }
 
@@ -228,6 +261,10 @@ async function main(flags: ParsedFlags, info: StandinBuildInfo): Promise<{ close
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (path === '/healthz') {
       res.writeHead(200).end('ok');
+      return;
+    }
+    if (path === '/configz') {
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(configz(c)));
       return;
     }
     if (path !== '/metrics') {

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import {
-  ApiError, StandinExit, checkDelegationKubeconfigs, clientFromKubeconfig, delay, goOpenError, klog, parseDuration, parseYamlStrict,
+  ApiError, StandinExit, checkDelegationKubeconfigs, lookupInClusterAuthentication, clientFromKubeconfig, delay, goOpenError, klog, parseDuration, parseYamlStrict,
   runLeaderElection, runStandin, serveSecure, type ApiClient, type KubeObject, type ParsedFlags,
 } from './common/index.js';
 
@@ -156,6 +156,7 @@ runStandin({
     const cfg = configFromFlags(flags);
     const client = clientFromKubeconfig(cfg.kubeconfig, flags.string('master'), 'kube-scheduler');
     checkDelegationKubeconfigs(flags.string('authentication-kubeconfig'), flags.string('authorization-kubeconfig'));
+    if (!flags.string('requestheader-client-ca-file')) await lookupInClusterAuthentication(flags.string('authentication-kubeconfig'), 'kube-scheduler', flags.bool('authentication-tolerate-lookup-failure', true));
     // --secure-port=0 turns the HTTPS endpoint off, as with the real binary.
     const securePort = flags.int('secure-port', 10259);
     const serving = securePort === 0 ? { close: async () => undefined } : await serveSecure({

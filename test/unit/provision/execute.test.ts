@@ -34,15 +34,15 @@ describe('executeSteps', () => {
     const s = host(['disabled', 'disabled'], ['inactive', 'inactive'])
       .on(['systemctl', 'daemon-reload'], {}, { times: 1 })
       .on(['systemctl', 'enable', 'etcd.service', 'kubelet.service'], {}, { times: 1 })
-      .on(['systemctl', 'restart', 'etcd.service'], {}, { times: 1 })
-      .on(['systemctl', 'restart', 'kubelet.service'], {}, { times: 1 });
+      .on(['systemctl', 'restart', '--no-block', 'etcd.service'], {}, { times: 1 })
+      .on(['systemctl', 'restart', '--no-block', 'kubelet.service'], {}, { times: 1 });
     const r = await executeSteps(s, [unitFile, options, key, units]);
     s.assertAllUsed();
     expect(r.filesChanged).toEqual(['/etc/systemd/system/etcd.service', '/etc/default/kubelet', '/etc/kubernetes/pki/kubelet.key']);
     expect(r.unitsStarted).toEqual(['etcd.service', 'kubelet.service']);
     expect(r.unitsRestarted).toEqual([]);
     const cmds = s.commands();
-    expect(cmds.indexOf('systemctl restart etcd.service')).toBeLessThan(cmds.indexOf('systemctl restart kubelet.service'));
+    expect(cmds.indexOf('systemctl restart --no-block etcd.service')).toBeLessThan(cmds.indexOf('systemctl restart --no-block kubelet.service'));
     expect(s.files.get('/etc/kubernetes/pki/kubelet.key')!.mode).toBe(0o600);
     expect(s.calls.find((c) => c.kind === 'upload' && c.path.endsWith('.key'))).toMatchObject({ sensitive: true });
   });
@@ -61,7 +61,7 @@ describe('executeSteps', () => {
   });
 
   it('restarts only the units whose inputs changed, and starts a unit that is down', async () => {
-    const s = host(['enabled', 'enabled'], ['failed', 'active']).on(['systemctl', 'restart', 'etcd.service'], {}, { times: 1 }).on(['systemctl', 'restart', 'kubelet.service'], {}, { times: 1 });
+    const s = host(['enabled', 'enabled'], ['failed', 'active']).on(['systemctl', 'restart', '--no-block', 'etcd.service'], {}, { times: 1 }).on(['systemctl', 'restart', '--no-block', 'kubelet.service'], {}, { times: 1 });
     s.addFile(unitFile.kind === 'upload' ? unitFile.path : '', '[Unit]\n');
     s.addFile('/etc/default/kubelet', 'KUBELET_OPTS="--v=1"\n'); // changed content
     const r = await executeSteps(s, [unitFile, options, units]);
@@ -80,7 +80,7 @@ describe('executeSteps', () => {
 
   it('never writes a private key into the log', async () => {
     const lines: string[] = [];
-    const s = host(['enabled', 'enabled'], ['active', 'active']).on(['systemctl', 'restart', 'kubelet.service']);
+    const s = host(['enabled', 'enabled'], ['active', 'active']).on(['systemctl', 'restart', '--no-block', 'kubelet.service']);
     await executeSteps(s, [key, units], { log: (l) => lines.push(l) });
     expect(lines.join('\n')).toContain('/etc/kubernetes/pki/kubelet.key');
     expect(lines.join('\n')).not.toContain('PRIVATE');

@@ -51,7 +51,9 @@ describe('golden files for the three-host profile', () => {
       if (f.path.endsWith('.json') || f.path.endsWith('.conflist')) {
         expect(() => JSON.parse(f.content), f.path).not.toThrow();
       } else {
-        expect(f.content.split('\n')[0], f.path).toBe('# managed by kubeup — profile golden');
+        // A script's first line is its #! line; the header comes right after it.
+        const lines = f.content.split('\n');
+        expect(lines[0]!.startsWith('#!') ? lines[1] : lines[0], f.path).toBe('# managed by kubeup — profile golden');
       }
       expect(f.content, f.path).not.toMatch(/\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/);
       expect(f.content.endsWith('\n'), f.path).toBe(true);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeSession } from '../../../src/ssh/fake.js';
 import { VerifyError, ValidationError } from '../../../src/errors.js';
-import { verifyUnits, waitForFlannelSubnet } from '../../../src/verify/units.js';
+import { UnitFailureError, unitErrorLine, verifyUnits, waitForFlannelSubnet } from '../../../src/verify/units.js';
 import { listeningPorts, parseProbe } from '../../../src/verify/preflight.js';
 import { waitNodesReady, nodeReport } from '../../../src/verify/validate-cluster.js';
 import type { ApiClient } from '../../../src/verify/api-client.js';
@@ -12,68 +12,121 @@ function fakeClock() {
   return { now: () => t, sleep: async (ms: number) => void (t += ms) };
 }
 
-/** The snapshot script's output: host uptime (s), then `systemctl show` blocks for [name, state, since (s)]. */
-const show = (uptime: number, ...units: [string, string, number][]) => ({
-  stdout: `${uptime}\n` + units.map(([id, state, since]) => `Id=${id}\nActiveState=${state}\nActiveEnterTimestampMonotonic=${since * 1e6}\n`).join('\n'),
+/** The snapshot script's output: host uptime (s), then `systemctl show` blocks for [name, state, since (s), restarts?, subState?]. */
+const show = (uptime: number, ...units: [string, string, number, number?, string?][]) => ({
+  stdout:
+    `${uptime}\n` +
+    units
+      .map(([id, state, since, restarts = 0, sub = state === 'active' ? 'running' : 'dead']) => `Id=${id}\nActiveState=${state}\nSubState=${sub}\nActiveEnterTimestampMonotonic=${since * 1e6}\nNRestarts=${restarts}\nResult=success\nExecMainStatus=0\n`)
+      .join('\n'),
 });
-const SNAPSHOT = /^sh -c .*systemctl show -p Id,ActiveState,ActiveEnterTimestampMonotonic.* sh etcd\.service kubelet\.service$/;
+const SNAPSHOT = /^sh -c .*systemctl show -p Id,ActiveState,SubState,ActiveEnterTimestampMonotonic,NRestarts,Result,ExecMainStatus.* sh etcd\.service kubelet\.service$/;
+const USAGE = ['Usage:', '  kubelet [flags]', '', 'Flags:', ...Array.from({ length: 40 }, (_, i) => `      --flag-${i} string     what flag ${i} does`)];
 
 describe('verifyUnits', () => {
   it('passes at once when every unit has been active for a while (a re-run)', async () => {
-    const s = new FakeSession().on(SNAPSHOT, show(500, ['etcd.service', 'active', 100], ['kubelet.service', 'active', 120]));
+    const s = new FakeSession().on(SNAPSHOT, show(500, ['etcd.service', 'active', 100, 3], ['kubelet.service', 'active', 120]));
     await verifyUnits(s, ['etcd.service', 'kubelet.service'], fakeClock());
     expect(s.commands()).toHaveLength(1);
   });
 
-  it('waits while units are activating or just started', async () => {
+  it('waits while units are activating or just started, looking again as soon as the youngest is old enough', async () => {
     const replies = [
-      show(10, ['etcd.service', 'activating', 0], ['kubelet.service', 'active', 5]),
+      show(10, ['etcd.service', 'activating', 0, 0, 'start'], ['kubelet.service', 'active', 5]),
       show(11, ['etcd.service', 'active', 10.5], ['kubelet.service', 'active', 5]),
-      show(14, ['etcd.service', 'active', 10.5], ['kubelet.service', 'active', 5]),
+      show(12.5, ['etcd.service', 'active', 10.5], ['kubelet.service', 'active', 5]),
     ];
+    const clock = fakeClock();
     const s = new FakeSession().on(SNAPSHOT, () => replies.shift()!);
-    await verifyUnits(s, ['etcd.service', 'kubelet.service'], { ...fakeClock(), intervalMs: 1000, timeoutMs: 10_000 });
+    await verifyUnits(s, ['etcd.service', 'kubelet.service'], { ...clock, intervalMs: 1000, timeoutMs: 10_000, startedThisRun: ['etcd.service'] });
     expect(s.commands()).toHaveLength(3);
+    // 0.2 s after the first look, then 1.5 s: just what etcd still needed to have been up for 2 s.
+    expect(clock.now()).toBe(200 + 1500);
   });
 
-  it('does not take a unit that keeps restarting for a running one', async () => {
-    let t = 100;
+  it('fails at once when a unit kubeup started exited and was restarted, with its Error line and the profile field', async () => {
     const s = new FakeSession()
-      .on(SNAPSHOT, () => ((t += 2), show(t, ['etcd.service', 'active', 1], ['kubelet.service', 'active', t - 0.5])))
-      .on(/journalctl -u kubelet.service/, { stdout: 'kubelet[9]: Error: unknown flag: --network-plugin\n' });
-    const err = await verifyUnits(s, ['etcd.service', 'kubelet.service'], { ...fakeClock(), intervalMs: 2000, timeoutMs: 10_000 }).catch((e) => e);
-    expect(err).toBeInstanceOf(VerifyError);
-    expect(err.message).toMatch(/kubelet\.service is restarting again and again after 10 s/);
-    expect(err.message).not.toMatch(/etcd/);
+      .on(SNAPSHOT, show(100, ['etcd.service', 'active', 1], ['kubelet.service', 'active', 99.5, 1]))
+      .on(/journalctl -u kubelet.service/, { stdout: ['Error: unknown flag: --no-such-flag', ...USAGE, 'Error: unknown flag: --no-such-flag', ...USAGE].join('\n') });
+    const err = await verifyUnits(s, ['etcd.service', 'kubelet.service'], {
+      ...fakeClock(),
+      timeoutMs: 90_000,
+      startedThisRun: ['kubelet.service'],
+      extraArgs: { kubelet: ['--v=2', '--no-such-flag'] },
+    }).catch((e) => e);
+    expect(err, String(err)).toBeInstanceOf(UnitFailureError);
+    expect(s.commands().filter((c) => c.includes('systemctl show'))).toHaveLength(1);
+    expect(err.failures).toEqual([
+      expect.objectContaining({ host: 'root@fake:22', unit: 'kubelet.service', state: 'restarting', restarts: 1, errorLine: 'Error: unknown flag: --no-such-flag', profileField: 'extraArgs.kubelet[1]' }),
+    ]);
+    expect(err.message).toMatch(/^kubelet\.service exited and was restarted 1×: Error: unknown flag: --no-such-flag \(profile field extraArgs\.kubelet\[1\]\)/);
+    expect(err.hint).toMatch(/fix extraArgs\.kubelet\[1\] in the profile/);
+    // The usage dumps are cut to one line each.
+    expect(err.failures[0].journal.split('\n')).toEqual(['Error: unknown flag: --no-such-flag', '(43 lines of usage text cut)', 'Error: unknown flag: --no-such-flag', '(43 lines of usage text cut)']);
   });
 
-  it('fails after the time limit with the failed unit and its journal lines', async () => {
+  it('fails at once on a unit waiting to be restarted (auto-restart), before systemd even restarts it', async () => {
     const s = new FakeSession()
-      .on(SNAPSHOT, show(100, ['etcd.service', 'active', 1], ['kubelet.service', 'failed', 0]))
-      .on(['journalctl', '-u', 'kubelet.service', '-n', '300', '--no-pager', '-o', 'short-iso'], { stdout: 'kubelet[42]: E unknown flag: --network-plugin\n' });
+      .on(SNAPSHOT, show(100, ['etcd.service', 'active', 1], ['kubelet.service', 'activating', 0, 0, 'auto-restart']))
+      .on(/journalctl -u kubelet.service/, { stdout: 'E1201 20:00:00.000000 1 run.go:72] "command failed" err="failed to load kubelet config file, path: /etc/kubernetes/kubelet-config.yaml, error: no such file"\n' });
+    const err = await verifyUnits(s, ['etcd.service', 'kubelet.service'], { ...fakeClock(), startedThisRun: ['kubelet.service'] }).catch((e) => e);
+    expect(err).toBeInstanceOf(UnitFailureError);
+    expect(err.failures[0]).toMatchObject({ state: 'restarting', errorLine: 'Error: failed to load kubelet config file, path: /etc/kubernetes/kubelet-config.yaml, error: no such file' });
+    expect(err.failures[0].profileField).toBeUndefined();
+    expect(err.hint).toMatch(/systemctl status kubelet\.service/);
+  });
+
+  it('counts restarts of a unit it did not start from its first look, so old restarts do not fail a re-run', async () => {
+    const replies = [show(100, ['etcd.service', 'active', 1, 4], ['kubelet.service', 'active', 99.5, 2]), show(102, ['etcd.service', 'active', 1, 4], ['kubelet.service', 'active', 99.5, 2])];
+    const s = new FakeSession().on(SNAPSHOT, () => replies.shift()!);
+    await verifyUnits(s, ['etcd.service', 'kubelet.service'], fakeClock());
+    expect(s.commands()).toHaveLength(2);
+  });
+
+  it('fails after the time limit with the unit that never came up and its journal lines', async () => {
+    const s = new FakeSession()
+      .on(SNAPSHOT, show(100, ['etcd.service', 'active', 1], ['kubelet.service', 'activating', 0, 0, 'start-pre']))
+      .on(['journalctl', '-u', 'kubelet.service', '-n', '300', '--no-pager', '-o', 'cat'], { stdout: 'kubeup: waiting for https://10.0.0.1:6443/readyz: connect:errno=111\n' });
     const err = await verifyUnits(s, ['etcd.service', 'kubelet.service'], { ...fakeClock(), intervalMs: 2000, timeoutMs: 10_000 }).catch((e) => e);
     expect(err).toBeInstanceOf(VerifyError);
-    expect(err.message).toMatch(/kubelet\.service is failed after 10 s/);
-    expect(err.message).toContain('unknown flag: --network-plugin');
+    expect(err.message).toMatch(/kubelet\.service is still activating \(start-pre\) after 10 s/);
+    expect(err.message).toContain('waiting for https://10.0.0.1:6443/readyz');
     expect(err.host).toBe('root@fake:22');
-    // t = 0, 2, 4, 6, 8, 10 s: six looks within the 10 s limit.
-    expect(s.commands().filter((c) => c.includes('systemctl show')).length).toBe(6);
+  });
+});
+
+describe('unitErrorLine', () => {
+  it('takes cobra\'s Error line, else klog\'s "command failed", else the last klog error', () => {
+    expect(unitErrorLine('I1 x\nError: unknown flag: --x\nUsage:')).toBe('Error: unknown flag: --x');
+    expect(unitErrorLine('E1201 1 run.go:72] "command failed" err="unable to load configmap based request-header-client-ca-file: configmaps \\"extension-apiserver-authentication\\" is forbidden"')).toBe(
+      'Error: unable to load configmap based request-header-client-ca-file: configmaps "extension-apiserver-authentication" is forbidden',
+    );
+    expect(unitErrorLine('I1 ok\nE1201 10:00:00 1 x.go:1] "boom"\nI1 later')).toBe('E1201 10:00:00 1 x.go:1] "boom"');
+    expect(unitErrorLine('I1 ok')).toBeUndefined();
   });
 });
 
 describe('waitForFlannelSubnet', () => {
-  it('waits for subnet.env while flanneld restarts, then returns the subnet', async () => {
-    const files = [{ code: 1, stderr: 'No such file' }, { stdout: 'FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/24\n' }];
-    const s = new FakeSession()
-      .on(['cat', '/run/flannel/subnet.env'], () => files.shift()!)
-      .on(['systemctl', 'is-active', 'flanneld.service'], { stdout: 'active\n' });
+  const flannel = (subnet: boolean, sub = 'running', restarts = 0) => ({
+    stdout: `${subnet ? 'FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/24\n' : ''}\nActiveState=${sub === 'running' ? 'active' : 'activating'}\nSubState=${sub}\nNRestarts=${restarts}\n`,
+  });
+
+  it('waits for subnet.env, then returns the subnet', async () => {
+    const files = [flannel(false), flannel(true)];
+    const s = new FakeSession().on(/subnet\.env/, () => files.shift()!);
     expect(await waitForFlannelSubnet(s, fakeClock())).toBe('10.244.1.1/24');
   });
 
+  it('fails at once when flanneld exits while waiting', async () => {
+    const files = [flannel(false), flannel(false, 'auto-restart')];
+    const s = new FakeSession().on(/subnet\.env/, () => files.shift()!).on(/journalctl -u flanneld.service/, { stdout: 'E1201 1 main.go:1] Error registering network: failed to acquire lease: node "h2" pod cidr not assigned\n' });
+    const err = await waitForFlannelSubnet(s, { ...fakeClock(), timeoutMs: 60_000 }).catch((e) => e);
+    expect(err).toBeInstanceOf(UnitFailureError);
+    expect(err.failures[0].errorLine).toMatch(/pod cidr not assigned/);
+  });
+
   it('fails with the journal when no subnet comes', async () => {
-    const s = new FakeSession()
-      .on(['cat', '/run/flannel/subnet.env'], { code: 1 })
-      .on(/journalctl -u flanneld.service/, { stdout: 'E pod cidr not assigned\n' });
+    const s = new FakeSession().on(/subnet\.env/, flannel(false)).on(/journalctl -u flanneld.service/, { stdout: 'E pod cidr not assigned\n' });
     await expect(waitForFlannelSubnet(s, { ...fakeClock(), timeoutMs: 6000 })).rejects.toThrow(/wrote no pod subnet[\s\S]*pod cidr not assigned/);
   });
 });
@@ -112,7 +165,7 @@ describe('waitNodesReady', () => {
 describe('journalExcerpt', () => {
   it('keeps error lines that scrolled out of the last lines', async () => {
     const { journalExcerpt } = await import('../../../src/verify/units.js');
-    const journal = ['kubelet[1]: Error: unknown flag: --network-plugin', ...Array.from({ length: 30 }, (_, i) => `kubelet[1]:       --flag-${i} string`)].join('\n');
+    const journal = ['kubelet[1]: Error: unknown flag: --network-plugin', ...Array.from({ length: 30 }, (_, i) => `kubelet[1]: I1201 00:00:0${i % 10}.000000 1 x.go:1] "line ${i}"`)].join('\n');
     const out = journalExcerpt(journal, 10).split('\n');
     expect(out[0]).toBe('kubelet[1]: Error: unknown flag: --network-plugin');
     expect(out[1]).toBe('...');

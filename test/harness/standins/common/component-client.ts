@@ -3,7 +3,7 @@
  * overriding its server), client-go's error when neither is given, and the delegated authentication /
  * authorization kubeconfigs checked for readability like the real ones.
  */
-import { ApiClient } from './client.js';
+import { ApiClient, ApiError, isNotFound } from './client.js';
 import { StandinExit } from './errors.js';
 import { loadKubeconfig, type ClientConfig } from './kubeconfig.js';
 import { klog } from './klog.js';
@@ -29,4 +29,38 @@ export function checkDelegationKubeconfigs(authn: string, authz: string): void {
   }
   if (authz) loadKubeconfig(authz);
   else klog('authorization.go:193').warning('No authorization-kubeconfig provided, so SubjectAccessReview of authorization tokens won\'t work.');
+}
+
+/**
+ * The delegated authentication's in-cluster lookup at start (k8s.io/apiserver/pkg/server/options/authentication.go,
+ * DelegatingAuthenticationOptions.ApplyTo): without --requestheader-client-ca-file the component reads the configmap
+ * kube-system/extension-apiserver-authentication as the --authentication-kubeconfig user. NotFound is fine (nothing
+ * to load); any other error (forbidden while the API server's RBAC bootstrap has not written the
+ * extension-apiserver-authentication-reader role yet, connection refused while it is not up) is fatal for
+ * kube-controller-manager, and only warned about by kube-scheduler (TolerateInClusterLookupFailure = true in
+ * cmd/kube-scheduler/app/options/options.go). The real kube-controller-manager's first start then fails with
+ * `"command failed" err="unable to load configmap based request-header-client-ca-file: configmaps
+ * \"extension-apiserver-authentication\" is forbidden: ..."` (as quoted in test/utils/localupcluster).
+ */
+export async function lookupInClusterAuthentication(authnKubeconfig: string, component: string, tolerate: boolean): Promise<void> {
+  if (authnKubeconfig === '') return;
+  const client = new ApiClient(loadKubeconfig(authnKubeconfig), { userAgent: component });
+  try {
+    await client.get({ namespace: 'kube-system', resource: 'configmaps', name: 'extension-apiserver-authentication' });
+  } catch (err) {
+    if (isNotFound(err)) return;
+    const msg = err instanceof Error ? err.message : String(err);
+    if (err instanceof ApiError && err.code === 403) {
+      klog('requestheader_controller.go:204').warningf(
+        "Unable to get configmap/extension-apiserver-authentication in kube-system.  Usually fixed by 'kubectl create rolebinding -n kube-system ROLEBINDING_NAME --role=extension-apiserver-authentication-reader --serviceaccount=YOUR_NS:YOUR_SA'",
+      );
+    }
+    if (!tolerate) throw new StandinExit(`unable to load configmap based request-header-client-ca-file: ${msg}`);
+    const warn = klog('authentication.go:372');
+    warn.warningf(`Error looking up in-cluster authentication configuration: ${msg}`);
+    warn.warningf('Continuing without authentication configuration. This may treat all requests as anonymous.');
+    warn.warningf('To require authentication configuration lookup to succeed, set --authentication-tolerate-lookup-failure=false');
+  } finally {
+    client.close();
+  }
 }

@@ -2,7 +2,7 @@
  * The shared stand-in library. Stand-ins import from here; build.ts bundles each stand-in with it into one file.
  */
 export { intToIp4, ip4ToInt, overlaps, parseCidr4, subnet, type Cidr4 } from './cidr.js';
-export { checkDelegationKubeconfigs, clientFromKubeconfig } from './component-client.js';
+export { checkDelegationKubeconfigs, clientFromKubeconfig, lookupInClusterAuthentication } from './component-client.js';
 export { buildInfo, versionParts, type StandinBuildInfo } from './build-info.js';
 export { runStandin, usageText, type Running, type StandinProgram } from './cli.js';
 export { ApiClient, ApiError, isAlreadyExists, isConflict, isNotFound, resourcePath, type KubeList, type KubeObject, type ObjectMeta, type ObjectRef, type PatchType, type Status } from './client.js';

@@ -55,6 +55,11 @@ export class Klog {
     sink(formatLine('W', this.source, msg, kv));
   }
 
+  /** klog.Warningf: the text as it is, not quoted (older call sites that format their own message). */
+  warningf(msg: string): void {
+    sink(`${header('W', this.source)} ${msg}\n`);
+  }
+
   error(msg: string, kv?: Record<string, unknown>): void {
     sink(formatLine('E', this.source, msg, kv));
   }

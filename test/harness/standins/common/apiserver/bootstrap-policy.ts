@@ -126,3 +126,29 @@ export const bootstrapClusterRoleBindings: readonly KubeObject[] = [
   binding('system:controller:node-controller', 'system:controller:node-controller', [controllerSA('node-controller')]),
   binding('system:controller:service-account-controller', 'system:controller:service-account-controller', [controllerSA('service-account-controller')]),
 ];
+
+/**
+ * Namespaced bootstrap policy (bootstrappolicy/namespace_policy.go): who may read the configmap with the client CAs
+ * that delegated authentication looks up (kube-controller-manager and kube-scheduler at start).
+ */
+export const bootstrapNamespaceRoles: readonly KubeObject[] = [
+  {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name: 'extension-apiserver-authentication-reader', namespace: 'kube-system', labels: bootstrapLabels, annotations: autoupdate },
+    rules: [rule(read, [''], ['configmaps'], ['extension-apiserver-authentication'])],
+  },
+];
+
+export const bootstrapNamespaceRoleBindings: readonly KubeObject[] = [
+  {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: 'system::extension-apiserver-authentication-reader', namespace: 'kube-system', labels: bootstrapLabels, annotations: autoupdate },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'extension-apiserver-authentication-reader' },
+    subjects: [
+      { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'system:kube-controller-manager' },
+      { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'system:kube-scheduler' },
+    ],
+  },
+];

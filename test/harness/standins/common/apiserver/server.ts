@@ -10,7 +10,7 @@ import type { KubeObject } from '../client.js';
 import { klog } from '../klog.js';
 import { delay, metaTime } from '../time.js';
 import { authorize, forbiddenMessage, nodeMayWrite, type RbacObjects, type UserInfo } from './authz.js';
-import { bootstrapClusterRoleBindings, bootstrapClusterRoles } from './bootstrap-policy.js';
+import { bootstrapClusterRoleBindings, bootstrapClusterRoles, bootstrapNamespaceRoleBindings, bootstrapNamespaceRoles } from './bootstrap-policy.js';
 import { componentStatuses, componentStatusWarning } from './componentstatus.js';
 import { coreVersions, groupList, resourceList } from './discovery.js';
 import { EtcdClient, EtcdError } from './etcd.js';
@@ -148,6 +148,8 @@ export class ApiServer {
     await this.syncAuthenticationConfigMap();
     for (const role of bootstrapClusterRoles) await this.ensure(def('rbac.authorization.k8s.io', 'clusterroles'), undefined, role);
     for (const b of bootstrapClusterRoleBindings) await this.ensure(def('rbac.authorization.k8s.io', 'clusterrolebindings'), undefined, b);
+    for (const r of bootstrapNamespaceRoles) await this.ensure(def('rbac.authorization.k8s.io', 'roles'), r.metadata.namespace, r);
+    for (const b of bootstrapNamespaceRoleBindings) await this.ensure(def('rbac.authorization.k8s.io', 'rolebindings'), b.metadata.namespace, b);
     this.rbacCache = undefined;
     const svc = def('', 'services');
     const ip = this.kubernetesServiceIP();
