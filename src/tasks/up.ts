@@ -318,7 +318,7 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
         const apiTimeout = opts.verifyTimeoutMs ?? 120_000;
         const apiStatus = withClock(apiTimeout, (line) => (task.output = line));
         apiStatus(`waiting for ${plan.cluster.apiServer.url}/readyz`);
-        await waitApiReady(api, { timeoutMs: apiTimeout, intervalMs: 1000, onStatus: apiStatus, ...(opts.signal && { signal: opts.signal }) });
+        await waitApiReady(api, { timeoutMs: apiTimeout, intervalMs: 250, onStatus: apiStatus, ...(opts.signal && { signal: opts.signal }) });
         const results: string[] = [];
         for (const obj of renderRbacObjects()) {
           const collection = `/apis/rbac.authorization.k8s.io/v1/${obj.kind === 'ClusterRole' ? 'clusterroles' : 'clusterrolebindings'}`;
@@ -384,7 +384,7 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
         const plan = ctx.plan!;
         const validateTimeout = opts.validateTimeoutMs ?? 180_000;
         const validateStatus = withClock(validateTimeout, (line) => (task.output = line));
-        result.report = await validateCluster(adminApi(ctx, plan), plan, { timeoutMs: validateTimeout, intervalMs: 2000, onStatus: validateStatus, ...(opts.signal && { signal: opts.signal }), ...(opts.dnsTimeoutMs !== undefined && { dnsTimeoutMs: opts.dnsTimeoutMs }) });
+        result.report = await validateCluster(adminApi(ctx, plan), plan, { timeoutMs: validateTimeout, intervalMs: 500, onStatus: validateStatus, ...(opts.signal && { signal: opts.signal }), ...(opts.dnsTimeoutMs !== undefined && { dnsTimeoutMs: opts.dnsTimeoutMs }) });
         const ready = result.report.nodes.filter((n) => n.ready).length;
         const dns = result.report.dns;
         if (dns && !dns.available) warn(undefined, formatDnsReport(dns));

@@ -85,15 +85,17 @@ export interface UnitStatus {
 
 export interface UnitSnapshot {
   units: Record<string, UnitStatus>;
-  /** The host's monotonic clock (from /proc/uptime), in microseconds like ActiveEnterTimestampMonotonic. */
+  /** The host's monotonic clock in microseconds, like ActiveEnterTimestampMonotonic; 0 when the host does not say. */
   nowUsec: number;
 }
 
 const SHOWN = 'Id,ActiveState,SubState,ActiveEnterTimestampMonotonic,NRestarts,Result,ExecMainStatus';
 
-// The host's uptime, then each unit's properties; one round trip. (Uptime counts time suspended and the monotonic
-// clock does not: on a host that slept, units look older than they are.)
-export const SNAPSHOT_SCRIPT = `cut -d" " -f1 /proc/uptime; systemctl show -p ${SHOWN} "$@"`;
+// The host's CLOCK_MONOTONIC (the clock of systemd's *Monotonic timestamps; /proc/timer_list's "now at N nsecs",
+// root only), then each unit's properties; one round trip. Not /proc/uptime: that is CLOCK_BOOTTIME, which runs on
+// while a machine or VM is suspended or paused, so units would look older than they are. An empty first line means
+// the host does not say, and verify falls back to timing two looks itself.
+export const SNAPSHOT_SCRIPT = `sed -n 's/^now at \\([0-9]*\\) nsecs$/\\1/p;/^now at/q' /proc/timer_list 2>/dev/null | head -n 1; echo; systemctl show -p ${SHOWN} "$@"`;
 
 export async function unitSnapshot(session: HostSession, units: readonly string[], sudo = false): Promise<UnitSnapshot> {
   const r = await session.exec(['sh', '-c', SNAPSHOT_SCRIPT, 'sh', ...units], { allowFailure: true, sudo });
@@ -102,7 +104,7 @@ export async function unitSnapshot(session: HostSession, units: readonly string[
 
 /** The output of SNAPSHOT_SCRIPT: the uptime line, then `systemctl show` blocks. */
 export function parseUnitSnapshot(stdout: string, units: readonly string[]): UnitSnapshot {
-  const [uptime = '0', ...rest] = stdout.split('\n');
+  const [clock = '', ...rest] = stdout.split('\n');
   const found: Record<string, UnitStatus> = {};
   for (const block of rest.join('\n').split(/\n\s*\n/)) {
     const f = Object.fromEntries(block.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]));
@@ -118,7 +120,7 @@ export function parseUnitSnapshot(stdout: string, units: readonly string[]): Uni
     }
   }
   const missing: UnitStatus = { state: 'unknown', subState: '', since: 0, restarts: 0, result: '', exitStatus: 0 };
-  return { nowUsec: Math.round(Number(uptime) * 1e6), units: Object.fromEntries(units.map((u) => [u, found[u] ?? missing])) };
+  return { nowUsec: /^\d+$/.test(clock.trim()) ? Math.floor(Number(clock.trim()) / 1000) : 0, units: Object.fromEntries(units.map((u) => [u, found[u] ?? missing])) };
 }
 
 /**
@@ -198,6 +200,7 @@ export async function verifyUnits(session: HostSession, units: readonly string[]
   const deadline = now() + timeout;
   const started = new Set(opts.startedThisRun ?? []);
   const baseline = new Map<string, number>();
+  const seenActive = new Map<string, { since: number; at: number }>();
   let snap: UnitSnapshot;
   let states: Record<string, string> = {};
   let bad: string[] = [];
@@ -212,7 +215,15 @@ export async function verifyUnits(session: HostSession, units: readonly string[]
       bad = broken;
       break;
     }
-    const age = (u: string) => snap.nowUsec - snap.units[u]!.since;
+    // How long each unit has been active: by the host's monotonic clock when it says, and in any case by how long
+    // kubeup itself has seen it active with the same ActiveEnterTimestampMonotonic.
+    for (const u of units) {
+      const { state, since } = snap.units[u]!;
+      if (state !== 'active') seenActive.delete(u);
+      else if (seenActive.get(u)?.since !== since) seenActive.set(u, { since, at: now() });
+    }
+    const age = (u: string) =>
+      Math.max(snap.nowUsec > 0 ? snap.nowUsec - snap.units[u]!.since : 0, seenActive.has(u) ? (now() - seenActive.get(u)!.at) * 1000 : 0);
     const stable = (u: string) => snap.units[u]!.state === 'active' && age(u) >= STABLE_AFTER_USEC;
     states = Object.fromEntries(units.map((u) => [u, stable(u) ? 'active' : snap.units[u]!.state === 'active' ? 'starting' : `${snap.units[u]!.state}${snap.units[u]!.subState ? ` (${snap.units[u]!.subState})` : ''}`]));
     opts.onStatus?.(states);

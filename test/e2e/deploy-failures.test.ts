@@ -116,7 +116,8 @@ describeWithHosts('failures during kubeup up', () => {
     expect(r.code).toBe(5);
     expect(r.err).toMatch(/verify-cluster failed on 2 hosts/);
     // At its first exit, not after the 30 s bound: the unit's Error line, the profile field, and no usage dump.
-    expect(r.err).toMatch(/kubelet\.service exited (and was restarted \d+×|and is being restarted): Error: unknown flag: --network-plugin \(profile field extraArgs\.kubelet\[0\]\)/);
+    const diag = () => onHost(cluster, 1, 'systemctl show -p ActiveState,SubState,NRestarts,ActiveEnterTimestampMonotonic kubelet.service; head -n 3 /proc/timer_list; cat /proc/uptime; journalctl -u kubelet.service -o short-monotonic --no-pager | grep -v "^ *--" | tail -n 15');
+    expect(r.err, `${r.out}\n--- kubelet on h2:\n${diag()}`).toMatch(/kubelet\.service exited (and was restarted \d+×|and is being restarted): Error: unknown flag: --network-plugin \(profile field extraArgs\.kubelet\[0\]\)/);
     expect(r.err).toMatch(/hint: fix extraArgs\.kubelet\[0\] in the profile/);
     expect(r.err).toMatch(/\(\d+ lines of usage text cut\)/);
     expect(r.err).not.toMatch(/--rotate-certificates/);

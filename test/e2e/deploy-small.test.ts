@@ -8,6 +8,12 @@ import { startMirror, type Mirror } from '../harness/mirror/index.js';
 import { describeWithHosts } from '../harness/skip.js';
 import { e2eProfile, kubectl, onHost, runCli, writeProfile } from './helpers.js';
 
+// Every unit came up at its first start: none was restarted by systemd (NRestarts counts those since kubeup started it).
+const restartedUnits = (cluster: TestCluster, i: number) =>
+  onHost(cluster, i, "systemctl show -p Id,NRestarts etcd.service kube-apiserver.service kube-controller-manager.service kube-scheduler.service containerd.service flanneld.service kubelet.service kube-proxy.service | paste - - - | awk '$2 != \"NRestarts=0\" && $1 != \"\" {print}'")
+    .split('\n')
+    .filter((l) => /NRestarts=[1-9]/.test(l));
+
 const activeKubeupUnits = (cluster: TestCluster, i: number) =>
   onHost(cluster, i, "systemctl list-units --type=service --state=active --no-legend --plain etcd.service 'kube-*.service' kubelet.service containerd.service flanneld.service | awk '{print $1}' | sort")
     .split('\n')
@@ -37,6 +43,8 @@ describeWithHosts('kubeup up on 2 hosts (a, i) and on 1 host (ai)', () => {
     expect(up.code, `${up.out}\n${up.err}`).toBe(0);
     expect(activeKubeupUnits(cluster, 0)).toEqual(['etcd.service', 'kube-apiserver.service', 'kube-controller-manager.service', 'kube-scheduler.service']);
     expect(activeKubeupUnits(cluster, 1)).toEqual(['containerd.service', 'flanneld.service', 'kube-proxy.service', 'kubelet.service']);
+    expect(restartedUnits(cluster, 0)).toEqual([]);
+    expect(restartedUnits(cluster, 1)).toEqual([]);
     // Only the worker runs a kubelet, so only it is a node.
     const nodes = kubectl(env.KUBECONFIG!, ['--context', 'two', 'get', 'nodes', '--no-headers']).trim().split('\n');
     expect(nodes).toHaveLength(1);
@@ -64,6 +72,7 @@ describeWithHosts('kubeup up on 2 hosts (a, i) and on 1 host (ai)', () => {
     // The cache filled by the first cluster: nothing downloaded again.
     expect(up.out).toMatch(/0 downloaded/);
     expect(activeKubeupUnits(cluster, 2)).toHaveLength(8);
+    expect(restartedUnits(cluster, 2)).toEqual([]);
     expect(kubectl(env.KUBECONFIG!, ['--context', 'one', 'get', 'nodes', '--no-headers'])).toMatch(/^h3\s+Ready\s+control-plane,worker\s/);
     const configz = JSON.parse(onHost(cluster, 2, `node -e "fetch('http://127.0.0.1:10249/configz').then((r) => r.text()).then(console.log)"`));
     expect(configz['kubeproxy.config.k8s.io'].Linux).toEqual({ MasqueradeAll: true });

@@ -12,15 +12,15 @@ function fakeClock() {
   return { now: () => t, sleep: async (ms: number) => void (t += ms) };
 }
 
-/** The snapshot script's output: host uptime (s), then `systemctl show` blocks for [name, state, since (s), restarts?, subState?]. */
+/** The snapshot script's output: the host's monotonic clock (given in s, printed in ns), then `systemctl show` blocks for [name, state, since (s), restarts?, subState?]. */
 const show = (uptime: number, ...units: [string, string, number, number?, string?][]) => ({
   stdout:
-    `${uptime}\n` +
+    `${Math.round(uptime * 1e9)}\n\n` +
     units
       .map(([id, state, since, restarts = 0, sub = state === 'active' ? 'running' : 'dead']) => `Id=${id}\nActiveState=${state}\nSubState=${sub}\nActiveEnterTimestampMonotonic=${since * 1e6}\nNRestarts=${restarts}\nResult=success\nExecMainStatus=0\n`)
       .join('\n'),
 });
-const SNAPSHOT = /^sh -c .*systemctl show -p Id,ActiveState,SubState,ActiveEnterTimestampMonotonic,NRestarts,Result,ExecMainStatus.* sh etcd\.service kubelet\.service$/;
+const SNAPSHOT = /^sh -c .*timer_list.*systemctl show -p Id,ActiveState,SubState,ActiveEnterTimestampMonotonic,NRestarts,Result,ExecMainStatus.* sh etcd\.service kubelet\.service$/;
 const USAGE = ['Usage:', '  kubelet [flags]', '', 'Flags:', ...Array.from({ length: 40 }, (_, i) => `      --flag-${i} string     what flag ${i} does`)];
 
 describe('verifyUnits', () => {
@@ -92,6 +92,17 @@ describe('verifyUnits', () => {
     expect(err.message).toMatch(/kubelet\.service is still activating \(start-pre\) after 10 s/);
     expect(err.message).toContain('waiting for https://10.0.0.1:6443/readyz');
     expect(err.host).toBe('root@fake:22');
+  });
+});
+
+describe('verifyUnits without the host\'s monotonic clock', () => {
+  it('times two looks itself: a unit counts as up once kubeup saw it active, unchanged, for 2 s', async () => {
+    const noClock = { stdout: '\nId=etcd.service\nActiveState=active\nSubState=running\nActiveEnterTimestampMonotonic=5\nNRestarts=0\n\nId=kubelet.service\nActiveState=active\nSubState=running\nActiveEnterTimestampMonotonic=7\nNRestarts=0\n' };
+    const clock = fakeClock();
+    const s = new FakeSession().on(SNAPSHOT, noClock);
+    await verifyUnits(s, ['etcd.service', 'kubelet.service'], clock);
+    expect(s.commands().length).toBeGreaterThan(1);
+    expect(clock.now()).toBeGreaterThanOrEqual(2000);
   });
 });
 
