@@ -83,7 +83,7 @@ describe('preflight of a worker on a container host', () => {
     ({
       exec: async (argv: string[]) => ({
         code: 0,
-        stdout: argv[0] === 'id' ? '0\n' : Object.entries({ os: 'Linux', machine: 'x86_64', hostname: 'h3', systemd: 'yes', epoch: '100', tool_iptables: 'yes', tool_conntrack: 'yes', tool_socat: 'yes', ...facts }).map(([k, v]) => `${k}=${v}`).join('\n'),
+        stdout: argv[0] === 'id' ? '0\n' : Object.entries({ os: 'Linux', machine: 'x86_64', hostname: 'h3', systemd: 'yes', epoch: '100', tool_iptables: 'yes', tool_conntrack: 'yes', tool_socat: 'yes', tool_openssl: 'yes', ...facts }).map(([k, v]) => `${k}=${v}`).join('\n'),
         stderr: '',
       }),
     }) as unknown as HostSession;
