@@ -498,16 +498,26 @@ describeIf('control-plane stand-ins against real etcd and real kubectl', () => {
       }
     });
 
-    it('lets a node write its own Node but not another one (Node authorizer)', async () => {
+    it('lets a node write its own Node but not another one, nor its restricted labels or taints (Node authorizer, NodeRestriction)', async () => {
       const nodeA = { cert: pki.path('node-a.crt'), key: pki.path('node-a.key'), ca: pki.path('ca.crt') };
       const own = await https(`${apiUrl}/api/v1/nodes`, { ...nodeA, method: 'POST', body: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-a' } } });
       expect(own.status).toBe(201);
       expect((await asAdmin('/api/v1/nodes', { method: 'POST', body: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-b' } } })).status).toBe(201);
       const other = await https(`${apiUrl}/api/v1/nodes/node-b`, { ...nodeA, method: 'PATCH', body: { metadata: { labels: { x: 'y' } } }, contentType: 'application/merge-patch+json' });
       expect(other.status).toBe(403);
-      expect(other.json().message).toBe('nodes "node-b" is forbidden: User "system:node:node-a" cannot patch resource "nodes" in API group "" at the cluster scope');
+      // The Node authorizer lets nodes write any Node; NodeRestriction (enabled here) keeps them to their own.
+      expect(other.json().message).toBe('nodes "node-b" is forbidden: node "node-a" is not allowed to modify node "node-b"');
       const otherStatus = await https(`${apiUrl}/api/v1/nodes/node-b/status`, { ...nodeA, method: 'PATCH', body: { status: {} }, contentType: 'application/merge-patch+json' });
-      expect(otherStatus.json().message).toBe('nodes "node-b" is forbidden: User "system:node:node-a" cannot patch resource "nodes/status" in API group "" at the cluster scope');
+      expect(otherStatus.json().message).toBe('nodes "node-b" is forbidden: node "node-a" is not allowed to modify node "node-b"');
+      const patchOwn = (body: object) => https(`${apiUrl}/api/v1/nodes/node-a`, { ...nodeA, method: 'PATCH', body, contentType: 'application/merge-patch+json' });
+      expect((await patchOwn({ metadata: { labels: { 'example.com/rack': 'r1', 'node.kubernetes.io/instance-type': 'vm' } } })).status).toBe(200);
+      const role = await patchOwn({ metadata: { labels: { 'node-role.kubernetes.io/worker': '' } } });
+      expect(role.status).toBe(403);
+      expect(role.json().message).toBe('nodes "node-a" is forbidden: is not allowed to modify labels: node-role.kubernetes.io/worker');
+      const taint = await patchOwn({ spec: { taints: [{ key: 'k', effect: 'NoSchedule' }] } });
+      expect(taint.json().message).toBe('nodes "node-a" is forbidden: node "node-a" is not allowed to modify taints');
+      const otherLease = await https(`${apiUrl}/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases`, { ...nodeA, method: 'POST', body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'node-b', namespace: 'kube-node-lease' } } });
+      expect(otherLease.json().message).toBe('leases.coordination.k8s.io "node-b" is forbidden: can only access node lease with the same name as the requesting node');
       const ownStatus = await https(`${apiUrl}/api/v1/nodes/node-a/status`, {
         ...nodeA,
         method: 'PATCH',

@@ -389,6 +389,12 @@ describe('refusals without a cluster', () => {
     expect(r.out).toContain('cgroupDriver (--cgroup-driver) "nonsense" must be');
   });
 
+  it('kubelet refuses --node-labels in kubernetes.io that are not its own (node-role is set by an admin, not the node)', async () => {
+    const r = await refusal('kubelet', ['--node-labels=node-role.kubernetes.io/worker=,example.com/rack=r1,node.kubernetes.io/pool=a']);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("failed to validate kubelet flags: unknown 'kubernetes.io' or 'k8s.io' labels specified with --node-labels: [node-role.kubernetes.io/worker]");
+  });
+
   it('kubelet 1.35 refuses a cgroup v1 host unless failCgroupV1 is false', async () => {
     const cfg = path.join(dir, 'cgroupv1.yaml');
     await writeFile(cfg, 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nfailSwapOn: false\n');

@@ -42,6 +42,7 @@ import {
 } from './common/index.js';
 import { isObj, type Obj } from './common/objects.js';
 import { parsePrivateKey } from './common/pki.js';
+import { KUBELET_LABEL_NAMESPACES, KUBELET_LABELS, isKubeletLabel, isKubernetesLabel } from './common/apiserver/node-restriction.js';
 
 const log = klog('server.go:525');
 const statusLog = klog('kubelet_node_status.go:75');
@@ -651,7 +652,18 @@ async function listen(server: net.Server, port: number, address: string): Promis
   });
 }
 
+/** ValidateKubeletFlags (cmd/kubelet/app/options/options.go): --node-labels may not claim kubernetes.io labels that are not the kubelet's. */
+function checkNodeLabels(flags: ParsedFlags): void {
+  const unknown = Object.keys(flags.map('node-labels')).filter((k) => isKubernetesLabel(k) && !isKubeletLabel(k)).sort();
+  if (unknown.length === 0) return;
+  throw new StandinExit(
+    `failed to validate kubelet flags: unknown 'kubernetes.io' or 'k8s.io' labels specified with --node-labels: [${unknown.join(' ')}]\n` +
+      `--node-labels in the 'kubernetes.io' namespace must begin with an allowed prefix (${KUBELET_LABEL_NAMESPACES.join(', ')}) or be in the specifically allowed set (${[...KUBELET_LABELS].join(', ')})`,
+  );
+}
+
 async function main(flags: ParsedFlags, info: StandinBuildInfo): Promise<{ close(): Promise<void> }> {
+  checkNodeLabels(flags);
   const configPath = flags.string('config');
   const { config: c, unknownFields } = loadKubeletConfig(configPath || undefined, info.version);
   if (unknownFields.length > 0) {

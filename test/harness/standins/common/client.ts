@@ -4,6 +4,7 @@
  * server's Status object.
  */
 import { Agent, request } from 'node:https';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ClientConfig } from './kubeconfig.js';
 
@@ -83,6 +84,20 @@ function dialError(method: string, url: string, err: NodeJS.ErrnoException): str
   return `${verb} "${url}": ${err.message}`;
 }
 
+/**
+ * Go's client-side check that Node's TLS leaves out: a server certificate whose extended key usage does not include
+ * serverAuth (nor any) is refused (crypto/x509 Verify with the default ExtKeyUsageServerAuth); no EKU at all is any.
+ */
+export function serverCertificateProblem(host: string, cert: PeerCertificate): Error | undefined {
+  const identity = checkServerIdentity(host, cert);
+  if (identity) return identity;
+  const eku = cert.ext_key_usage ?? [];
+  if (eku.length > 0 && !eku.includes('1.3.6.1.5.5.7.3.1') && !eku.includes('2.5.29.37.0')) {
+    return new Error('tls: failed to verify certificate: x509: certificate specifies an incompatible key usage');
+  }
+  return undefined;
+}
+
 export class ApiClient {
   private readonly agent: Agent;
 
@@ -97,6 +112,7 @@ export class ApiClient {
       ...(config.keyPem ? { key: config.keyPem } : {}),
       ...(config.tlsServerName ? { servername: config.tlsServerName } : {}),
       rejectUnauthorized: !config.insecureSkipTlsVerify,
+      checkServerIdentity: serverCertificateProblem,
     });
   }
 

@@ -34,9 +34,9 @@ function nodeAuthorizer(user: UserInfo, info: RequestInfo): Decision {
   const { apiGroup: group, resource, subresource: sub, verb, name } = info;
   if (group === '' && resource === 'nodes') {
     if (['get', 'list', 'watch'].includes(verb) && sub === '') return 'allow';
-    // create carries no name in the URL; the body's name is checked after decoding (see nodeMayWrite)
-    if (verb === 'create' && sub === '') return 'allow';
-    if (['update', 'patch', 'delete'].includes(verb) && name === nodeName && (sub === '' || sub === 'status')) return 'allow';
+    // As the real NodeRules: any Node; NodeRestriction admission (node-restriction.ts) limits a node to its own.
+    if (['create', 'update', 'patch', 'delete'].includes(verb) && sub === '') return 'allow';
+    if (['update', 'patch'].includes(verb) && sub === 'status') return 'allow';
     if (verb === 'get' && name === nodeName && sub === 'status') return 'allow';
     return 'no-opinion';
   }
@@ -63,16 +63,6 @@ const nodeRules: readonly PolicyRule[] = [
   { verbs: ['create'], apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews', 'localsubjectaccessreviews'] },
   { verbs: ['create', 'get', 'list', 'watch'], apiGroups: ['certificates.k8s.io'], resources: ['certificatesigningrequests'] },
 ];
-
-/** What NodeRestriction admission adds: a node may only create its own Node and Lease. Returns a denial or null. */
-export function nodeMayWrite(user: UserInfo, info: RequestInfo, objectName: string): string | null {
-  if (!user.name.startsWith('system:node:') || !user.groups.includes('system:nodes')) return null;
-  const nodeName = user.name.slice('system:node:'.length);
-  const own = objectName === nodeName;
-  if (info.resource === 'nodes' && info.verb === 'create' && !own) return `node "${nodeName}" is not allowed to modify node "${objectName}"`;
-  if (info.resource === 'leases' && info.verb === 'create' && !own) return `can only access node lease with the same name as the requesting node`;
-  return null;
-}
 
 function matches(list: readonly string[] | undefined, value: string): boolean {
   return !!list && (list.includes('*') || list.includes(value));

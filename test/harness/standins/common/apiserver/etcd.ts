@@ -5,6 +5,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { serverCertificateProblem } from '../client.js';
 
 export interface KeyValue {
   readonly key: string;
@@ -81,6 +82,8 @@ export class EtcdClient {
       ...(tls.caPem ? { ca: tls.caPem } : {}),
       ...(tls.certPem ? { cert: tls.certPem } : {}),
       ...(tls.keyPem ? { key: tls.keyPem } : {}),
+      // Go's etcd client refuses a server certificate not meant for servers: so does this one.
+      checkServerIdentity: serverCertificateProblem,
     });
   }
 

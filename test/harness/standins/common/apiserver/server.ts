@@ -9,7 +9,8 @@ import type { TLSSocket } from 'node:tls';
 import type { KubeObject } from '../client.js';
 import { klog } from '../klog.js';
 import { delay, metaTime } from '../time.js';
-import { authorize, forbiddenMessage, nodeMayWrite, type RbacObjects, type UserInfo } from './authz.js';
+import { authorize, forbiddenMessage, type RbacObjects, type UserInfo } from './authz.js';
+import { nodeRestriction } from './node-restriction.js';
 import { bootstrapClusterRoleBindings, bootstrapClusterRoles, bootstrapNamespaceRoleBindings, bootstrapNamespaceRoles } from './bootstrap-policy.js';
 import { componentStatuses, componentStatusWarning } from './componentstatus.js';
 import { coreVersions, groupList, resourceList } from './discovery.js';
@@ -25,7 +26,7 @@ import { newClaims, signToken, verifyToken } from './sa-token.js';
 import { AUTH_CONFIGMAP, authenticationConfigMapData, requestHeaderUser } from './requestheader.js';
 import { Store } from './store.js';
 import {
-  badRequest, conflict, forbiddenStatus, internalError, invalid, methodNotSupported, notFound, notFoundPath, StatusError,
+  badRequest, conflict, forbiddenStatus, qualified, internalError, invalid, methodNotSupported, notFound, notFoundPath, StatusError,
   unauthorized, unsupportedMediaType,
 } from './status.js';
 import { toTable, wantsTable } from './tables.js';
@@ -478,8 +479,7 @@ export class ApiServer {
         if (info.subresource === 'binding') return this.bindPod(res, info, body);
         if (info.subresource === 'eviction') return this.evictPod(res, info, body);
         const obj = this.checkBody(d, body);
-        const denial = nodeMayWrite(user, info, obj.metadata?.name ?? '');
-        if (denial) throw forbiddenStatus(`${d.name} "${obj.metadata?.name ?? ''}" is forbidden: ${denial}`, obj.metadata?.name, d.name, d.group);
+        this.admit(user, info, d, obj);
         const typed = typedCreate(d, obj, url, req);
         const created = await this.create(d, ns, typed.obj);
         this.send(res, 201, created, warningHeaders(typed.warnings));
@@ -492,6 +492,7 @@ export class ApiServer {
         }
         const cur = await this.store.get(d, ns, info.name);
         const next = this.applySubresource(d, info.subresource, cur, { ...obj, metadata: { ...obj.metadata, name: info.name } });
+        this.admit(user, info, d, next, cur);
         const typed = typedUpdate(d, cur, next, url, req, info.subresource);
         const saved = typed.unchanged ? cur : await this.store.update(d, ns, info.name, typed.obj, cur);
         this.invalidate(d);
@@ -522,6 +523,7 @@ export class ApiServer {
           const typed = typedPatched(d, cur, this.applySubresource(d, info.subresource, cur, patched), url, req, info.subresource);
           patchWarnings.push(...typed.warnings);
           const next = typed.obj;
+          this.admit(user, info, d, next, cur);
           // A resourceVersion in the patch is a precondition; otherwise the read version is.
           const precondition = (body as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion;
           return { ...next, metadata: { ...next.metadata, resourceVersion: precondition ?? cur.metadata.resourceVersion } } as KubeObject;
@@ -535,6 +537,7 @@ export class ApiServer {
           throw forbiddenStatus(`namespaces "${info.name}" is forbidden: this namespace may not be deleted`, info.name, 'namespaces', '');
         }
         const body = (await this.readBody(req)) as DeleteOptions | undefined;
+        this.admit(user, info, d);
         if (d.name === 'pods') {
           const query = url.searchParams.get('gracePeriodSeconds');
           const grace = query !== null ? Number(query) : body?.gracePeriodSeconds;
@@ -567,6 +570,15 @@ export class ApiServer {
       update: (name: string, next: KubeObject, cur: KubeObject) => this.store.update(d, ns, name, next, cur),
       namespace: ns,
     };
+  }
+
+  /** Admission that can refuse a write: NodeRestriction, when --enable-admission-plugins lists it. */
+  private admit(user: UserInfo, info: RequestInfo, d: ResourceDef, object?: KubeObject, old?: KubeObject): void {
+    if (!this.cfg.admissionPlugins.includes('NodeRestriction')) return;
+    const denial = nodeRestriction({ user, info, ...(object && { object }), ...(old && { old }) });
+    if (!denial) return;
+    const name = info.verb === 'create' ? object?.metadata?.name : info.name;
+    throw forbiddenStatus(`${qualified(d.name, d.group)}${name ? ` "${name}"` : ''} is forbidden: ${denial}`, name, d.name, d.group);
   }
 
   private invalidate(d: ResourceDef): void {
