@@ -16,6 +16,7 @@ export const NODE_HOST_PROBE: readonly string[] = [
   'echo "cgroup=$( (findmnt -n -o OPTIONS /sys/fs/cgroup/memory || findmnt -n -o OPTIONS /sys/fs/cgroup) 2>/dev/null | head -n 1 | cut -d, -f1)"',
   'echo "ctmax=$(cat /proc/sys/net/netfilter/nf_conntrack_max 2>/dev/null)"',
   'echo "ctmode=$(stat -L -c %a /proc/sys/net/netfilter/nf_conntrack_max 2>/dev/null)"',
+  'echo "cthash=$([ -e /sys/module/nf_conntrack/parameters/hashsize ] && echo yes || echo no)"',
   'echo "cpus=$(nproc 2>/dev/null)"',
 ];
 
@@ -107,6 +108,12 @@ export function nodeHostFindings(f: Record<string, string>, input: NodeHostInput
         check: 'conntrack',
         message: `net.netfilter.nf_conntrack_max is read-only here (a network namespace of its own) and ${ctmax}, below the ${wanted} kube-proxy sets for ${cpus} CPUs: kube-proxy exits ("open /proc/sys/net/netfilter/nf_conntrack_max: permission denied")`,
         hint: `set ${input.field}.container: true in the profile (kube-proxy conntrack.maxPerCore: 0 leaves the value as it is), or raise it on the machine that runs this container (sysctl -w net.netfilter.nf_conntrack_max=${wanted})`,
+      });
+    } else if (f.cthash === 'no') {
+      problems.push({
+        check: 'conntrack',
+        message: 'the host has no /sys/module/nf_conntrack/parameters/hashsize (its /sys shows no /sys/module): kube-proxy reads it after nf_conntrack_max and exits ("open /sys/module/nf_conntrack/parameters/hashsize: no such file or directory")',
+        hint: `set ${input.field}.container: true in the profile (kube-proxy conntrack.maxPerCore: 0 skips both), or give the container /sys/module (systemd-nspawn: --bind-ro=/sys/module)`,
       });
     }
   }

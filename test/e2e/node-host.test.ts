@@ -41,12 +41,13 @@ describeWithHosts('nodes in containers: full and restricted test hosts', () => {
     profile.hosts[1] = { ...profile.hosts[1]!, address: cluster.hosts[2]!.address };
     const r = await runCli(['up', '--file', writeProfile(dir, profile), '--yes'], env);
     expect(r.code, `${r.out}\n${r.err}`).toBe(4);
-    expect(r.err).toMatch(/preflight found 3 problems/);
+    expect(r.err).toMatch(/preflight found 4 problems/);
     const h3 = cluster.hosts[2]!.address;
     expect(r.err).toContain(`${h3}: kmsg: /dev/kmsg is missing: kubelet exits at start`);
     expect(r.err).toMatch(new RegExp(`${h3.replace(/\./g, '\\.')}: kernel tunables: /proc/sys is read-only and kubelet must set vm\\.overcommit_memory=1 \\(is \\d\\)`));
     expect(r.err).toContain(`${h3}: cgroups: the cgroup controllers (cgroup v1) are read-only`);
-    // The full host has what a kubelet needs; nf_conntrack_max is read-only on both, but high enough here to be left.
+    expect(r.err).toContain(`${h3}: conntrack: the host has no /sys/module/nf_conntrack/parameters/hashsize`);
+    // The full host has what kubelet and kube-proxy need; nf_conntrack_max is read-only on both, but high enough here.
     expect(r.err).not.toContain(`- ${cluster.hosts[0]!.address}:`);
     for (const h of [cluster.hosts[0]!, cluster.hosts[2]!]) expect(r.err).toContain(`warning: ${h.address}: container: the host is a container (systemd-nspawn)`);
     expect(onHost(cluster, 0, 'ls /etc/systemd/system | grep -c kube || true').trim()).toBe('0');

@@ -120,6 +120,7 @@ describeWithHosts('test hosts', () => {
       'v=$(cat /proc/sys/vm/overcommit_memory); echo "sysctl=$( (echo $v > /proc/sys/vm/overcommit_memory) 2>/dev/null && echo rw || echo ro)"',
       'echo "cgroup=$(mkdir /sys/fs/cgroup/memory/kubeup-probe 2>/dev/null && rmdir /sys/fs/cgroup/memory/kubeup-probe && echo rw || echo ro)"',
       'c=$(cat /proc/sys/net/netfilter/nf_conntrack_max); echo "conntrack=$( (echo $c > /proc/sys/net/netfilter/nf_conntrack_max) 2>/dev/null && echo rw || echo ro)"',
+      'echo "sysmodule=$([ -e /sys/module/nf_conntrack/parameters/hashsize ] && echo yes || echo no)"',
       'echo "virt=$(systemd-detect-virt -c)"',
       'echo "sysctlunit=$(systemctl is-enabled systemd-sysctl 2>/dev/null)"',
     ].join('; ');
@@ -127,9 +128,9 @@ describeWithHosts('test hosts', () => {
       ['h1', 'h3'].map((n) => onHost(host(n), async (ssh) => (await ssh.exec(probe)).stdout.trim().split('\n'))),
     );
     expect(host('h1').machine).toBe('full');
-    expect(seen[0]).toEqual(['kmsg=1', 'sysctl=rw', 'cgroup=rw', 'conntrack=ro', 'virt=systemd-nspawn', 'sysctlunit=masked']);
+    expect(seen[0]).toEqual(['kmsg=1', 'sysctl=rw', 'cgroup=rw', 'conntrack=ro', 'sysmodule=yes', 'virt=systemd-nspawn', 'sysctlunit=masked']);
     expect(host('h3').machine).toBe('restricted');
-    expect(seen[1]).toEqual(['kmsg=0', 'sysctl=ro', 'cgroup=ro', 'conntrack=ro', 'virt=systemd-nspawn', 'sysctlunit=static']);
+    expect(seen[1]).toEqual(['kmsg=0', 'sysctl=ro', 'cgroup=ro', 'conntrack=ro', 'sysmodule=no', 'virt=systemd-nspawn', 'sysctlunit=static']);
   });
 
   it('refuses a host whose key is not the one the harness recorded', async () => {

@@ -42,6 +42,8 @@ export function nspawnMachineArgs(kind: MachineKind): string[] {
   const caps = grantable();
   const args = caps.length > 0 ? [`--capability=${caps.join(',')}`] : [];
   if (fs.existsSync('/dev/kmsg')) args.push('--bind=/dev/kmsg');
+  // nspawn's /sys has no /sys/module; kube-proxy reads nf_conntrack's hashsize there and exits without it.
+  if (fs.existsSync('/sys/module')) args.push('--bind-ro=/sys/module');
   return args;
 }
 

@@ -19,10 +19,11 @@ const REAL: Record<string, string> = {
   cgroup: 'rw',
   ctmax: '65536',
   ctmode: '644',
+  cthash: 'yes',
   cpus: '2',
 };
 /** An unprivileged container: what the harness's restricted hosts show. */
-const RESTRICTED = { ...REAL, virt: 'lxc', kmsg: 'no', procsys: 'ro', cgroup: 'ro', ctmode: '444' };
+const RESTRICTED = { ...REAL, virt: 'lxc', kmsg: 'no', procsys: 'ro', cgroup: 'ro', ctmode: '444', cthash: 'no' };
 const input = { field: 'hosts[1]', container: false, kubeletArgs: [] as string[] };
 
 describe('preflight: what a container lacks for kubelet and kube-proxy', () => {
@@ -67,8 +68,15 @@ describe('preflight: what a container lacks for kubelet and kube-proxy', () => {
     // kind's symlink to the console, the kubelet flags for read-only cgroups, and the profile's container switch.
     const rest = nodeHostFindings({ ...tuned, kmsg: 'yes' }, { ...input, container: true, kubeletArgs: ['--cgroups-per-qos=false', '--enforce-node-allocatable='] });
     expect(rest).toEqual({ problems: [], warnings: [] });
-    // A conntrack limit at or above what kube-proxy wants is left alone: nothing to raise.
-    expect(nodeHostFindings({ ...tuned, kmsg: 'yes', ctmax: '262144' }, { ...input, kubeletArgs: ['--cgroups-per-qos=false'] }).problems).toEqual([]);
+    // A conntrack limit at or above what kube-proxy wants is left alone: nothing to raise; but kube-proxy then reads
+    // nf_conntrack's hashsize, which a /sys without /sys/module lacks (the harness's restricted hosts).
+    const high = { ...tuned, kmsg: 'yes', ctmax: '262144' };
+    expect(nodeHostFindings({ ...high, cthash: 'yes' }, { ...input, kubeletArgs: ['--cgroups-per-qos=false'] }).problems).toEqual([]);
+    const noModule = nodeHostFindings(high, { ...input, kubeletArgs: ['--cgroups-per-qos=false'] }).problems;
+    expect(noModule.map((p) => p.message)).toEqual([
+      'the host has no /sys/module/nf_conntrack/parameters/hashsize (its /sys shows no /sys/module): kube-proxy reads it after nf_conntrack_max and exits ("open /sys/module/nf_conntrack/parameters/hashsize: no such file or directory")',
+    ]);
+    expect(nodeHostFindings(high, { ...input, container: true, kubeletArgs: ['--cgroups-per-qos=false'] }).problems).toEqual([]);
   });
 
   it('names cgroup v2 when the controllers are a read-only cgroup2 mount', () => {

@@ -159,7 +159,14 @@ export function setupConntrack(c: ConntrackConfig, procSys = '/proc/sys'): strin
     const err = raiseConntrackSysctl('nf_conntrack_max', max, procSys);
     if (err) return err;
     klog('conntrack.go:67').info('Setting nf_conntrack_max', { nfConntrackMax: max });
-    const hashsize = Number(fs.readFileSync('/sys/module/nf_conntrack/parameters/hashsize', 'utf8').trim());
+    const hashsizeFile = '/sys/module/nf_conntrack/parameters/hashsize';
+    let hashsize: number;
+    try {
+      hashsize = Number(fs.readFileSync(hashsizeFile, 'utf8').trim());
+    } catch (err) {
+      // conntrack.go returns the read error: fatal, as for the real one in a container without /sys/module.
+      return goOpenError(hashsizeFile, err);
+    }
     if (hashsize < max / 4) {
       if (!sysfsWritable()) {
         // errReadOnlySysFS: an event, not a failure.
