@@ -22,6 +22,7 @@ const OPTIONS = {
   out: { type: 'string' },
   concurrency: { type: 'string' },
   'accept-new-host-keys': { type: 'boolean' },
+  'force-unlock': { type: 'boolean' },
   purge: { type: 'boolean' },
   plain: { type: 'boolean' },
   arch: { type: 'string' },

@@ -15,6 +15,8 @@ export interface ReviewViewProps {
   readonly warnings?: readonly string[];
   /** Fields the wizard does not ask for, with where they are set. */
   readonly elsewhere?: readonly string[];
+  /** What the SSH config file gives the hosts (aliases, users, ports, keys, ProxyJump). */
+  readonly sshConfigNotes?: readonly string[];
   readonly isActive: boolean;
   onChoose(choice: 'save' | 'back'): void;
 }
@@ -63,6 +65,17 @@ export function ReviewView(props: ReviewViewProps) {
         </Box>
       )}
       {(props.elsewhere ?? []).length > 0 && <Text {...theme.help}>Not asked here (edit the exported profile file, see the README): {props.elsewhere!.join(', ')}</Text>}
+      {props.sshConfigNotes?.length ? (
+        <Box flexDirection="column">
+          <Text {...theme.help}>From the SSH config (the profile's own fields win):</Text>
+          {props.sshConfigNotes.map((note) => (
+            <Text key={note} {...theme.help} wrap="truncate-end">
+              {'  '}
+              {note}
+            </Text>
+          ))}
+        </Box>
+      ) : null}
       <Choice key={items.length} items={items} isFocused={props.isActive} onSelect={(value) => props.onChoose(value)} />
       <Text {...theme.help}>↑/↓ move · Enter choose · Esc back · Ctrl-C quit</Text>
     </Box>

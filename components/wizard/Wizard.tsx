@@ -8,8 +8,18 @@ import type { Profile } from '../../src/profile/types.js';
 import { FormView } from './FormView.js';
 import { HostMenu, HostsList } from './HostsView.js';
 import { ReviewView } from './ReviewView.js';
+import { draftToInput } from './draft.js';
+import { validateProfile } from '../../src/profile/validate.js';
+import { sshConfigNotes } from '../../src/tasks/ssh-targets.js';
 import { ConfirmCancel, DeployChoice, OverwriteQuestion, Saving } from './SaveView.js';
 import { errorsOf, fieldValue, STEPS, type StepId, type WizardAction, type WizardState } from './use-wizard-state.js';
+
+/** The SSH config's contribution to a draft that validates (none for one that does not yet). */
+function reviewSshNotes(state: WizardState): string[] {
+  // The name is asked only at the save step: any valid one will do here.
+  const result = validateProfile({ ...draftToInput(state.draft), name: 'review' });
+  return result.profile ? sshConfigNotes(result.profile) : [];
+}
 
 const STEP_TITLES: Record<StepId, string> = {
   hosts: 'Hosts',
@@ -119,6 +129,7 @@ function Body({ state, review, listHeight, dispatch, reviewWarnings }: WizardPro
           issues={profileIssues(state.draft).map(screenIssue)}
           warnings={reviewWarningsOf(state, reviewWarnings)}
           elsewhere={ELSEWHERE_NOTES}
+          sshConfigNotes={reviewSshNotes(state)}
           isActive={active}
           onChoose={(choice) => dispatch({ type: 'review-choice', choice })}
         />

@@ -9,6 +9,7 @@ import type { ProfileStore } from '../profile/store.js';
 import type { Profile } from '../profile/types.js';
 import { readProfileFile } from '../profile/yaml.js';
 import type { CliIo } from './io.js';
+import { applySshConfig, DEFAULT_SSH_CONFIG } from '../tasks/ssh-targets.js';
 import type { CliValues } from '../cli.js';
 
 export function loadProfile(values: CliValues, store: ProfileStore): Profile {
@@ -19,31 +20,35 @@ export function loadProfile(values: CliValues, store: ProfileStore): Profile {
 }
 
 export async function deployCommand(command: string, rest: string[], values: CliValues, store: ProfileStore, io: CliIo): Promise<number> {
-  const profile = loadProfile(values, store);
+  const stored = loadProfile(values, store);
+  if (command === 'cache') return prepareCacheCommand(stored, values.arch, io);
+  // Aliases, users, ports, keys and ProxyJump from ~/.ssh/config, for everything that reaches or names a host.
+  const { profile, notes } = applySshConfig(stored);
   if (command === 'render') return renderToDir(profile, values.out, io);
-  if (command === 'cache') return prepareCacheCommand(profile, values.arch, io);
   if (command === 'addons') return (await import('./addons.js')).addonsApplyCommand(profile, io);
-  if (values['dry-run'] || (command === 'plan' && values.offline)) return describeDeploy(profile, io, true);
+  if (values['dry-run'] || (command === 'plan' && values.offline)) return describeDeploy(profile, io, true, notes);
   if (command === 'plan' || command === 'status' || command === 'remove-node') {
     const day2 = await import('./day2.js');
     if (command === 'plan') return day2.planCommand(profile, values, io);
     if (command === 'status') return day2.statusCommand(profile, values, io);
-    return day2.removeNodeCommand(profile, rest[0], values, store, io);
+    // remove-node saves the profile it is given: the stored one, whose aliases must stay.
+    return day2.removeNodeCommand(stored, rest[0], values, store, io);
   }
   const { runDeployCommand } = await import('./run.js');
-  return runDeployCommand(command as 'up' | 'down', profile, values, store, io);
+  return runDeployCommand(command as 'up' | 'down', profile, values, store, io, stored);
 }
 
 const ASSUMPTION =
   'Nothing was contacted: the plan assumes amd64 hosts named by their node name (or address). A real run learns each host\'s architecture and host name first.';
 
 /** The plan, and with `withFiles` every rendered file, as `--dry-run` prints it. */
-export async function describeDeploy(profile: Profile, io: CliIo, withFiles = false): Promise<number> {
+export async function describeDeploy(profile: Profile, io: CliIo, withFiles = false, fromSshConfig: readonly string[] = []): Promise<number> {
   const plan = buildPlan(profile, assumedFacts(profile));
   const warning = unverifiableWarning(profile);
   if (warning) io.out(warning);
   io.out(formatPlan(plan));
   io.out(['Release files (amd64) and where their sha256 comes from:', ...describeManifest(releaseManifest(profile, ['amd64'])).map((l) => `  ${l}`)].join('\n'));
+  if (fromSshConfig.length) io.out(['', `From the SSH config (${profile.ssh.configFile ?? DEFAULT_SSH_CONFIG}; the profile's own fields win):`, ...fromSshConfig.map((n) => `  ${n}`)].join('\n'));
   if (withFiles) {
     for (const f of writeRendered(plan)) {
       io.out(`--- ${f.host}:${f.path} (mode ${f.mode.toString(8).padStart(4, '0')})`);

@@ -50,7 +50,8 @@ export function concurrency(v: string | undefined): number {
   return n;
 }
 
-export async function runDeployCommand(command: 'up' | 'down', profile: Profile, values: CliValues, profiles: ProfileStore, io: CliIo): Promise<number> {
+/** `profile` is the one to run (SSH config applied); `stored` the one as saved, where learned host keys are pinned. */
+export async function runDeployCommand(command: 'up' | 'down', profile: Profile, values: CliValues, profiles: ProfileStore, io: CliIo, stored: Profile = profile): Promise<number> {
   const yes = values.yes === true;
   let secrets: RunSecrets | undefined;
   if (!yes) {
@@ -85,6 +86,8 @@ export async function runDeployCommand(command: 'up' | 'down', profile: Profile,
   const opts: RunOptions = {
     concurrency: concurrency(values.concurrency),
     acceptNewHostKeys: values['accept-new-host-keys'] === true,
+    forceUnlock: values['force-unlock'] === true,
+    command: `kubeup ${command} ${values.profile ? `--profile ${values.profile}` : `--file ${values.file}`}`,
     secrets,
     stateDir: profileStateDir(profile.name),
     renderer: view ? view.renderer : store ? { factory: PlainRenderer, options: { store } } : terminal ? 'default' : 'simple',
@@ -122,7 +125,7 @@ export async function runDeployCommand(command: 'up' | 'down', profile: Profile,
       throw e;
     }
     endRun(store!, r);
-    pinAcceptedKeys(profile, r.ctx.acceptedHostKeys, profiles, values, io);
+    pinAcceptedKeys(stored, profile, r.ctx.acceptedHostKeys, profiles, values, io);
     printEnd(
       store!,
       { ...(r.report && { cluster: r.report }), ...(r.ctx.kubeconfigPath && { kubeconfig: { path: r.ctx.kubeconfigPath, ...(r.ctx.kubeconfigBackup && { backup: r.ctx.kubeconfigBackup }) } }) },
@@ -144,10 +147,10 @@ export async function runDeployCommand(command: 'up' | 'down', profile: Profile,
 }
 
 /** --accept-new-host-keys on a saved profile: the learned fingerprints are pinned in it, like OpenSSH's accept-new. */
-function pinAcceptedKeys(profile: Profile, accepted: Map<string, string>, store: ProfileStore, values: CliValues, io: CliIo): void {
+function pinAcceptedKeys(profile: Profile, ran: Profile, accepted: Map<string, string>, store: ProfileStore, values: CliValues, io: CliIo): void {
   if (accepted.size === 0) return;
-  const hosts = profile.hosts.map((h) => {
-    const fp = accepted.get(hostId(h));
+  const hosts = profile.hosts.map((h, i) => {
+    const fp = accepted.get(hostId(ran.hosts[i] ?? h));
     return fp && !h.hostKey ? { ...h, hostKey: fp } : h;
   });
   if (values.profile) {

@@ -83,6 +83,7 @@ export const profileInputSchema = z
         jumpHost: z.string().min(1).optional(),
         jumpHostKey: z.string().min(1).optional(),
         knownHosts: z.string().min(1).optional(),
+        configFile: z.string().min(1).optional(),
       })
       .strict()
       .optional(),

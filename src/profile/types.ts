@@ -35,6 +35,8 @@ export interface SshSettings {
   jumpHost?: string;
   jumpHostKey?: string;
   knownHosts: string;
+  /** OpenSSH client config to read host aliases, users, ports, keys and ProxyJump from; default ~/.ssh/config, `none` for none. */
+  configFile?: string;
 }
 
 export interface Versions {

@@ -76,6 +76,7 @@ export function applyDefaults(input: ParsedProfileInput): Profile {
       ...(input.ssh?.identityFile !== undefined && { identityFile: input.ssh.identityFile }),
       ...(input.ssh?.jumpHost !== undefined && { jumpHost: input.ssh.jumpHost }),
       ...(input.ssh?.jumpHostKey !== undefined && { jumpHostKey: input.ssh.jumpHostKey }),
+      ...(input.ssh?.configFile !== undefined && { configFile: input.ssh.configFile }),
     },
     versions: { ...DEFAULT_VERSIONS, ...stripUndefined(input.versions ?? {}) },
     network: { ...DEFAULT_NETWORK, ...stripUndefined(input.network ?? {}) },

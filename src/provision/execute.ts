@@ -45,11 +45,48 @@ export function emptyRecord(): HostRecord {
 
 const UNIT_DIR = '/etc/systemd/system/';
 
+/**
+ * Restarts this host still owes: written before files that need a restart change, removed once the run's units are
+ * done. A run killed in between (SIGKILL, power loss) leaves it, and the next run, which finds the files already up to
+ * date, still restarts what was in flight.
+ */
+export const PENDING_FILE = '/var/lib/kubeup/pending-restarts';
+const DAEMON_RELOAD = 'daemon-reload';
+
+// $1 the pending file, then the folders kubeup writes into. Removes the temporary files an interrupted upload left
+// (".<name>.kubeup-<random>", and non-root users' staging folders in /tmp), printing each, then prints the pending
+// restarts as "pending <unit>". Safe only under the host lock (src/lock): no other run is uploading.
+const RECOVER_SCRIPT = `m=$1; shift
+for d do [ -d "$d" ] && find "$d" -maxdepth 1 -name '.*.kubeup-*' -type f -print -delete; done
+for d in /tmp/kubeup-upload.*; do [ -d "$d" ] && rm -rf -- "$d" && echo "$d"; done
+[ -f "$m" ] && sed 's/^/pending /' "$m"
+exit 0`;
+
+/** Cleans up after an interrupted run; returns what it owes (units to restart, and whether to reload systemd). */
+async function recover(session: HostSession, steps: readonly Step[], log: (line: string) => void, record: HostRecord): Promise<Set<string>> {
+  const dirs = [...new Set(steps.flatMap((s) => (s.kind === 'upload' ? [s.path.slice(0, s.path.lastIndexOf('/')) || '/'] : [])))].sort();
+  const r = await session.exec(['sh', '-c', RECOVER_SCRIPT, 'sh', PENDING_FILE, ...dirs], { sudo: true });
+  const lines = r.stdout.split('\n').filter(Boolean);
+  const removed = lines.filter((l) => !l.startsWith('pending '));
+  const pending = new Set(lines.filter((l) => l.startsWith('pending ')).map((l) => l.slice('pending '.length).trim()));
+  if (removed.length) {
+    record.warnings.push(`removed ${removed.length} temporary file${removed.length === 1 ? '' : 's'} an interrupted run left: ${removed.join(', ')}`);
+    log(`removed stale temporary files: ${removed.join(' ')}`);
+  }
+  if (pending.size) {
+    record.warnings.push(`an interrupted run left restarts undone: ${[...pending].join(', ')}; doing them now`);
+    log(`pending from an interrupted run: ${[...pending].join(' ')}`);
+  }
+  return pending;
+}
+
 export async function executeSteps(session: HostSession, steps: readonly Step[], opts: ExecuteOptions = {}): Promise<HostRecord> {
   const record = emptyRecord();
-  const toRestart = new Set<string>();
-  let unitFilesChanged = false;
   const log = opts.log ?? (() => {});
+  const owed = await recover(session, steps, log, record);
+  const toRestart = new Set([...owed].filter((u) => u !== DAEMON_RELOAD));
+  let unitFilesChanged = owed.has(DAEMON_RELOAD);
+  let pendingWritten = owed.size > 0;
   const onLine = (line: string, stream: 'stdout' | 'stderr') => {
     log(`${stream === 'stderr' ? '! ' : '  '}${line}`);
     opts.onRemoteLine?.(line, stream);
@@ -94,6 +131,12 @@ export async function executeSteps(session: HostSession, steps: readonly Step[],
       );
       record.filesUnchanged += same.filter(Boolean).length;
       batch.forEach((b, k) => same[k] && opts.onFileDone?.(b.path, false));
+      const changing = batch.filter((_, k) => !same[k]);
+      const owes = [...new Set(changing.flatMap((b) => [...b.restarts, ...(b.path.startsWith(UNIT_DIR) ? [DAEMON_RELOAD] : [])]))];
+      if (owes.length) {
+        await session.exec(['sh', '-c', 'f=$1; shift; mkdir -p -- "${f%/*}" && printf "%s\\n" "$@" >> "$f"', 'sh', PENDING_FILE, ...owes], { sudo: true });
+        pendingWritten = true;
+      }
       const started = Date.now();
       await inParallel(batch.filter((_, k) => !same[k]), opts.uploadConcurrency ?? 4, upload, opts.signal);
       record.uploadMs += Date.now() - started;
@@ -114,6 +157,8 @@ export async function executeSteps(session: HostSession, steps: readonly Step[],
     }
     i++;
   }
+  // Everything owed is done (applyUnits ran after the last upload).
+  if (pendingWritten) await session.exec(['rm', '-f', '--', PENDING_FILE], { sudo: true });
   // Files in plan order, whatever order the parallel uploads finished in.
   const order = new Map(steps.map((s, k) => [s.kind === 'upload' ? s.path : '', k]));
   record.filesChanged.sort((a, b) => order.get(a)! - order.get(b)!);

@@ -30,6 +30,8 @@ export function teardownPaths(host: HostPlan): { files: string[]; trees: string[
   for (const c of host.certificates) [c.cert, c.key, c.publicKey].forEach((p) => p && files.add(p));
   const trees = new Set<string>(dataDirs(host).map((d) => d.path));
   host.units.forEach((u) => (DAEMON_STATE[u] ?? []).forEach((p) => trees.add(p)));
+  // kubeup's own bookkeeping on the host (restarts owed by an interrupted run, see execute.ts).
+  trees.add('/var/lib/kubeup');
   return { files: [...files].sort(), trees: [...trees].sort() };
 }
 

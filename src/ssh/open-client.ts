@@ -3,9 +3,9 @@
 
 import ssh2, { type Client, type ConnectConfig } from 'ssh2';
 import type { Duplex } from 'node:stream';
-import { ConnectError, type KubeupError } from '../errors.js';
+import { CancelledError, ConnectError, type KubeupError } from '../errors.js';
 import { authFailure, authHandler, expandHome, prepareAuth, type AuthProgress } from './auth.js';
-import { DEFAULT_KNOWN_HOSTS, endpointLabel, type ConnectOptions, type SshEndpoint } from './endpoint.js';
+import { DEFAULT_KNOWN_HOSTS, endpointLabel, KEEPALIVE_COUNT_MAX, KEEPALIVE_INTERVAL_MS, type ConnectOptions, type SshEndpoint } from './endpoint.js';
 import { trackClose } from './end-client.js';
 import { hostKeyError, preferredHostKeyAlgorithms, verifyHostKey, type HostKeyVerdict } from './host-key.js';
 import { appendKnownHost, lookupKnownHosts, readKnownHostsFile, type KnownHosts } from './known-hosts.js';
@@ -21,7 +21,7 @@ export async function openClient(endpoint: SshEndpoint, opts: ConnectOptions, so
   let verdict: HostKeyVerdict | undefined;
   let offeredKey: Buffer | undefined;
   const readyTimeout = opts.readyTimeoutMs ?? 20_000;
-  const keepaliveInterval = opts.keepaliveIntervalMs ?? 15_000;
+  const keepaliveInterval = opts.keepaliveIntervalMs ?? KEEPALIVE_INTERVAL_MS;
   const knownTypes = lookupKnownHosts(knownHosts.entries, endpoint.host, endpoint.port).keys.map((e) => e.keyType);
   const hostKeyAlgorithms = preferredHostKeyAlgorithms(knownTypes);
   const config: ConnectConfig = {
@@ -30,7 +30,7 @@ export async function openClient(endpoint: SshEndpoint, opts: ConnectOptions, so
     username: endpoint.user,
     readyTimeout,
     keepaliveInterval,
-    keepaliveCountMax: 4,
+    keepaliveCountMax: KEEPALIVE_COUNT_MAX,
     ...(sock ? { sock: sock as unknown as ConnectConfig['sock'] } : {}),
     ...(hostKeyAlgorithms ? { algorithms: { serverHostKey: hostKeyAlgorithms as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] } } : {}),
     hostVerifier: (key: Buffer) => {
@@ -55,7 +55,9 @@ export async function openClient(endpoint: SshEndpoint, opts: ConnectOptions, so
     const fail = (err: unknown) => {
       if (settled) return;
       settled = true;
+      opts.signal?.removeEventListener('abort', cancelled);
       client.end();
+      client.destroy();
       reject(err);
     };
     client.once('ready', () => {
@@ -69,6 +71,10 @@ export async function openClient(endpoint: SshEndpoint, opts: ConnectOptions, so
         fail(connectFailure(err, endpoint, verdict, knownHostsFile, readyTimeout, authError));
       }
     });
+    const cancelled = () => fail(new CancelledError(`cancelled while connecting to ${endpointLabel(endpoint)}`, { host: endpoint.host }));
+    if (opts.signal?.aborted) return cancelled();
+    opts.signal?.addEventListener('abort', cancelled, { once: true });
+    client.once('ready', () => opts.signal?.removeEventListener('abort', cancelled));
     client.once('close', () =>
       fail(new ConnectError(`${endpointLabel(endpoint)} closed the connection during the SSH handshake`, {
         host: endpoint.host,

@@ -75,7 +75,7 @@ export async function uploadFile(
     await step('create the folder and a temporary file', ['sh', '-c', PREPARE_SCRIPT, 'sh', dir, temp]);
     await withCleanup(
       async () => {
-        await send(ctx, temp, content, local.size, opts);
+        await send(ctx, temp, remotePath, content, local.size, opts);
         await step('set owner and mode and rename into place', ['sh', '-c', PLACE_SCRIPT, 'sh', temp, remotePath, temp, owner, mode]);
       },
       // After a successful rename the temp name is gone and rm -f has nothing to do.
@@ -88,7 +88,7 @@ export async function uploadFile(
       async () => {
         const staged = posix.join(staging, 'content');
         await step('create the staging file', ['sh', '-c', PREPARE_SCRIPT, 'sh', staging, staged]);
-        await send(ctx, staged, content, local.size, opts);
+        await send(ctx, staged, remotePath, content, local.size, opts);
         await step('copy into place with sudo', ['sh', '-c', PLACE_SCRIPT, 'sh', staged, remotePath, temp, owner, mode], { sudo: true });
       },
       () => ctx.run(['rm', '-rf', '--', staging], { allowFailure: true }),
@@ -166,20 +166,38 @@ export function isSame(remote: string, sha256: string, mode: number, owner: stri
 const CHUNK = 32 * 1024;
 const IN_FLIGHT = 16;
 
-async function send(ctx: UploadContext, remotePath: string, content: Buffer | { localPath: string }, size: number, opts: UploadOptions) {
-  const progress = opts.onProgress;
-  await ctx.sftp(async (sftp) => {
+/**
+ * An upload that gets no acknowledgement for this long has stalled (a live connection whose SFTP server no longer
+ * writes, e.g. a hung disk). A slow upload that still moves is never stopped; a dead host is found by keepalive.
+ */
+export const UPLOAD_STALL_MS = 25_000;
+
+/** Sends the bytes to `remotePath` (a temporary or staging name); messages name `target`, the file being replaced. */
+async function send(ctx: UploadContext, remotePath: string, target: string, content: Buffer | { localPath: string }, size: number, opts: UploadOptions) {
+  let progress: ((sent: number, total: number) => void) | undefined;
+  // The diagnosis runs after the SFTP channel is given back (it needs a channel of its own).
+  const failure = await ctx.sftp(async (sftp): Promise<Error | undefined> => {
     try {
-      await sendWith(sftp);
-    } catch (err) {
-      throw new DeployError(`cannot write ${remotePath} on ${ctx.host} over SFTP: ${(err as Error).message}`, {
-        host: ctx.host,
-        file: remotePath,
-        cause: err,
-        hint: 'check free disk space and permissions on the host',
+      await new Promise<void>((resolve, reject) => {
+        let timer: NodeJS.Timeout | undefined;
+        const arm = () => {
+          clearTimeout(timer);
+          timer = setTimeout(() => reject(new Error(`no progress for ${UPLOAD_STALL_MS / 1000} s, gave up`)), UPLOAD_STALL_MS);
+        };
+        progress = (sent, total) => {
+          arm();
+          opts.onProgress?.(sent, total);
+        };
+        arm();
+        sendWith(sftp).then(resolve, reject).finally(() => clearTimeout(timer));
       });
+    } catch (err) {
+      if (err instanceof KubeupError) throw err;
+      return err as Error;
     }
+    return undefined;
   });
+  if (failure) throw await sendFailure(ctx, remotePath, target, size, failure);
 
   async function sendWith(sftp: SFTPWrapper): Promise<void> {
     if (!Buffer.isBuffer(content)) {
@@ -199,6 +217,26 @@ async function send(ctx: UploadContext, remotePath: string, content: Buffer | { 
     }
   }
 }
+
+/**
+ * OpenSSH's SFTP server reports a full disk as a bare "Failure": look at the free space of the target's file system
+ * to say what happened.
+ */
+async function sendFailure(ctx: UploadContext, remotePath: string, target: string, size: number, err: Error): Promise<DeployError> {
+  const dir = posix.dirname(remotePath);
+  const where = { host: ctx.host, file: target, cause: err };
+  const df = await ctx.run(['stat', '-f', '-c', '%a %S', '--', dir], { allowFailure: true }).catch(() => undefined);
+  const [blocks, blockSize] = (df?.code === 0 ? df.stdout.toString('utf8').trim() : '').split(' ').map(Number);
+  if (blocks !== undefined && blockSize !== undefined && Number.isFinite(blocks * blockSize) && blocks * blockSize < Math.max(size, 1)) {
+    return new DeployError(`no space left on ${ctx.host} for ${target}: ${formatKiB(blocks * blockSize)} free in ${dir} when the write failed, the file needs ${formatKiB(size)} (SFTP: ${err.message})`, {
+      ...where,
+      hint: `free space in ${dir} on the host (df -h ${dir}), then run again: ${target} was left as it was`,
+    });
+  }
+  return new DeployError(`cannot write ${target} on ${ctx.host} over SFTP (to ${remotePath}): ${err.message}`, { ...where, hint: 'check free disk space and permissions on the host' });
+}
+
+const formatKiB = (bytes: number) => `${Math.ceil(bytes / 1024)} KiB`;
 
 /** Writes the buffer in chunks with several requests in flight; reports bytes as they are acknowledged. */
 function writeAll(sftp: SFTPWrapper, handle: Buffer, content: Buffer, progress?: (sent: number, total: number) => void): Promise<void> {

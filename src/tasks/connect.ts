@@ -59,6 +59,7 @@ export async function connectHost(req: ConnectRequest, jumpHosts?: JumpHostPool)
         if (k.host === host.address && k.port === host.port) learned = k.fingerprint;
       },
       ...(jumpHosts && { jumpHosts }),
+      ...(req.signal && { signal: req.signal }),
     },
   );
   return { session, warnings, ...(learned && { acceptedHostKey: learned }) };

@@ -6,6 +6,7 @@ import type { ClusterPki } from '../pki/index.js';
 import type { HostRecord } from '../provision/execute.js';
 import type { FetchedArtifact } from '../release/index.js';
 import type { HostSpec, Profile } from '../profile/types.js';
+import type { HostLock, LockHolder } from '../lock/index.js';
 import type { HostSession } from '../ssh/session.js';
 import type { RunRecorder } from './records.js';
 import type { RemoveOptions } from './remove-node.js';
@@ -24,6 +25,8 @@ export interface ConnectRequest {
   profile: Profile;
   acceptNewHostKeys: boolean;
   secrets: RunSecrets;
+  /** The run's cancel: a connection still in its handshake gives up at once. */
+  signal?: AbortSignal;
 }
 
 export interface Connected {
@@ -60,6 +63,10 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** How `up` removes hosts gone from the profile (remove-node's options); default: no --force, 120 s drain. */
   remove?: RemoveOptions;
+  /** --force-unlock: take the cluster's locks from another run (see src/lock). */
+  forceUnlock?: boolean;
+  /** What another run sees as the holder of the lock; default `kubeup <flow> <profile>`. */
+  command?: string;
   /** Called with warnings that do not stop the run (printed by the CLI). */
   onWarning?: (host: string | undefined, message: string) => void;
 }
@@ -74,6 +81,10 @@ export interface RunCtx {
   /** Fingerprints accepted this run, by host id, for the caller to pin in the profile. */
   acceptedHostKeys: Map<string, string>;
   recorder: RunRecorder;
+  /** The lock on each host, taken right after connecting, released when the run ends (src/lock). */
+  hostLocks?: Map<string, HostLock>;
+  /** The run's holder record (the local lock's), shown to another run that finds a host locked. */
+  lockHolder?: LockHolder;
   kubeconfigPath?: string;
   kubeconfigBackup?: string;
 }

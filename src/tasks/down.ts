@@ -15,6 +15,8 @@ import { RunRecorder } from './records.js';
 import { adminApiFromState } from './addons.js';
 import { allAddonObjects } from '../addons/index.js';
 import { deleteObjects } from '../verify/addons-api.js';
+import { closeRun, lockHost } from './run-locks.js';
+import { acquireLocalLock, type LockHolder } from '../lock/index.js';
 
 export interface DownResult {
   cleaned: Map<string, TeardownRecord>;
@@ -27,13 +29,22 @@ export interface DownResult {
 }
 
 export async function runDown(profile: Profile, opts: RunOptions & { purge: boolean }, deps: RunDeps): Promise<DownResult> {
+  const lock = acquireLocalLock(opts.stateDir, { command: opts.command ?? `kubeup down --profile ${profile.name}`, ...(opts.forceUnlock && { force: true }), onWarning: (m) => opts.onWarning?.(undefined, m), now: deps.now() });
+  try {
+    return await runDownLocked(profile, opts, deps, lock.holder);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runDownLocked(profile: Profile, opts: RunOptions & { purge: boolean }, deps: RunDeps, lockHolder: LockHolder): Promise<DownResult> {
   const recorder = new RunRecorder(opts.stateDir, profile.name, 'down', deps.now());
   // Paths do not depend on host names or arch: the plan from assumed facts lists exactly what `up` installs.
   const plan = buildPlan(profile, assumedFacts(profile));
   const cleaned = new Map<string, TeardownRecord>();
   const failed = new Map<string, string>();
   const result = { kubeconfigChanged: false, purged: false, addonsRemoved: [] as string[] };
-  const ctx = { sessions: new Map(), facts: {}, artifacts: [], records: new Map(), acceptedHostKeys: new Map(), recorder } as RunCtx;
+  const ctx = { sessions: new Map(), facts: {}, artifacts: [], records: new Map(), acceptedHostKeys: new Map(), recorder, lockHolder } as RunCtx;
   const listr = new Listr<RunCtx>(
     [
       {
@@ -64,8 +75,10 @@ export async function runDown(profile: Profile, opts: RunOptions & { purge: bool
                 const started = Date.now();
                 try {
                   t.output = 'connecting';
-                  const { session } = await deps.connect({ host: profile.hosts[i]!, field: `hosts[${i}]`, profile, acceptNewHostKeys: opts.acceptNewHostKeys, secrets: opts.secrets });
+                  const { session } = await deps.connect({ host: profile.hosts[i]!, field: `hosts[${i}]`, profile, acceptNewHostKeys: opts.acceptNewHostKeys, secrets: opts.secrets, ...(opts.signal && { signal: opts.signal }) });
                   c.sessions.set(h.id, session);
+                  t.output = 'locking';
+                  await lockHost(c, h.id, session, opts, (host, m) => opts.onWarning?.(host, m));
                   t.output = 'removing units, binaries, configuration, certificates and data';
                   const r = await teardownHost(session, h, (line) => c.recorder.log(h.id, line));
                   cleaned.set(h.id, r);
@@ -114,7 +127,7 @@ export async function runDown(profile: Profile, opts: RunOptions & { purge: bool
   try {
     await listr.run(ctx);
   } finally {
-    await Promise.allSettled([...ctx.sessions.values()].map((s) => (s as { close(): Promise<void> }).close()));
+    await closeRun(ctx);
   }
   // Cleaned hosts are no longer deployed: a later up starts from nothing there (and reports no drift).
   await updateDeployedRecord(opts.stateDir, profile.name, [], [...cleaned.keys()]);

@@ -12,6 +12,7 @@ import { readDeployedRecord } from '../deployed-record.js';
 import { emptyRecord, executeSteps, type HostRecord } from '../provision/execute.js';
 import { ETCD_TRANSITION_LEFTOVERS, etcdTransitionHost, mergeRecords, probeEtcdCaTransition } from '../provision/etcd-ca-migration.js';
 import { hostSteps, type Step } from '../provision/steps.js';
+import { acquireLocalLock, LockError } from '../lock/index.js';
 import { artifactsForRoles, fetchArtifacts, missingChecksumError, missingChecksums, releaseManifest, resolveCacheDir, type Arch } from '../release/index.js';
 import { renderRbacObjects } from '../render/rbac.js';
 import { hostId, type Profile } from '../profile/types.js';
@@ -21,6 +22,7 @@ import { UnitFailureError, unitFailureHint, verifyUnits, waitForFlannelSubnet } 
 import { formatDnsReport } from '../verify/addons-api.js';
 import { formatClusterReport, validateCluster, waitApiReady, type ClusterReport } from '../verify/validate-cluster.js';
 import { addonsTitle, applyPlanAddons } from './addons.js';
+import type { LockHolder } from '../lock/index.js';
 import type { RunCtx, RunDeps, RunOptions } from './context.js';
 import { removeDroppedHosts } from './remove-node.js';
 import { convergeHost, recordProvisioned, type ConvergedHost } from './converge.js';
@@ -28,6 +30,7 @@ import { rendererOptions } from './listr-options.js';
 import { countsLine, fileCounter, progressThrottle, remoteLine, transferLine, waitLine } from './progress.js';
 import { causeOf, groupBy, hostNeutral, hostRanges } from './host-ranges.js';
 import { formatBytes, RunRecorder } from './records.js';
+import { closeRun, lockHost } from './run-locks.js';
 
 type Task = ListrTaskWrapper<RunCtx, ListrDefaultRenderer, ListrSimpleRenderer>;
 
@@ -126,6 +129,20 @@ function withUnitFailures(err: KubeupError, failures: Map<string, Error>): Kubeu
   return new UnitFailureError(err.message, units, { hint: fields ? unitFailureHint(units) : (err.hint ?? unitFailureHint(units)) });
 }
 
+/**
+ * Read-only work (preflight checks) need not finish before a cancel takes effect: give up on it at once; the
+ * connections are closed when the run ends.
+ */
+function untilCancelled<T>(signal: AbortSignal | undefined, work: Promise<T>): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new CancelledError('cancelled during preflight'));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 function timed(phase: string, signal: AbortSignal | undefined, fn: (ctx: RunCtx, task: Task) => Promise<unknown>): ListrTask<RunCtx>['task'] {
   return async (ctx, task) => {
     // A cancel stops the run between phases; inside a phase, between steps (see the executor and the waits).
@@ -180,26 +197,31 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
                 const started = Date.now();
                 try {
                   t.output = 'connecting';
-                  const connected = await deps.connect({ host: h.spec, field: `hosts[${h.index}]`, profile, acceptNewHostKeys: opts.acceptNewHostKeys, secrets: opts.secrets });
+                  const connected = await deps.connect({ host: h.spec, field: `hosts[${h.index}]`, profile, acceptNewHostKeys: opts.acceptNewHostKeys, secrets: opts.secrets, ...(opts.signal && { signal: opts.signal }) });
                   c.sessions.set(h.id, connected.session);
                   connected.warnings.forEach((w) => warn(h.id, w));
+                  t.output = 'locking';
+                  await lockHost(c, h.id, connected.session, opts, warn);
                   if (connected.acceptedHostKey) c.acceptedHostKeys.set(h.id, connected.acceptedHostKey);
                   t.output = 'checking';
-                  const r = await preflightHost(connected.session, {
-                    roles: h.spec.roles,
-                    apiServerPort: profile.network.apiServerPort,
-                    localEpochSeconds: Math.floor(deps.now().getTime() / 1000),
-                    node: { field: `hosts[${h.index}]`, container: h.spec.container === true, kubeletArgs: profile.extraArgs.kubelet ?? [] },
-                  });
+                  const r = await untilCancelled(
+                    opts.signal,
+                    preflightHost(connected.session, {
+                      roles: h.spec.roles,
+                      apiServerPort: profile.network.apiServerPort,
+                      localEpochSeconds: Math.floor(deps.now().getTime() / 1000),
+                      node: { field: `hosts[${h.index}]`, container: h.spec.container === true, kubeletArgs: profile.extraArgs.kubelet ?? [] },
+                    }),
+                  );
                   r.warnings.forEach((w) => warn(h.id, `${w.check}: ${w.message}${w.hint ? ` (${w.hint})` : ''}`));
                   r.problems.forEach((p) => problems.push({ host: h.id, ...p }));
                   if (r.facts) c.facts[h.id] = r.facts;
                   if (r.problems.length) throw new Error(r.problems.map((p) => `${p.check}: ${p.message}`).join('; '));
                   t.title = `${h.id}: ${r.facts?.hostname} ${r.facts?.arch}${r.warnings.length ? ` (${r.warnings.length} warning${r.warnings.length === 1 ? '' : 's'})` : ''}`;
                 } catch (e) {
-                  if (!(e instanceof Error && problems.some((p) => p.host === h.id))) {
+                  if (!(e instanceof CancelledError) && !(e instanceof Error && problems.some((p) => p.host === h.id))) {
                     const k = e instanceof KubeupError ? e : undefined;
-                    problems.push({ host: h.id, check: 'ssh', message: k ? k.message : describe(e), ...(k?.hint && { hint: k.hint }) });
+                    problems.push({ host: h.id, check: e instanceof LockError ? 'lock' : 'ssh', message: k ? k.message : describe(e), ...(k?.hint && { hint: k.hint }) });
                   }
                   preflightFailures.set(h.id, e as Error);
                   throw e;
@@ -211,6 +233,7 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
             { concurrent: opts.concurrency, exitOnError: false },
           )
           .run(ctx);
+        if (opts.signal?.aborted) throw new CancelledError('cancelled during preflight');
         // Two hosts with one node name would fight over one Node object.
         const byName = new Map<string, string>();
         for (const h of hostsInOrder) {
@@ -412,8 +435,17 @@ export function checkBeforeConnecting(profile: Profile): void {
 
 export async function runUp(profile: Profile, opts: RunOptions, deps: RunDeps): Promise<UpResult> {
   checkBeforeConnecting(profile);
+  const lock = acquireLocalLock(opts.stateDir, { command: opts.command ?? `kubeup up --profile ${profile.name}`, ...(opts.forceUnlock && { force: true }), onWarning: (m) => opts.onWarning?.(undefined, m), now: deps.now() });
+  try {
+    return await runUpLocked(profile, opts, deps, lock.holder);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runUpLocked(profile: Profile, opts: RunOptions, deps: RunDeps, lockHolder: LockHolder): Promise<UpResult> {
   const recorder = new RunRecorder(opts.stateDir, profile.name, 'up', deps.now());
-  const ctx: RunCtx = { sessions: new Map(), facts: {}, artifacts: [], records: new Map(), acceptedHostKeys: new Map(), recorder };
+  const ctx: RunCtx = { sessions: new Map(), facts: {}, artifacts: [], records: new Map(), acceptedHostKeys: new Map(), recorder, lockHolder };
   const result: { report?: ClusterReport } = {};
   const listr = new Listr<RunCtx>(buildUpTasks(profile, opts, deps, result), {
     ctx,
@@ -428,7 +460,7 @@ export async function runUp(profile: Profile, opts: RunOptions, deps: RunDeps): 
   } catch (e) {
     error = e;
   } finally {
-    await Promise.allSettled([...ctx.sessions.values()].map((s) => s.close()));
+    await closeRun(ctx);
   }
   const files = recorder.finish(error === undefined, error === undefined ? undefined : describe(error));
   const records = Object.fromEntries(ctx.records);

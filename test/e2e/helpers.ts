@@ -73,3 +73,45 @@ export function onHost(cluster: TestCluster, index: number, command: string): st
     { encoding: 'utf8', timeout: 60_000 },
   );
 }
+
+export interface LiveCli {
+  /** Resolves with the exit code and everything printed. */
+  done: Promise<CliRun>;
+  /** Resolves with the time (ms since the epoch) the first stdout/stderr text matching `pattern` arrived. */
+  when(pattern: RegExp): Promise<number>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+/** The CLI from the sources, headless, watched while it runs (for faults injected at a given moment). */
+export function startCli(args: string[], env: Record<string, string>): LiveCli {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli.ts'), ...args], {
+    cwd: REPO,
+    env: { PATH: process.env.PATH!, HOME: env.HOME ?? process.env.HOME!, CI: 'true', NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  const waiters: { pattern: RegExp; resolve: (t: number) => void }[] = [];
+  const check = () => {
+    for (const w of [...waiters]) {
+      if (w.pattern.test(out) || w.pattern.test(err)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(Date.now());
+      }
+    }
+  };
+  child.stdout.on('data', (d: Buffer) => ((out += d.toString()), check()));
+  child.stderr.on('data', (d: Buffer) => ((err += d.toString()), check()));
+  const done = new Promise<CliRun>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => {
+      for (const w of waiters) w.resolve(Number.NaN);
+      resolve({ code, out, err });
+    });
+  });
+  return {
+    done,
+    when: (pattern) => new Promise((resolve) => (waiters.push({ pattern, resolve }), check())),
+    kill: (signal) => child.kill(signal),
+  };
+}

@@ -10,8 +10,12 @@ const key: Step = { kind: 'upload', path: '/etc/kubernetes/pki/kubelet.key', mod
 const units: Step = { kind: 'units', units: ['etcd.service', 'kubelet.service'] };
 
 /** Answers kubeup's one-round-trip file check from the fake host's files, like sha256sum and stat would. */
-function answerFileStates(s: FakeSession): FakeSession {
-  return s.on(/^sh -c 'while \[ \$# -gt 1 \]/, (command) => {
+function answerFileStates(s: FakeSession, recovered = ''): FakeSession {
+  return s
+    .on(/^sh -c 'm=\$1/, { stdout: recovered })
+    .on(/^sh -c 'f=\$1; shift/, {})
+    .on(['rm', '-f', '--', '/var/lib/kubeup/pending-restarts'], {})
+    .on(/^sh -c 'while \[ \$# -gt 1 \]/, (command) => {
     // Arguments come in pairs: path, then a sha256 or "-".
     const paths = command.slice(command.lastIndexOf("' sh ") + 5).split(' ').filter((_, i) => i % 2 === 0);
     const lines = paths.map((p) => {
@@ -23,8 +27,8 @@ function answerFileStates(s: FakeSession): FakeSession {
 }
 
 /** A host whose units report the given states for is-enabled and is-active. */
-function host(enabled: string[], active: string[]): FakeSession {
-  return answerFileStates(new FakeSession())
+function host(enabled: string[], active: string[], recovered = ''): FakeSession {
+  return answerFileStates(new FakeSession(), recovered)
     .on(['systemctl', 'is-enabled', 'etcd.service', 'kubelet.service'], { stdout: enabled.join('\n') + '\n', code: enabled.every((e) => e === 'enabled') ? 0 : 1 })
     .on(['systemctl', 'is-active', 'etcd.service', 'kubelet.service'], { stdout: active.join('\n') + '\n', code: active.every((a) => a === 'active') ? 0 : 3 });
 }
@@ -54,7 +58,9 @@ describe('executeSteps', () => {
     }
     const r = await executeSteps(s, [unitFile, options, key, units]);
     expect(r).toMatchObject({ filesChanged: [], bytesUploaded: 0, unitsRestarted: [], unitsStarted: [], filesUnchanged: 3 });
-    expect(s.commands().filter((c) => /daemon-reload|enable |restart|start /.test(c))).toEqual([]);
+    expect(s.commands().filter((c) => /^systemctl (daemon-reload|enable|restart|start)/.test(c))).toEqual([]);
+    // Nothing was owed, so the pending-restarts file was neither written nor removed.
+    expect(s.commands().filter((c) => c.includes('pending-restarts') && !c.startsWith("sh -c 'm=$1"))).toEqual([]);
     // One round trip looked at all three files; none was handed to upload.
     expect(s.commands().filter((c) => c.startsWith("sh -c 'while [ $# -gt 1 ]"))).toHaveLength(1);
     expect(s.calls.filter((c) => c.kind === 'upload')).toEqual([]);
@@ -72,7 +78,7 @@ describe('executeSteps', () => {
   });
 
   it('a best-effort fix that fails becomes a warning; a required step that fails stops the host', async () => {
-    const s = new FakeSession().on(['modprobe', '-a', 'overlay'], { code: 1, stderr: 'modprobe: FATAL: Module overlay not found' }).on(['install', '-d', '/x'], { code: 1, stderr: 'Read-only file system' });
+    const s = new FakeSession().on(/^sh -c 'm=\$1/, {}).on(['modprobe', '-a', 'overlay'], { code: 1, stderr: 'modprobe: FATAL: Module overlay not found' }).on(['install', '-d', '/x'], { code: 1, stderr: 'Read-only file system' });
     const r = await executeSteps(s, [{ kind: 'exec', title: 'load kernel modules', argv: ['modprobe', '-a', 'overlay'], bestEffort: true }]);
     expect(r.warnings).toEqual(['load kernel modules did not work (modprobe: FATAL: Module overlay not found); continuing']);
     await expect(executeSteps(s, [{ kind: 'exec', title: 'make dir', argv: ['install', '-d', '/x'] }])).rejects.toThrow(/Read-only file system/);
@@ -84,5 +90,33 @@ describe('executeSteps', () => {
     await executeSteps(s, [key, units], { log: (l) => lines.push(l) });
     expect(lines.join('\n')).toContain('/etc/kubernetes/pki/kubelet.key');
     expect(lines.join('\n')).not.toContain('PRIVATE');
+  });
+
+  it('after an interrupted run: removes its temporary files, and does the restarts it owed though the files are up to date', async () => {
+    const s = host(['enabled', 'enabled'], ['active', 'active'], '/etc/default/.kubelet.kubeup-0a1b2c\npending kubelet.service\npending daemon-reload\n')
+      .on(['systemctl', 'daemon-reload'], {}, { times: 1 })
+      .on(['systemctl', 'restart', 'kubelet.service'], {}, { times: 1 });
+    s.addFile('/etc/default/kubelet', 'KUBELET_OPTS="--v=2"\n');
+    const r = await executeSteps(s, [options, units]);
+    expect(s.commands().filter((c) => c === 'systemctl daemon-reload')).toHaveLength(1);
+    expect(r.filesChanged).toEqual([]);
+    expect(r.unitsRestarted).toEqual(['kubelet.service']);
+    expect(s.commands().at(-1)).toBe('rm -f -- /var/lib/kubeup/pending-restarts');
+    expect(r.warnings).toEqual([
+      'removed 1 temporary file an interrupted run left: /etc/default/.kubelet.kubeup-0a1b2c',
+      'an interrupted run left restarts undone: kubelet.service, daemon-reload; doing them now',
+    ]);
+    // The recovery looked only in the folders the steps write into.
+    expect(s.commands()[0]).toMatch(/ sh \/var\/lib\/kubeup\/pending-restarts \/etc\/default$/);
+  });
+
+  it('records the restarts a change owes before uploading it', async () => {
+    const s = host(['enabled', 'enabled'], ['active', 'active']).on(['systemctl', 'restart', 'kubelet.service']);
+    await executeSteps(s, [options, units]);
+    const cmds = s.commands();
+    const owe = cmds.findIndex((c) => /printf/.test(c) && c.endsWith('/var/lib/kubeup/pending-restarts kubelet.service'));
+    expect(owe).toBeGreaterThan(0);
+    expect(owe).toBeLessThan(s.calls.findIndex((c) => c.kind === 'upload'));
+    expect(cmds.at(-1)).toBe('rm -f -- /var/lib/kubeup/pending-restarts');
   });
 });
