@@ -29,13 +29,21 @@ export async function deployCommand(command: string, rest: string[], values: Cli
   if (values['dry-run'] || (command === 'plan' && values.offline)) return describeDeploy(profile, io, true, notes);
   if (command === 'plan' || command === 'status' || command === 'remove-node') {
     const day2 = await import('./day2.js');
-    if (command === 'plan') return day2.planCommand(profile, values, io);
+    if (command === 'plan') {
+      printSshConfigNotes(profile, notes, io);
+      return day2.planCommand(profile, values, io);
+    }
     if (command === 'status') return day2.statusCommand(profile, values, io);
     // remove-node saves the profile it is given: the stored one, whose aliases must stay.
     return day2.removeNodeCommand(stored, rest[0], values, store, io);
   }
   const { runDeployCommand } = await import('./run.js');
   return runDeployCommand(command as 'up' | 'down', profile, values, store, io, stored);
+}
+
+/** What ~/.ssh/config gave the hosts (applySshConfig's notes), so a plan says where each address came from. */
+function printSshConfigNotes(profile: Profile, notes: readonly string[], io: CliIo): void {
+  if (notes.length) io.out(['', `From the SSH config (${profile.ssh.configFile ?? DEFAULT_SSH_CONFIG}; the profile's own fields win):`, ...notes.map((n) => `  ${n}`), ''].join('\n'));
 }
 
 const ASSUMPTION =
@@ -48,7 +56,7 @@ export async function describeDeploy(profile: Profile, io: CliIo, withFiles = fa
   if (warning) io.out(warning);
   io.out(formatPlan(plan));
   io.out(['Release files (amd64) and where their sha256 comes from:', ...describeManifest(releaseManifest(profile, ['amd64'])).map((l) => `  ${l}`)].join('\n'));
-  if (fromSshConfig.length) io.out(['', `From the SSH config (${profile.ssh.configFile ?? DEFAULT_SSH_CONFIG}; the profile's own fields win):`, ...fromSshConfig.map((n) => `  ${n}`)].join('\n'));
+  printSshConfigNotes(profile, fromSshConfig, io);
   if (withFiles) {
     for (const f of writeRendered(plan)) {
       io.out(`--- ${f.host}:${f.path} (mode ${f.mode.toString(8).padStart(4, '0')})`);

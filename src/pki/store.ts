@@ -224,6 +224,8 @@ export async function ensureClusterPki(dir: string, identities: readonly Identit
           ? 'new'
           : reissueReason(identity, { certPem: certPem ?? '', keyPem: keyPem ?? '' }, cas[identity.ca], now);
       if (reason === undefined) return { certPem: certPem!, keyPem: keyPem! };
+      // A damaged file (truncated, not PEM, a key of another pair) is said, with its path: it is replaced, not hidden.
+      if (/unreadable|key missing/.test(reason)) warnings.push(`${reason === 'certificate unreadable' ? crtPath : keyPath}: ${reason}; issued a new certificate and key for ${identity.name}`);
       const fresh = await issueCertificate(cas[identity.ca], identity, now);
       // Key first: a run stopped in between leaves a cert whose key does not match, which the next run re-issues.
       await write(keyPath, fresh.keyPem);

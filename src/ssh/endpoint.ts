@@ -26,6 +26,8 @@ export interface ConnectSpec extends SshEndpoint {
 export interface ConnectOptions {
   /** Default ~/.ssh/known_hosts. */
   knownHostsFile?: string;
+  /** The system-wide file OpenSSH also reads; default /etc/ssh/ssh_known_hosts (a missing file is an empty one). */
+  globalKnownHostsFile?: string;
   /** --accept-new-host-keys: learn hosts that have no known_hosts entry (never a changed key). */
   acceptNewHostKeys?: boolean;
   /** Handshake and auth must finish within this time. Default 20 s. */
@@ -64,6 +66,7 @@ export interface LearnedHostKey {
 }
 
 export const DEFAULT_KNOWN_HOSTS = '~/.ssh/known_hosts';
+export const GLOBAL_KNOWN_HOSTS = '/etc/ssh/ssh_known_hosts';
 export const KEEPALIVE_INTERVAL_MS = 5_000;
 /** ssh2 gives up when this many keepalives in a row go unanswered, one interval after the last: 4 x 5 s = 20 s. */
 export const KEEPALIVE_COUNT_MAX = 3;

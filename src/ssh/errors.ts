@@ -2,7 +2,7 @@
 
 import { ConnectError, EXIT, KubeupError, type KubeupErrorOptions } from '../errors.js';
 
-export type HostKeyProblem = 'unknown' | 'changed' | 'revoked';
+export type HostKeyProblem = 'unknown' | 'changed' | 'revoked' | 'cert-authority';
 
 /** The host key was not accepted. Never skipped, never downgraded to a warning. */
 export class HostKeyError extends ConnectError {

@@ -22,7 +22,9 @@ export type HostKeyVerdict =
   | { status: 'new'; fingerprint: string; keyType: string }
   | { status: 'unknown'; fingerprint: string; keyType: string; otherKeyTypes: string[] }
   | { status: 'changed'; fingerprint: string; keyType: string; expected: { fingerprint: string; where: string }[] }
-  | { status: 'revoked'; fingerprint: string; where: string };
+  | { status: 'revoked'; fingerprint: string; where: string }
+  /** Not known as a plain key, and a @cert-authority line covers the host: kubeup cannot check host certificates. */
+  | { status: 'cert-authority'; fingerprint: string; keyType: string; where: string[] };
 
 export function verifyHostKey(check: HostKeyCheck): HostKeyVerdict {
   const offered = fingerprint(check.key);
@@ -48,6 +50,9 @@ export function verifyHostKey(check: HostKeyCheck): HostKeyVerdict {
       expected: sameType.map((e) => ({ fingerprint: fingerprint(e.key), where: describeEntry(e) })),
     };
   }
+  // OpenSSH would ask the host for a certificate signed by that CA. ssh2 cannot take part in that exchange, so the
+  // CA's word cannot be checked; learning the plain key instead would bypass what the user set up. Refuse, clearly.
+  if (found.certAuthorities.length > 0) return { status: 'cert-authority', fingerprint: offered, keyType, where: found.certAuthorities.map(describeEntry) };
   if (check.acceptNew) return { status: 'new', fingerprint: offered, keyType };
   const otherKeyTypes = [...new Set(found.keys.map((e) => e.keyType))].sort();
   return { status: 'unknown', fingerprint: offered, keyType, otherKeyTypes };
@@ -112,6 +117,19 @@ export function hostKeyError(verdict: Exclude<HostKeyVerdict, { status: 'ok' | '
         },
       );
     }
+    case 'cert-authority':
+      return new HostKeyError(
+        `host key of ${name} is vouched for only by a certificate authority (@cert-authority at ${verdict.where.join(', ')}); ` +
+          `kubeup cannot verify OpenSSH host certificates, so it does not trust them. The host offered ${verdict.keyType} ${verdict.fingerprint}`,
+        { problem: 'cert-authority', offered: verdict.fingerprint, expected: [] },
+        {
+          ...where,
+          file: verdict.where[0]!.replace(/:\d+$/, ''),
+          hint:
+            `check the fingerprint on the host (ssh-keygen -lf ${hostKeyFile(verdict.keyType)}); if it matches, pin it in the profile: ${ctx.pinField}: ${verdict.fingerprint} ` +
+            `(or add a plain line for ${name} to ${ctx.knownHostsFile})`,
+        },
+      );
     case 'revoked':
       return new HostKeyError(
         `host key of ${name} is revoked (${verdict.where}): ${verdict.fingerprint}`,

@@ -125,7 +125,7 @@ export interface KnownHostsLookup {
   keys: KnownHostsEntry[];
   /** @revoked entries that apply to this host. */
   revoked: KnownHostsEntry[];
-  /** @cert-authority entries that apply to this host (kubeup does not verify host certificates). */
+  /** @cert-authority entries that apply to this host (kubeup cannot verify host certificates: see host-key.ts). */
   certAuthorities: KnownHostsEntry[];
 }
 

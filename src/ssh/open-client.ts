@@ -5,15 +5,18 @@ import ssh2, { type Client, type ConnectConfig } from 'ssh2';
 import type { Duplex } from 'node:stream';
 import { CancelledError, ConnectError, type KubeupError } from '../errors.js';
 import { authFailure, authHandler, expandHome, prepareAuth, type AuthProgress } from './auth.js';
-import { DEFAULT_KNOWN_HOSTS, endpointLabel, KEEPALIVE_COUNT_MAX, KEEPALIVE_INTERVAL_MS, type ConnectOptions, type SshEndpoint } from './endpoint.js';
+import { DEFAULT_KNOWN_HOSTS, endpointLabel, GLOBAL_KNOWN_HOSTS, KEEPALIVE_COUNT_MAX, KEEPALIVE_INTERVAL_MS, type ConnectOptions, type SshEndpoint } from './endpoint.js';
 import { trackClose } from './end-client.js';
 import { hostKeyError, preferredHostKeyAlgorithms, verifyHostKey, type HostKeyVerdict } from './host-key.js';
 import { appendKnownHost, lookupKnownHosts, readKnownHostsFile, type KnownHosts } from './known-hosts.js';
 
 export async function openClient(endpoint: SshEndpoint, opts: ConnectOptions, sock?: Duplex): Promise<Client> {
   const knownHostsFile = expandHome(opts.knownHostsFile ?? DEFAULT_KNOWN_HOSTS);
-  const knownHosts = endpoint.hostKey === undefined ? await loadKnownHosts(knownHostsFile, endpoint.host) : { entries: [], problems: [] };
-  for (const problem of knownHosts.problems) opts.onWarning?.(`${knownHostsFile}:${problem.line}: skipped: ${problem.message}`);
+  // The user's file and the system's, as OpenSSH reads them (UserKnownHostsFile, GlobalKnownHostsFile).
+  const files = [knownHostsFile, opts.globalKnownHostsFile ?? GLOBAL_KNOWN_HOSTS];
+  const loaded = endpoint.hostKey === undefined ? await Promise.all(files.map((f) => loadKnownHosts(f, endpoint.host))) : [];
+  const knownHosts: KnownHosts = { entries: loaded.flatMap((k) => k.entries), problems: [] };
+  loaded.forEach((k, i) => k.problems.forEach((problem) => opts.onWarning?.(`${files[i]}:${problem.line}: skipped: ${problem.message}`)));
   const auth = await prepareAuth({ host: endpoint.host, user: endpoint.user, ...(endpoint.field ? { field: endpoint.field } : {}) }, endpoint.auth, opts.env);
   for (const warning of auth.warnings) opts.onWarning?.(`${endpoint.host}: ${warning}`);
 

@@ -30,6 +30,7 @@ import { rendererOptions } from './listr-options.js';
 import { countsLine, fileCounter, progressThrottle, remoteLine, transferLine, waitLine } from './progress.js';
 import { causeOf, groupBy, hostNeutral, hostRanges } from './host-ranges.js';
 import { formatBytes, RunRecorder } from './records.js';
+import { refuseNewCaForExistingCluster } from './ca-guard.js';
 import { closeRun, lockHost } from './run-locks.js';
 
 type Task = ListrTaskWrapper<RunCtx, ListrDefaultRenderer, ListrSimpleRenderer>;
@@ -273,6 +274,7 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
       task: timed('certificates', opts.signal, async (ctx, task) => {
         const plan = ctx.plan!;
         const identities = clusterIdentities(identityInputFromPlan(plan));
+        await refuseNewCaForExistingCluster(join(opts.stateDir, 'pki'), ctx.sessions);
         ctx.pki = await ensureClusterPki(join(opts.stateDir, 'pki'), identities, { clusterName: plan.cluster.name, now: deps.now() });
         ctx.pki.warnings.forEach((w) => warn(undefined, w));
         await writeSuperAdminKubeconfig(join(opts.stateDir, 'pki'), plan, ctx.pki);

@@ -76,6 +76,12 @@ export function listeningPorts(listen: string): Set<string> {
   return out;
 }
 
+/**
+ * The largest clock difference to a host that preflight lets through. Certificates are backdated by the same amount
+ * (src/pki/ca.ts BACKDATE_MS, a test ties the two), so none can be "in the future" for a host that passed.
+ */
+export const MAX_CLOCK_SKEW_SECONDS = 300;
+
 export interface PreflightInput {
   roles: Role[];
   apiServerPort: number;
@@ -127,7 +133,13 @@ export async function preflightHost(session: HostSession, input: PreflightInput)
   const epoch = Number(f.epoch);
   if (Number.isFinite(epoch)) {
     const skew = Math.abs(epoch - input.localEpochSeconds);
-    if (skew > 300) problems.push({ check: 'clock', message: `the host's clock is ${skew} s off this machine's`, hint: 'fix the time (e.g. enable systemd-timesyncd); certificates would not be valid yet' });
+    if (skew > MAX_CLOCK_SKEW_SECONDS) {
+      problems.push({
+        check: 'clock',
+        message: `the host's clock is ${skew} s off this machine's (the limit is ${MAX_CLOCK_SKEW_SECONDS} s: certificates start ${MAX_CLOCK_SKEW_SECONDS} s before they are issued, so a host that lags more would see them as not valid yet)`,
+        hint: 'fix the time (e.g. enable systemd-timesyncd or chrony) on the host or on this machine, then run again',
+      });
+    }
     else if (skew > 5) warnings.push({ check: 'clock', message: `the host's clock is ${skew} s off this machine's`, hint: 'enable time synchronisation (systemd-timesyncd or chrony)' });
   }
 

@@ -2,7 +2,7 @@
 // host that stops answering, a slow but live host. Each test says what was left on the hosts and that the next run
 // heals it; the times are printed as FAULT lines (the figures of the closing note) and bounded by assertions.
 // One cluster (h1 master+worker, h2 worker) is shared by all the tests, in order.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -183,4 +183,64 @@ describeWithHosts('faults in the middle of a run', () => {
     expect(healed.code, healed.err).toBe(0);
     figure('host stops answering', { reportedAfterMs: ms, limitMs: 30_000, tempFilesLeft: tempFiles(1).length, nextRunHealed: true });
   }, 300_000);
+
+  it('damaged local state: found before anything is uploaded, with the path and what to do; never a new CA for this cluster', async () => {
+    const pki = join(env.KUBEUP_STATE_DIR!, 'clusters', 'faults', 'pki');
+    const timings: Record<string, number> = {};
+    const timed = async (name: string) => {
+      const t = Date.now();
+      const r = await up();
+      timings[name] = Date.now() - t;
+      return r;
+    };
+    // The CA key gone, the certificates still there.
+    renameSync(join(pki, 'ca.key'), join(dir, 'ca.key.saved'));
+    const noKey = await timed('caKeyMissingMs');
+    renameSync(join(dir, 'ca.key.saved'), join(pki, 'ca.key'));
+    expect(noKey.code, noKey.err).toBe(5);
+    expect(noKey.err).toContain(`the cluster CA key is missing: no certificate can be issued for this cluster (file ${join(pki, 'ca.key')})`);
+    expect(noKey.err).toMatch(/hint: restore ca\.crt and ca\.key from a backup/);
+    expect(noKey.out).not.toMatch(/== Provision hosts/);
+    // The whole folder gone while the hosts have the cluster's CA: no new CA.
+    renameSync(pki, `${pki}.saved`);
+    const noState = await timed('stateGoneMs');
+    const madeOne = existsSync(join(pki, 'ca.key'));
+    rmSync(pki, { recursive: true, force: true });
+    renameSync(`${pki}.saved`, pki);
+    expect(noState.code, noState.err).toBe(5);
+    expect(noState.err).toMatch(/the local state has no cluster CA, but 192\.168\.213\.11 \(CN=kubeup-faults-ca\), 192\.168\.213\.12 \(CN=kubeup-faults-ca\) already have one in \/etc\/kubernetes\/pki\/ca\.crt/);
+    expect(noState.err).toMatch(/hint: restore .*ca\.crt and .*ca\.key .* from a backup; to start over instead, run kubeup down first/);
+    expect(madeOne).toBe(false);
+    expect(noState.out).not.toMatch(/== Provision hosts/);
+    // Something in place of a file that cannot be read at all.
+    renameSync(join(pki, 'ca.crt'), join(dir, 'ca.crt.saved'));
+    mkdirSync(join(pki, 'ca.crt'));
+    const unreadable = await timed('unreadableMs');
+    rmSync(join(pki, 'ca.crt'), { recursive: true });
+    renameSync(join(dir, 'ca.crt.saved'), join(pki, 'ca.crt'));
+    expect(unreadable.code, unreadable.err).toBe(5);
+    expect(unreadable.err).toContain(`cannot read a file of the cluster PKI (file ${join(pki, 'ca.crt')})`);
+    // A truncated certificate: said with its path, issued again, and the run completes.
+    const crt = join(pki, 'kube-apiserver.crt');
+    writeFileSync(crt, readFileSync(crt, 'utf8').slice(0, 200));
+    const truncated = await timed('truncatedCertHealedMs');
+    expect(truncated.code, truncated.err).toBe(0);
+    expect(truncated.err).toContain(`${crt}: certificate unreadable; issued a new certificate and key for kube-apiserver`);
+    figure('damaged local state', { ...timings, uploadedBeforeDetection: 'nothing', newCaMade: false, truncatedCertHealed: true });
+  }, 300_000);
+
+  it('a host clock far off: preflight refuses it and says the limit; nothing is issued or uploaded', async () => {
+    // The hosts share this machine's kernel clock: h2's `date +%s`, which preflight reads, is made an hour ahead.
+    onHost(cluster, 1, `printf '#!/bin/sh\\nif [ "$1" = +%%s ]; then echo $(( $(/bin/date +%%s) + 3600 )); else exec /bin/date "$@"; fi\\n' > /usr/local/bin/date && chmod 755 /usr/local/bin/date`);
+    try {
+      const t = Date.now();
+      const r = await up();
+      expect(r.code, r.err).toBe(4);
+      expect(r.err).toMatch(/192\.168\.213\.12: clock: the host's clock is 360\d s off this machine's \(the limit is 300 s: certificates start 300 s before they are issued/);
+      expect(r.out).not.toMatch(/== Certificates/);
+      figure('clock skew', { reportedAfterMs: Date.now() - t, limitSeconds: 300, certificatesBackdatedSeconds: 300 });
+    } finally {
+      onHost(cluster, 1, 'rm -f /usr/local/bin/date');
+    }
+  }, 120_000);
 });

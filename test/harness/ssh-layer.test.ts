@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectError, DeployError, RemoteCommandError } from '../../src/errors.js';
+import { CancelledError, ConnectError, DeployError, RemoteCommandError } from '../../src/errors.js';
 import { connect, JumpHostPool, type ConnectSpec, type SshSession } from '../../src/ssh/client.js';
 import { AuthError, HostKeyError, SudoError } from '../../src/ssh/errors.js';
 import { runOnChannel } from '../../src/ssh/exec.js';
@@ -190,6 +190,23 @@ describe('connect and authenticate', () => {
     }
   });
 
+  it('a cancel in the middle of the handshake takes effect at once, not at the connect timeout', async () => {
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      const controller = new AbortController();
+      const started = Date.now();
+      setTimeout(() => controller.abort(), 300);
+      const err = await failure(open(spec(sshdA, { port }), { readyTimeoutMs: 20_000, signal: controller.signal }));
+      expect(err).toBeInstanceOf(CancelledError);
+      expect(err.message).toBe(`cancelled while connecting to root@127.0.0.1:${port}`);
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      silent.close();
+    }
+  });
+
   it('reports a refused port with a hint about sshd and the port field', async () => {
     const port = await freePort();
     const err = await failure(open(spec(sshdA, { port })));
@@ -243,6 +260,25 @@ describe('host keys', () => {
     writeFileSync(file, `[127.0.0.1]:${sshdB.port} ${ecdsa.publicLine}\n`);
     const session = await open(spec(sshdB), { knownHostsFile: file });
     expect((await session.exec(['true'])).code).toBe(0);
+  });
+
+  it('reads the system-wide known_hosts file too, as OpenSSH does', async () => {
+    const empty = join(dir, 'known_hosts_user_empty');
+    const global = join(dir, 'ssh_known_hosts');
+    writeFileSync(empty, '');
+    writeFileSync(global, `[127.0.0.1]:${sshdA.port} ${sshdA.hostKeys[0]!.publicLine}\n`);
+    const session = await open(spec(sshdA), { knownHostsFile: empty, globalKnownHostsFile: global });
+    expect((await session.exec(['true'])).code).toBe(0);
+  });
+
+  it('refuses a host known only through @cert-authority, with the line, instead of ignoring it', async () => {
+    const file = join(dir, 'known_hosts_ca');
+    writeFileSync(file, `@cert-authority [127.0.0.1]:* ${sshdB.hostKeys[0]!.publicLine}\n`);
+    const err = await failure(open(spec(sshdA), { knownHostsFile: file, acceptNewHostKeys: true }));
+    expect(err).toBeInstanceOf(HostKeyError);
+    expect((err as HostKeyError).problem).toBe('cert-authority');
+    expect(err.message).toContain(`(@cert-authority at ${file}:1); kubeup cannot verify OpenSSH host certificates`);
+    expect(readFileSync(file, 'utf8').split('\n').filter(Boolean)).toHaveLength(1);
   });
 
   it('accepts a pinned fingerprint without known_hosts, and refuses a wrong pin', async () => {

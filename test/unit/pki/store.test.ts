@@ -155,6 +155,26 @@ describe('ensureClusterPki', () => {
     expect(r.code).toBe(0);
   });
 
+  it('a truncated certificate or a lost key is said with its path, and replaced', async () => {
+    await ensure();
+    const text = await readFile(join(dir, 'kube-apiserver.crt'), 'utf8');
+    await writeFile(join(dir, 'kube-apiserver.crt'), text.slice(0, 100));
+    await rm(join(dir, 'kube-proxy.key'));
+    const pki = await ensure();
+    expect(pki.changed).toEqual(['kube-apiserver', 'kube-proxy']);
+    expect(pki.warnings).toEqual([
+      `${join(dir, 'kube-apiserver.crt')}: certificate unreadable; issued a new certificate and key for kube-apiserver`,
+      `${join(dir, 'kube-proxy.key')}: key missing, unreadable or not the certificate's key; issued a new certificate and key for kube-proxy`,
+    ]);
+  });
+
+  it('a PKI file that cannot be read at all (here a folder in its place) stops the run with the path', async () => {
+    await ensure();
+    await rm(join(dir, 'ca.crt'));
+    await mkdir(join(dir, 'ca.crt'));
+    await expect(ensure()).rejects.toMatchObject({ constructor: PkiError, file: join(dir, 'ca.crt'), message: 'cannot read a file of the cluster PKI' });
+  });
+
   it('rewrites a missing service-account public key from the private key, keeping the key', async () => {
     const first = await ensure();
     await rm(join(dir, 'service-account.pub'));

@@ -26,6 +26,22 @@ const entries = (lines: string[]) => parseKnownHosts(lines.join('\n'), '/home/u/
 const ctx = { host: '10.0.0.1', port: 2222, knownHostsFile: '/home/u/.ssh/known_hosts', pinField: 'hosts[0].hostKey' };
 
 describe('verifyHostKey', () => {
+  it('a host covered only by a @cert-authority line is refused with the line and the ways out, even with --accept-new-host-keys', () => {
+    for (const acceptNew of [false, true]) {
+      const v = verifyHostKey({ host: '10.0.0.1', port: 2222, key: blob.a!, knownHosts: entries([`other ${text.b}`, `@cert-authority *.lab,[10.0.0.*]:2222 ${text.ec}`]), acceptNew });
+      expect(v).toEqual({ status: 'cert-authority', fingerprint: fingerprint(blob.a!), keyType: 'ssh-ed25519', where: ['/home/u/.ssh/known_hosts:2'] });
+      if (v.status !== 'cert-authority') return;
+      const err = hostKeyError(v, ctx);
+      expect(err.problem).toBe('cert-authority');
+      expect(err.describe()).toMatch(
+        /^host key of \[10\.0\.0\.1\]:2222 is vouched for only by a certificate authority \(@cert-authority at \/home\/u\/\.ssh\/known_hosts:2\); kubeup cannot verify OpenSSH host certificates, so it does not trust them\. The host offered ssh-ed25519 SHA256:/,
+      );
+      expect(err.hint).toContain(`hosts[0].hostKey: ${fingerprint(blob.a!)}`);
+    }
+    // A plain entry for the key still decides alone.
+    expect(verifyHostKey({ host: '10.0.0.1', port: 2222, key: blob.a!, knownHosts: entries([`[10.0.0.1]:2222 ${text.a}`, `@cert-authority * ${text.ec}`]), acceptNew: false }).status).toBe('ok');
+  });
+
   it('accepts the key known_hosts holds for the host', () => {
     const v = verifyHostKey({ host: '10.0.0.1', port: 2222, key: blob.a!, knownHosts: entries([`[10.0.0.1]:2222 ${text.a}`]), acceptNew: false });
     expect(v).toEqual({ status: 'ok', fingerprint: fingerprint(blob.a!), via: 'known_hosts' });
