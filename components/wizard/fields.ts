@@ -85,6 +85,7 @@ export const SET_ELSEWHERE: Readonly<Record<string, string>> = {
   'hosts[].hostKey': 'pinned by `kubeup up --accept-new-host-keys` (or written in the profile file)',
   'hosts[].container': 'the profile file (hosts[].container: true), when preflight reports a host runs in a container',
   'ssh.jumpHostKey': 'the profile file (ssh.jumpHostKey: SHA256:...)',
+  'ssh.configFile': 'the profile file (ssh.configFile: PATH, or none; default ~/.ssh/config)',
   'extraArgs.*': 'the profile file (extraArgs.<daemon>: [--flag=value])',
   'addons.*': 'the profile file (addons.dns; CoreDNS is on by default)',
   'audit.*': 'the profile file (audit.enabled, audit.logPath: the API server\'s audit log)',
