@@ -4,6 +4,7 @@ import { isIp } from '../profile/rules.js';
 import { FLANNEL_NET_CONF, kubeconfigPath } from './paths.js';
 import { stableJson } from './text.js';
 import { MODE_PUBLIC, ROOT, type RenderContext, type RenderedFile } from './types.js';
+import { waitForPodCidr } from './wait-ready.js';
 import { NETWORK_ONLINE, renderDaemonOptions, renderUnit, unitName } from './units.js';
 
 export const FLANNEL_IDENTITY = 'flannel';
@@ -42,6 +43,7 @@ export function renderFlannel(ctx: RenderContext): RenderedFile[] {
       after: [NETWORK_ONLINE],
       type: 'simple',
       waitsForApiServer: 'flannel',
+      execStartPre: [waitForPodCidr(ctx)],
       // flanneld looks its own Node object up by this name.
       environment: { NODE_NAME: ctx.host.nodeName },
     }),

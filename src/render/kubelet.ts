@@ -52,7 +52,8 @@ export function renderKubelet(ctx: RenderContext): RenderedFile[] {
       daemon: 'kubelet',
       description: 'Kubernetes node agent',
       documentation: 'https://kubernetes.io/docs/reference/command-line-tools-reference/kubelet/',
-      after: [unitName('containerd'), unitName('flanneld')],
+      // Not after flanneld: flanneld waits for the pod CIDR of the Node this kubelet registers.
+      after: [unitName('containerd')],
       type: 'simple',
       waitsForApiServer: 'kubelet',
     }),

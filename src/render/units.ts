@@ -51,7 +51,7 @@ export const NETWORK_ONLINE = 'network-online.target';
 export function renderUnit(ctx: RenderContext, spec: UnitSpec): RenderedFile {
   const unit = unitName(spec.daemon);
   const wait = spec.waitsForApiServer;
-  const execStartPre = [...(spec.execStartPre ?? []), ...(wait ? [waitForApiServer(ctx, wait)] : [])];
+  const execStartPre = [...(wait ? [waitForApiServer(ctx, wait)] : []), ...(spec.execStartPre ?? [])];
   const after = [...spec.after, ...(spec.afterOnly ?? [])];
   const lines = [
     header(ctx.cluster.name),

@@ -24,25 +24,29 @@ const MODE_EXECUTABLE = 0o755;
 // POSIX sh; polls with a short, growing pause (0.1, 0.2, 0.5, then 1 s) so the unit starts within a second of readiness.
 // Each failing answer is logged once when it changes, so the journal shows what the unit waited for.
 const SCRIPT = `set -u
-url=$1 ca=$2 cert=$3 key=$4 bound=$5
+url=$1 ca=$2 cert=$3 key=$4 bound=$5 path=\${6:-/readyz} want=\${7:-}
 hostport=\${url#https://}
 hostport=\${hostport%%/*}
 start=$(date +%s)
 last=
 pause=0.1
 while :; do
-  answer=$(printf 'GET /readyz HTTP/1.0\\r\\nHost: %s\\r\\n\\r\\n' "$hostport" |
+  answer=$(printf 'GET %s HTTP/1.0\\r\\nHost: %s\\r\\n\\r\\n' "$path" "$hostport" |
     timeout 5 openssl s_client -quiet -verify_return_error -CAfile "$ca" -cert "$cert" -key "$key" -connect "$hostport" 2>&1)
   status=$(printf '%s\\n' "$answer" | sed -n 's/^HTTP\\/1\\.[01] \\([0-9][0-9][0-9]\\).*/\\1/p' | head -n 1)
-  [ "$status" = 200 ] && exit 0
+  if [ "$status" = 200 ]; then
+    [ -z "$want" ] && exit 0
+    printf '%s\\n' "$answer" | grep -q -- "$want" && exit 0
+    status="200 without $want"
+  fi
   if [ -n "$status" ]; then
     why="HTTP $status $(printf '%s\\n' "$answer" | grep -E '^\\[-\\]|"message"' | tr -s ' \\n' ' ' | cut -c1-300)"
   else
     why=$(printf '%s\\n' "$answer" | grep -v '^depth=\\|^verify return' | tail -n 1 | sed 's/^[0-9A-F]*:error:[0-9A-F]*://' | cut -c1-300)
   fi
-  [ "$why" != "$last" ] && echo "kubeup: waiting for $url/readyz: $why" >&2 && last=$why
+  [ "$why" != "$last" ] && echo "kubeup: waiting for $url$path: $why" >&2 && last=$why
   if [ $(( $(date +%s) - start )) -ge "$bound" ]; then
-    echo "Error: the API server at $url was not ready within $bound s (last answer: $why)" >&2
+    echo "Error: $url$path was not ready within $bound s (last answer: $why)" >&2
     exit 1
   fi
   sleep "$pause"
@@ -62,7 +66,15 @@ export function renderWaitScript(ctx: RenderContext): RenderedFile {
 }
 
 /** The ExecStartPre line of a unit whose daemon reaches the API server as `component`. */
-export function waitForApiServer(ctx: RenderContext, component: KubeconfigComponent): string {
+export function waitForApiServer(ctx: RenderContext, component: KubeconfigComponent, path?: string, text?: string): string {
   const { identity } = KUBECONFIG_USERS[component];
-  return [WAIT_APISERVER, kubeconfigServer(ctx.cluster, component), CA_CERT, certPath(identity), keyPath(identity), String(WAIT_BOUND_SECONDS)].join(' ');
+  return [WAIT_APISERVER, kubeconfigServer(ctx.cluster, component), CA_CERT, certPath(identity), keyPath(identity), String(WAIT_BOUND_SECONDS), ...(path ? [path] : []), ...(text ? [text] : [])].join(' ');
+}
+
+/**
+ * flanneld's kube subnet manager exits at once when its Node has no spec.podCIDR yet ("failed to acquire lease:
+ * node ... pod cidr not assigned"): it starts only once kube-controller-manager has given the Node one.
+ */
+export function waitForPodCidr(ctx: RenderContext): string {
+  return waitForApiServer(ctx, 'flannel', `/api/v1/nodes/${ctx.host.nodeName}`, 'podCIDR');
 }

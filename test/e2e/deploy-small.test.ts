@@ -66,7 +66,7 @@ describeWithHosts('kubeup up on 2 hosts (a, i) and on 1 host (ai)', () => {
 
   it('1 host: control plane and worker on one machine', async () => {
     // The README's example: kube-proxy ignores flags next to --config, so this must reach its config file.
-    const file = writeProfile(dir, { ...e2eProfile('one', cluster, mirror, ['ai'], join(dir, 'cache')), hosts: [{ address: cluster.hosts[2]!.address, roles: 'ai' }], extraArgs: { 'kube-proxy': ['--masquerade-all'] } });
+    const file = writeProfile(dir, { ...e2eProfile('one', cluster, mirror, ['ai'], join(dir, 'cache')), hosts: [{ address: cluster.hosts[2]!.address, roles: 'ai', container: true }], extraArgs: { 'kube-proxy': ['--masquerade-all'] } });
     const up = await runCli(['up', '--file', file, '--yes'], env);
     expect(up.code, `${up.out}\n${up.err}`).toBe(0);
     // The cache filled by the first cluster: nothing downloaded again.

@@ -13,7 +13,7 @@ export const REPO = join(import.meta.dirname, '..', '..');
 export function e2eProfile(name: string, cluster: TestCluster, mirror: Mirror, roles: string[], cacheDir: string, extra: Record<string, unknown> = {}) {
   return {
     name,
-    hosts: roles.map((r, i) => ({ address: cluster.hosts[i]!.address, user: cluster.hosts[i]!.user, port: cluster.hosts[i]!.port, roles: r })),
+    hosts: roles.map((r, i) => ({ address: cluster.hosts[i]!.address, user: cluster.hosts[i]!.user, port: cluster.hosts[i]!.port, roles: r, container: true })),
     ssh: { agent: false, identityFile: cluster.privateKeyPath, knownHosts: cluster.knownHostsPath },
     download: { mirrors: mirror.baseUrls, checksums: mirror.checksums, cacheDir },
     ...extra,

@@ -76,11 +76,15 @@ describe('systemd units', () => {
     }
   });
 
-  it('dependencies: kube-apiserver after etcd, kubelet after containerd and flanneld; etcd and containerd notify', () => {
+  it('dependencies: kube-apiserver after etcd, kubelet after containerd; API clients wait for /readyz, flanneld for its pod CIDR; etcd and containerd notify', () => {
     const [master] = plan.hosts;
     const unit = (name: string) => file(master!, unitPath(name)).content;
     expect(unit('kube-apiserver.service')).toMatch(/\nAfter=etcd\.service .*\nWants=etcd\.service /);
-    expect(unit('kubelet.service')).toContain('\nAfter=containerd.service flanneld.service\nWants=containerd.service flanneld.service\n');
+    expect(unit('kubelet.service')).toContain('\nAfter=containerd.service\nWants=containerd.service\n');
+    for (const u of ['kube-controller-manager.service', 'kube-scheduler.service', 'kubelet.service', 'kube-proxy.service', 'flanneld.service']) {
+      expect(unit(u), u).toMatch(/\nExecStartPre=\/opt\/bin\/kubeup-wait-ready https:\/\/\S+ \S+ \S+ \S+ 120\n/);
+    }
+    expect(unit('flanneld.service')).toContain(`\nExecStartPre=/opt/bin/kubeup-wait-ready https://192.168.213.11:6443 /etc/kubernetes/pki/ca.crt /etc/kubernetes/pki/flannel.crt /etc/kubernetes/pki/flannel.key 120 /api/v1/nodes/${master!.nodeName} podCIDR\n`);
     expect(unit('etcd.service')).toContain('\nType=notify\n');
     expect(unit('containerd.service')).toContain('\nType=notify\n');
     expect(unit('flanneld.service')).toContain(`\nEnvironment=NODE_NAME=${master!.nodeName}\n`);
