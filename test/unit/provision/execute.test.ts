@@ -95,7 +95,7 @@ describe('executeSteps', () => {
   it('after an interrupted run: removes its temporary files, and does the restarts it owed though the files are up to date', async () => {
     const s = host(['enabled', 'enabled'], ['active', 'active'], '/etc/default/.kubelet.kubeup-0a1b2c\npending kubelet.service\npending daemon-reload\n')
       .on(['systemctl', 'daemon-reload'], {}, { times: 1 })
-      .on(['systemctl', 'restart', 'kubelet.service'], {}, { times: 1 });
+      .on(['systemctl', 'restart', '--no-block', 'kubelet.service'], {}, { times: 1 });
     s.addFile('/etc/default/kubelet', 'KUBELET_OPTS="--v=2"\n');
     const r = await executeSteps(s, [options, units]);
     expect(s.commands().filter((c) => c === 'systemctl daemon-reload')).toHaveLength(1);
@@ -111,7 +111,7 @@ describe('executeSteps', () => {
   });
 
   it('records the restarts a change owes before uploading it', async () => {
-    const s = host(['enabled', 'enabled'], ['active', 'active']).on(['systemctl', 'restart', 'kubelet.service']);
+    const s = host(['enabled', 'enabled'], ['active', 'active']).on(['systemctl', 'restart', '--no-block', 'kubelet.service']);
     await executeSteps(s, [options, units]);
     const cmds = s.commands();
     const owe = cmds.findIndex((c) => /printf/.test(c) && c.endsWith('/var/lib/kubeup/pending-restarts kubelet.service'));
