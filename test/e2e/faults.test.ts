@@ -144,7 +144,9 @@ describeWithHosts('faults in the middle of a run', () => {
     const r = await run.done;
     const ms = Date.now() - dropped;
     expect(r.code, r.err).toBe(5);
-    expect(r.err).toMatch(/provisioning failed on 1 host:\n {2}- 192\.168\.213\.12: lost the SSH connection to root@192\.168\.213\.12:22/);
+    // Restarts are queued (systemctl restart --no-block): the drop finds kubeup in provisioning or already waiting for
+    // the restart in verify; either way that host fails at once, naming the lost connection.
+    expect(r.err).toMatch(/(provisioning|verify-cluster) failed on 1 host:\n {2}- 192\.168\.213\.12: lost the SSH connection to root@192\.168\.213\.12:22/);
     expect(ms).toBeLessThan(10_000);
     const left = tempFiles(1);
     // The next run finds /etc/default/kubelet up to date, and restarts kubelet anyway: the restart was owed. It takes
@@ -152,7 +154,9 @@ describeWithHosts('faults in the middle of a run', () => {
     const started = Date.now();
     const healed = await up();
     expect(healed.code, healed.err).toBe(0);
-    expect(healed.err).toMatch(/192\.168\.213\.12: an interrupted run left restarts undone: ([\w.-]+, )*kubelet\.service/);
+    // A restart still owed (dropped before systemd had it queued) is redone; one systemd had queued finished on its own.
+    if (!/verify-cluster failed/.test(r.err)) expect(healed.err).toMatch(/192\.168\.213\.12: an interrupted run left restarts undone: ([\w.-]+, )*kubelet\.service/);
+    expect(onHost(cluster, 1, 'systemctl is-active kubelet').trim()).toBe('active');
     figure('connection drop mid-restart', { reportedAfterMs: ms, tempFilesLeft: left.length, retried: false, nextRunHealed: true, nextRunWithSlowRestartMs: Date.now() - started });
   }, 300_000);
 
