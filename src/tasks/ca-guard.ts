@@ -15,7 +15,8 @@ export async function refuseNewCaForExistingCluster(pkiDir: string, sessions: Re
       return pem ? { id, subject: subjectOf(pem) } : undefined;
     }),
   );
-  const hosts = found.filter((f) => f !== undefined);
+  // Sorted: the sessions map fills in the order the connections came up, which varies from run to run.
+  const hosts = found.filter((f) => f !== undefined).sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
   if (hosts.length === 0) return;
   throw new PkiError(
     `the local state has no cluster CA, but ${hosts.map((h) => `${h.id} (${h.subject})`).join(', ')} already ${hosts.length === 1 ? 'has' : 'have'} one in ${CA_CERT}: ` +
