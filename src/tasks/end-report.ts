@@ -10,6 +10,8 @@ export interface ClusterFacts {
   server: string;
   nodes: { name: string; ready: boolean }[];
   components: { healthy: boolean }[];
+  /** CoreDNS as validation found it; a success verdict never hides that DNS is not available. */
+  dns?: { ready: number; wanted: number; available: boolean };
 }
 
 export interface EndReportInput {
@@ -196,7 +198,8 @@ export function verdictLine(input: EndReportInput): string {
   const f = state.finished;
   const took = f && state.startedAt !== undefined ? ` in ${formatDuration(f.at - state.startedAt)}` : '';
   const cluster = input.cluster;
-  const nodes = cluster ? `; ${cluster.nodes.filter((n) => n.ready).length} of ${plural(cluster.nodes.length, 'node')} Ready` : '';
+  const dnsDown = cluster?.dns && !cluster.dns.available ? `, but cluster DNS is not available (CoreDNS ${cluster.dns.ready} of ${cluster.dns.wanted} ready)` : '';
+  const nodes = cluster ? `; ${cluster.nodes.filter((n) => n.ready).length} of ${plural(cluster.nodes.length, 'node')} Ready${dnsDown}` : '';
   if (!f) return 'running';
   if ((state.cancelRequested || input.cancelled) && !f.ok) {
     const at = state.phases.find((p) => p.state === 'failed' || p.state === 'running')?.name;
