@@ -81,12 +81,16 @@ async function listTarball(bytes: Buffer): Promise<Entry[]> {
 
 /** Upstream paths below each base URL, written out here independently of the mirror's own layout module. */
 const K8S_BINARIES = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kubelet', 'kube-proxy'];
+/** By default the mirror also serves the next patch release, for upgrade tests (1.35.2 and 1.35.3). */
+const NEXT_PATCH = V.kubernetes.replace(/\d+$/, (p) => String(Number(p) + 1));
 const EXPECTED: { component: keyof Mirror['baseUrls']; path: string; checksum: string | null }[] = [
-  ...K8S_BINARIES.map((b) => ({
-    component: 'kubernetes' as const,
-    path: `v${V.kubernetes}/bin/linux/amd64/${b}`,
-    checksum: `v${V.kubernetes}/bin/linux/amd64/${b}.sha256`,
-  })),
+  ...[V.kubernetes, NEXT_PATCH].flatMap((k) =>
+    K8S_BINARIES.map((b) => ({
+      component: 'kubernetes' as const,
+      path: `v${k}/bin/linux/amd64/${b}`,
+      checksum: `v${k}/bin/linux/amd64/${b}.sha256`,
+    })),
+  ),
   { component: 'etcd', path: `v${V.etcd}/etcd-v${V.etcd}-linux-amd64.tar.gz`, checksum: `v${V.etcd}/SHA256SUMS` },
   { component: 'flannel', path: `v${V.flannel}/flanneld-amd64`, checksum: null },
   { component: 'flannel', path: `v${V.flannel}/flannel-v${V.flannel}-linux-amd64.tar.gz`, checksum: null },
@@ -221,6 +225,20 @@ describe('release mirror', () => {
 
     const runc = await get(`${mirror.baseUrls.runc}/v${V.runc}/runc.amd64`);
     expect(sha256(runc.body)).toBe(await debianSha('/usr/sbin/runc'));
+  });
+
+  it('serves two Kubernetes patch releases, each stand-in saying its own version like the real binaries', async () => {
+    expect(mirror.kubernetesVersions).toEqual([V.kubernetes, NEXT_PATCH]);
+    for (const k of mirror.kubernetesVersions) {
+      for (const b of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy']) {
+        const file = path.join(scratch, `${b}-${k}`);
+        await writeFile(file, (await get(`${mirror.baseUrls.kubernetes}/v${k}/bin/linux/amd64/${b}`)).body);
+        await chmod(file, 0o755);
+        // component-base/version/verflag: `--version` prints "Kubernetes <gitVersion>" and exits 0.
+        const { stdout } = await run(file, ['--version']);
+        expect(stdout, `${b} ${k}`).toBe(`Kubernetes v${k}\n`);
+      }
+    }
   });
 
   it('serves the real kubectl, which runs', async () => {

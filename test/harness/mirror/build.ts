@@ -15,6 +15,7 @@ import {
   COMPONENT_PREFIX,
   DEBIAN_BINARIES,
   mirrorLayout,
+  servedKubernetes,
   type Arch,
   type ArtefactSpec,
   type ChecksumSpec,
@@ -38,6 +39,8 @@ export interface BuiltArtefact {
 export interface MirrorManifest {
   key: string;
   versions: Versions;
+  /** Every Kubernetes release served, versions.kubernetes first. */
+  kubernetesVersions: string[];
   arches: Arch[];
   pad: boolean;
   artefacts: BuiltArtefact[];
@@ -57,6 +60,8 @@ export interface PrepareOptions {
   versions: Versions;
   arches: readonly Arch[];
   pad: boolean;
+  /** More Kubernetes releases served beside versions.kubernetes (each with its own stand-ins). */
+  extraKubernetes?: readonly string[];
   buildStandin?: StandinBuilder;
   cacheRoot?: string;
 }
@@ -178,7 +183,7 @@ async function writeTarball(out: string, members: TarMember[], resolver: SourceR
 }
 
 async function buildInto(dir: string, key: string, opts: PrepareOptions): Promise<MirrorManifest> {
-  const layout = mirrorLayout(opts.versions, opts.arches, opts.pad);
+  const layout = mirrorLayout(opts.versions, opts.arches, opts.pad, opts.extraKubernetes);
   const filesDir = path.join(dir, 'files');
   const workDir = path.join(dir, 'work');
   await mkdir(workDir, { recursive: true });
@@ -217,6 +222,7 @@ async function buildInto(dir: string, key: string, opts: PrepareOptions): Promis
   return {
     key,
     versions: opts.versions,
+    kubernetesVersions: servedKubernetes(opts.versions, opts.extraKubernetes),
     arches: [...new Set(opts.arches)].sort(),
     pad: opts.pad,
     artefacts: layout.artefacts.map((a) => built.get(`${a.component}/${a.path}`)!),

@@ -64,6 +64,8 @@ export interface CacheKeyInput {
   versions: Versions;
   arches: readonly Arch[];
   pad: boolean;
+  /** More Kubernetes releases served beside versions.kubernetes. */
+  extraKubernetes?: readonly string[];
 }
 
 export async function cacheKey(input: CacheKeyInput): Promise<string> {
@@ -72,6 +74,7 @@ export async function cacheKey(input: CacheKeyInput): Promise<string> {
     versions: Object.fromEntries(Object.entries(input.versions).sort(([a], [b]) => a.localeCompare(b))),
     arches: [...new Set(input.arches)].sort(),
     pad: input.pad,
+    extraKubernetes: [...new Set(input.extraKubernetes ?? [])].sort(),
     sources: await sourcesHash(),
     inputs: await inputsFingerprint(),
   };

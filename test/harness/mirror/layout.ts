@@ -283,11 +283,19 @@ function cniPlugins(v: string, arches: Arch[]): MirrorLayout {
   };
 }
 
+/**
+ * The Kubernetes releases served: the profile's one first, then the others (upgrade tests move a cluster between
+ * them), without repeats.
+ */
+export function servedKubernetes(versions: Versions, extraKubernetes: readonly string[] = []): string[] {
+  return [...new Set([versions.kubernetes, ...extraKubernetes])];
+}
+
 /** Everything the mirror serves for these versions and arches, sorted by component then path. */
-export function mirrorLayout(versions: Versions, arches: readonly Arch[], pad: boolean): MirrorLayout {
+export function mirrorLayout(versions: Versions, arches: readonly Arch[], pad: boolean, extraKubernetes: readonly string[] = []): MirrorLayout {
   const a = [...new Set(arches)].sort();
   const parts = [
-    kubernetes(versions.kubernetes, a, pad),
+    ...servedKubernetes(versions, extraKubernetes).map((k) => kubernetes(k, a, pad)),
     etcd(versions.etcd, a),
     flannel(versions.flannel, a),
     flannelCniPlugin(versions.flannelCniPlugin, a),

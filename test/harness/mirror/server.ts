@@ -16,6 +16,12 @@ export interface StartMirrorOptions {
   /** Shorthands for versions.kubernetes and versions.etcd. */
   k8sVersion?: string;
   etcdVersion?: string;
+  /**
+   * More Kubernetes releases to serve beside versions.kubernetes, each with stand-ins built for it (they report it
+   * in --version, /version and the Node's kubeletVersion). Default: the next patch release (1.35.2 -> 1.35.3), so
+   * that an upgrade can be tested against the same mirror; [] serves one release.
+   */
+  extraKubernetes?: string[];
   /** Default ['amd64']. arm64 binaries are placeholder scripts (Debian's binaries here are amd64 only). */
   arches?: Arch[];
   /** Pad the Kubernetes stand-ins to the real binaries' sizes (transfer benchmarks). */
@@ -52,6 +58,8 @@ export interface Mirror {
   /** Per component, the value for profile download.mirrors.<component>. */
   baseUrls: Record<Component, string>;
   versions: Versions;
+  /** Every Kubernetes release served (versions.kubernetes first); each one's artefacts are in `artefacts`. */
+  kubernetesVersions: string[];
   arches: Arch[];
   /** file name -> sha256, for artefacts whose upstream publishes no checksum file (flannel tarballs). */
   checksums: Record<string, string>;
@@ -97,6 +105,13 @@ const wrongDigest = (hex: string) => createHash('sha256').update(`wrong:${hex}`)
 
 type Body = { file: string; size: number } | { bytes: Buffer; size: number };
 
+/** 1.35.2 -> 1.35.3: the release an upgrade test moves to. */
+export function nextPatch(version: string): string {
+  const m = /^(\d+)\.(\d+)\.(\d+)$/.exec(version);
+  if (!m) throw new Error(`release mirror: cannot name the patch release after ${version}; pass extraKubernetes`);
+  return `${m[1]}.${m[2]}.${Number(m[3]) + 1}`;
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function startMirror(opts: StartMirrorOptions = {}): Promise<Mirror> {
@@ -111,6 +126,7 @@ export async function startMirror(opts: StartMirrorOptions = {}): Promise<Mirror
     versions,
     arches,
     pad: opts.pad ?? false,
+    extraKubernetes: opts.extraKubernetes ?? [nextPatch(versions.kubernetes)],
     buildStandin: opts.buildStandin,
     cacheRoot: opts.cacheRoot,
   });
@@ -266,6 +282,7 @@ export async function startMirror(opts: StartMirrorOptions = {}): Promise<Mirror
     url,
     baseUrls,
     versions,
+    kubernetesVersions: manifest.kubernetesVersions,
     arches,
     checksums,
     artefacts: manifest.artefacts.map((a) => ({
