@@ -10,9 +10,17 @@ import { runGlyphs, type RunTheme } from './theme.js';
 /** Room for a time: " 0:07" up to " 9:59" (a longer phase pushes its own label wider). */
 const TIME_SLOT = 5;
 
-/** `short` keeps the first word of each name ("Provision"), for strips that would take more than two lines. */
-export function phaseLabel(p: PhaseView, now: number, short = false): string {
-  const head = `${runGlyphs.state[p.state]} ${short ? (p.name.split(' ')[0] ?? p.name) : p.name}`;
+const firstWord = (name: string) => name.split(' ')[0] ?? name;
+
+/** The first word of a name ("Provision"), or the first two where another phase starts alike ("Cluster roles", "Cluster add-ons"). */
+export function shortName(name: string, names: readonly string[]): string {
+  const alike = names.filter((n) => firstWord(n) === firstWord(name)).length > 1;
+  return alike ? name.split(' ').slice(0, 2).join(' ') : firstWord(name);
+}
+
+/** `short` keeps a short name of each phase (see shortName), for strips that would take more than two lines. */
+export function phaseLabel(p: PhaseView, now: number, short = false, all: readonly PhaseView[] = [p]): string {
+  const head = `${runGlyphs.state[p.state]} ${short ? shortName(p.name, all.map((x) => x.name)) : p.name}`;
   if (p.startedAt === undefined) return head.padEnd(head.length + TIME_SLOT);
   return `${head} ${formatDuration((p.endedAt ?? now) - p.startedAt)}`.padEnd(head.length + TIME_SLOT);
 }
@@ -49,7 +57,7 @@ export interface PhaseBarProps {
 
 export function PhaseBar({ phases, now, width, short = false, theme }: PhaseBarProps) {
   // Every label is as wide as with its time slot filled, so the lines are the same from start to end.
-  const labels = phases.map((p) => phaseLabel(p, now, short));
+  const labels = phases.map((p) => phaseLabel(p, now, short, phases));
   const detail = phaseInFocus(phases);
   const count = detail ? `step ${phases.indexOf(detail) + 1}/${phases.length} · ` : '';
   const detailText = detail ? (detail.state === 'failed' ? `${count}${(detail.error ?? detail.title).split('\n')[0]!}` : `${count}${detail.title}${detail.status ? `: ${detail.status}` : ''}`) : ' ';

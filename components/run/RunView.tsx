@@ -144,7 +144,7 @@ export function RunView({ state, now, columns, rows, theme }: RunViewProps) {
   const width = Math.max(20, columns);
   const end = state.finished?.at ?? now;
   const short = packPhases(state.phases.map((p) => phaseLabel(p, 0)), width).length > 2;
-  const phaseLines = packPhases(state.phases.map((p) => phaseLabel(p, 0, short)), width).length;
+  const phaseLines = packPhases(state.phases.map((p) => phaseLabel(p, 0, short, state.phases)), width).length;
   const live = !state.finished;
   // Title, phases and their detail line, the download block; the warning line and the footer below the hosts.
   const headerRows = 1 + phaseLines + 1 + (live ? DOWNLOAD_ROWS : 0);

@@ -89,15 +89,14 @@ export function wrapLines(lines: readonly string[], width?: number, indent = '  
   const out: string[] = [];
   for (const raw of lines) {
     let line = raw;
-    let first = true;
     while (line.length > width) {
       const cut = line.lastIndexOf(' ', width);
       // A path or word longer than the line is not cut: the terminal wraps it whole.
       const at = cut > indent.length ? cut : line.indexOf(' ', width);
       if (at < 0) break;
       out.push(line.slice(0, at));
-      line = `${first ? indent : ''}${line.slice(at + 1)}`;
-      first = false;
+      // Every continuation line is indented, the third as much as the second.
+      line = `${indent}${line.slice(at + 1)}`;
     }
     out.push(line);
   }

@@ -129,6 +129,16 @@ describe('the end report', () => {
     expect(wrapLines([`full log: ${path}`], 40)).toEqual(['full log:', `  ${path}`]);
   });
 
+  it('indents every continuation line, not only the first', () => {
+    const warning = 'warning: CoreDNS: 0 of 2 ready, NOT available: the Deployment has no status: no deployment controller has acted on it (h2–h4)';
+    expect(wrapLines([warning], 40)).toEqual([
+      'warning: CoreDNS: 0 of 2 ready, NOT',
+      '  available: the Deployment has no',
+      '  status: no deployment controller has',
+      '  acted on it (h2–h4)',
+    ]);
+  });
+
   it('cuts a long error to its first line, the lines that say why, and its last', () => {
     const usage = ['kubelet.service is failed', 'Error: unknown flag: --no-such-flag', ...Array.from({ length: 60 }, (_, i) => `      --flag-${i} string   help`), 'exit status 1'];
     expect(cutError(usage, 4)).toEqual(['kubelet.service is failed', 'Error: unknown flag: --no-such-flag', '    …', '      --flag-59 string   help', 'exit status 1']);
