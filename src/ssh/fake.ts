@@ -3,9 +3,11 @@
 
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { RemoteCommandError } from '../errors.js';
+import { DeployError, RemoteCommandError } from '../errors.js';
 import { displayArgv, quoteArgv, type CommandArg } from './quote.js';
-import type { ExecOptions, ExecResult, HostSession, UploadOptions, UploadResult } from './session.js';
+import { spawnSync } from 'node:child_process';
+import { gunzipSync } from 'node:zlib';
+import type { ExecOptions, ExecResult, HostSession, UploadContent, UploadOptions, UploadResult } from './session.js';
 
 export interface FakeReply {
   code?: number;
@@ -18,7 +20,7 @@ export type CommandMatcher = readonly CommandArg[] | RegExp | ((commandLine: str
 
 export type FakeCall =
   | { kind: 'exec'; command: string; sudo: boolean; stdin?: string }
-  | { kind: 'upload'; path: string; content: Buffer; mode: number; owner: string; sensitive: boolean; changed: boolean }
+  | { kind: 'upload'; path: string; content: Buffer; mode: number; owner: string; sensitive: boolean; changed: boolean; how: 'sent' | 'encoded' | 'fetched'; wireBytes: number }
   | { kind: 'read'; path: string }
   | { kind: 'close' };
 
@@ -74,6 +76,9 @@ export class FakeSession implements HostSession {
     return this;
   }
 
+  /** What the fake host gets when it fetches url (and takes member out of it): `url` or `url#member`. */
+  readonly fetchable = new Map<string, Buffer>();
+
   /** Puts a file on the fake host, as if it were already there. */
   addFile(path: string, content: string | Buffer, mode = 0o644, owner = 'root:root'): this {
     this.files.set(path, { content: Buffer.from(content), mode, owner });
@@ -101,18 +106,49 @@ export class FakeSession implements HostSession {
     return result;
   }
 
-  async upload(remotePath: string, content: Buffer | { localPath: string }, opts: UploadOptions): Promise<UploadResult> {
+  async upload(remotePath: string, content: UploadContent, opts: UploadOptions): Promise<UploadResult> {
     this.assertOpen();
-    const bytes = Buffer.isBuffer(content) ? content : await readFile(content.localPath);
+    const { bytes, how, wireBytes } = await this.materialise(remotePath, content);
     const owner = opts.owner ?? 'root:root';
     const existing = this.files.get(remotePath);
     const changed = !existing || sha256(existing.content) !== sha256(bytes) || existing.mode !== opts.mode || existing.owner !== owner;
-    this.calls.push({ kind: 'upload', path: remotePath, content: bytes, mode: opts.mode, owner, sensitive: opts.sensitive ?? false, changed });
+    this.calls.push({ kind: 'upload', path: remotePath, content: bytes, mode: opts.mode, owner, sensitive: opts.sensitive ?? false, changed, how, wireBytes: changed ? wireBytes : 0 });
     if (changed) {
       this.files.set(remotePath, { content: Buffer.from(bytes), mode: opts.mode, owner });
-      opts.onProgress?.(bytes.length, bytes.length);
+      opts.onProgress?.(wireBytes, wireBytes);
     }
-    return { changed, bytes: bytes.length };
+    return { changed, bytes: bytes.length, wireBytes: changed ? wireBytes : 0 };
+  }
+
+  /** The file's bytes as the host would have them: expanded or fetched ones checked against their sha256 like the real host does. */
+  private async materialise(remotePath: string, content: UploadContent): Promise<{ bytes: Buffer; how: 'sent' | 'encoded' | 'fetched'; wireBytes: number }> {
+    if (Buffer.isBuffer(content)) return { bytes: content, how: 'sent', wireBytes: content.length };
+    if ('localPath' in content) {
+      const bytes = await readFile(content.localPath);
+      return { bytes, how: 'sent', wireBytes: bytes.length };
+    }
+    const refuse = (why: string) => new DeployError(`${this.target}: ${remotePath}: ${why}`, { host: hostOf(this.target), file: remotePath });
+    let bytes: Buffer;
+    let how: 'encoded' | 'fetched';
+    let wireBytes = 0;
+    if ('encoded' in content) {
+      const packed = await readFile(content.encoded.localPath);
+      wireBytes = packed.length;
+      how = 'encoded';
+      try {
+        bytes = content.encoded.format === 'gzip' ? gunzipSync(packed) : expandWith(content.encoded.format, packed);
+      } catch {
+        throw refuse(`cannot expand the ${content.encoded.format} upload (corrupted)`);
+      }
+    } else {
+      const key = content.fetch.member ? `${content.fetch.url}#${content.fetch.member}` : content.fetch.url;
+      const got = this.fetchable.get(key);
+      if (!got) throw refuse(`${content.fetch.tool} could not download ${content.fetch.url}`);
+      bytes = got;
+      how = 'fetched';
+    }
+    if (sha256(bytes) !== content.sha256) throw refuse(`the ${how} file has sha256 ${sha256(bytes)}, expected ${content.sha256}: refused`);
+    return { bytes, how, wireBytes };
   }
 
   async read(remotePath: string): Promise<Buffer | undefined> {
@@ -181,4 +217,10 @@ function sha256(content: Buffer): string {
 
 function hostOf(target: string): string {
   return target.replace(/^[^@]*@/, '').replace(/:\d+$/, '');
+}
+
+function expandWith(format: string, packed: Buffer): Buffer {
+  const r = spawnSync(format, ['-dc'], { input: packed, maxBuffer: 1 << 30 });
+  if (r.status !== 0) throw new Error(`${format} -dc failed`);
+  return r.stdout;
 }

@@ -42,8 +42,39 @@ export interface UploadOptions {
 export interface UploadResult {
   /** False when the file was already there with the same sha256, mode and owner. */
   changed: boolean;
+  /** Size of the file on the host (delivered). */
   bytes: number;
+  /** Bytes kubeup sent for it (compressed size; 0 when the host fetched it, or nothing changed). */
+  wireBytes: number;
 }
+
+/** How the host expands an encoded upload: the command is `<format> -dc`. */
+export const ENCODINGS = ['zstd', 'xz', 'gzip'] as const;
+export type Encoding = (typeof ENCODINGS)[number];
+
+/** A download the host makes itself, with a tool it has. */
+export interface HostFetch {
+  tool: 'curl' | 'wget';
+  url: string;
+  /** sha256 of what the URL serves: checked on the host before anything is taken from it. */
+  sha256: string;
+  /** Take this member out of the downloaded tarball; else the download is the file. */
+  member?: string;
+  /** Folder on the host where downloads are kept under their sha256 while the run needs them (root-only). */
+  downloadsDir: string;
+  /** http(s) proxy URL for the download (given on stdin, never on the command line). */
+  proxy?: string;
+}
+
+/**
+ * What becomes the file on the host. Encoded and fetched content is expanded or downloaded on the host into the
+ * private temporary file, whose sha256 is checked against `sha256` (the file's) before the rename.
+ */
+export type UploadContent =
+  | Buffer
+  | { localPath: string }
+  | { encoded: { localPath: string; format: Encoding }; sha256: string; size: number }
+  | { fetch: HostFetch; sha256: string; size: number };
 
 export interface HostSession {
   /** `user@address:port`, for messages. */
@@ -54,7 +85,7 @@ export interface HostSession {
    * name in the same directory, sets mode and owner, then renames over the target. Missing folders are created.
    * A non-root user stages the bytes in a private /tmp folder and sudo puts them in place.
    */
-  upload(remotePath: string, content: Buffer | { localPath: string }, opts: UploadOptions): Promise<UploadResult>;
+  upload(remotePath: string, content: UploadContent, opts: UploadOptions): Promise<UploadResult>;
   /** Reads a remote file (through sudo for a non-root user); undefined when it does not exist. */
   read(remotePath: string): Promise<Buffer | undefined>;
   close(): Promise<void>;

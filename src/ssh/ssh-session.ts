@@ -9,7 +9,7 @@ import { runOnChannel, type ChannelOutcome } from './exec.js';
 import { ChannelLimiter } from './limiter.js';
 import { displayArgv, type CommandArg } from './quote.js';
 import { redactor } from './redact.js';
-import type { ExecOptions, ExecResult, HostSession, UploadOptions, UploadResult } from './session.js';
+import type { ExecOptions, ExecResult, HostSession, UploadContent, UploadOptions, UploadResult } from './session.js';
 import { buildCommand, newSudoMarkers, type SudoMarkers, type SudoMode } from './sudo.js';
 import { uploadFile } from './upload.js';
 
@@ -111,7 +111,7 @@ export class SshSession implements HostSession {
     return outcome;
   }
 
-  async upload(remotePath: string, content: Buffer | { localPath: string }, opts: UploadOptions): Promise<UploadResult> {
+  async upload(remotePath: string, content: UploadContent, opts: UploadOptions): Promise<UploadResult> {
     return uploadFile(
       {
         host: this.spec.host,

@@ -9,7 +9,7 @@ import { stat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
 import { DeployError, KubeupError, RemoteCommandError } from '../errors.js';
-import type { ExecOptions, UploadOptions, UploadResult } from './session.js';
+import type { Encoding, ExecOptions, UploadContent, UploadOptions, UploadResult } from './session.js';
 import type { ChannelOutcome } from './exec.js';
 import type { CommandArg } from './quote.js';
 
@@ -31,11 +31,54 @@ else
   echo absent
 fi`;
 
-// Creates the folder and an empty private temp file ($2) for SFTP to fill.
+// Creates the folder ($1) and empty private temp files ($2...) for SFTP or the host to fill.
 const PREPARE_SCRIPT = `set -e
 umask 077
 mkdir -p -- "$1"
-: > "$2"`;
+shift
+for f do : > "$f"; done`;
+
+// $1 format $2 the encoded file (removed in any case) $3 the private temp file to fill $4 the sha256 it must have.
+// A corrupted encoding fails the decoder; one that expands to other bytes fails the check. The temp file is then
+// emptied (the caller removes it): the target is never touched.
+export const EXPAND_SCRIPT = `set -e
+trap 'rm -f -- "$2"' EXIT
+case $1 in
+  zstd) zstd -dcq -- "$2" > "$3" ;;
+  xz) xz -dc -- "$2" > "$3" ;;
+  gzip) gzip -dc -- "$2" > "$3" ;;
+  *) echo "unknown encoding $1" >&2; exit 2 ;;
+esac || { : > "$3"; echo "cannot expand the $1 upload (corrupted)" >&2; exit 3; }
+sum=$(sha256sum -- "$3"); sum=\${sum%% *}
+if [ "$sum" != "$4" ]; then : > "$3"; echo "the expanded file has sha256 $sum, expected $4: refused" >&2; exit 3; fi`;
+
+// $1 curl|wget $2 url $3 sha256 of the download $4 the private temp file to fill $5 tarball member or "" $6 the sha256
+// the file must have $7 the folder for downloads; the proxy (or an empty line) on stdin. Each download is made once per host (flock per sha256),
+// checked, and kept under its sha256 for the other members of the same tarball; a mismatch leaves nothing.
+export const FETCH_SCRIPT = `set -e
+IFS= read -r proxy || true
+if [ -n "$proxy" ]; then export http_proxy="$proxy" https_proxy="$proxy" HTTPS_PROXY="$proxy"; fi
+umask 077
+mkdir -p -- "$7"
+dl=$7/$3
+exec 9>"$dl.lock"
+flock 9
+want=$3
+have() { [ -f "$dl" ] && s=$(sha256sum -- "$dl") && [ "\${s%% *}" = "$want" ]; }
+if ! have; then
+  rm -f -- "$dl.part"
+  case $1 in
+    curl) curl -fsSL --retry 2 --connect-timeout 10 -o "$dl.part" "$2" ;;
+    wget) wget -q -T 30 -t 3 -O "$dl.part" "$2" ;;
+    *) false ;;
+  esac || { rm -f -- "$dl.part"; echo "$1 could not download $2" >&2; exit 4; }
+  s=$(sha256sum -- "$dl.part"); s=\${s%% *}
+  if [ "$s" != "$3" ]; then rm -f -- "$dl.part"; echo "sha256 mismatch for $2: expected $3, got $s; the download was deleted" >&2; exit 3; fi
+  mv -f -- "$dl.part" "$dl"
+fi
+if [ -n "$5" ]; then tar -xOf "$dl" -- "$5" > "$4"; else cat -- "$dl" > "$4"; fi
+s=$(sha256sum -- "$4"); s=\${s%% *}
+if [ "$s" != "$6" ]; then : > "$4"; echo "\${5:-the download} has sha256 $s, expected $6: refused" >&2; exit 3; fi`;
 
 // $1 source (staged file or the temp file itself) $2 target $3 temp name next to the target $4 owner $5 mode.
 // The temp file is removed on any failure; after mv it no longer exists.
@@ -50,13 +93,9 @@ chmod -- "$5" "$tmp"
 mv -fT -- "$tmp" "$2"`;
 
 const OWNER = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/;
+const ENCODED_SUFFIX: Record<Encoding, string> = { zstd: '.zst', xz: '.xz', gzip: '.gz' };
 
-export async function uploadFile(
-  ctx: UploadContext,
-  remotePath: string,
-  content: Buffer | { localPath: string },
-  opts: UploadOptions,
-): Promise<UploadResult> {
+export async function uploadFile(ctx: UploadContext, remotePath: string, content: UploadContent, opts: UploadOptions): Promise<UploadResult> {
   const owner = opts.owner ?? 'root:root';
   checkArguments(ctx, remotePath, owner, opts.mode);
   const local = await describeLocal(content);
@@ -65,21 +104,49 @@ export async function uploadFile(
   const step = stepRunner(ctx, remotePath);
   const current = await step('read the existing file', ['sh', '-c', STAT_SCRIPT, 'sh', remotePath], { sudo });
   if (isSame(current.stdout.toString('utf8').trim(), local.sha256, opts.mode, owner)) {
-    return { changed: false, bytes: local.size };
+    return { changed: false, bytes: local.size, wireBytes: 0 };
   }
 
   const dir = posix.dirname(remotePath);
   const temp = posix.join(dir, `.${posix.basename(remotePath)}.kubeup-${randomBytes(6).toString('hex')}`);
   const mode = `0${(opts.mode & 0o7777).toString(8)}`;
-  if (!sudo) {
-    await step('create the folder and a temporary file', ['sh', '-c', PREPARE_SCRIPT, 'sh', dir, temp]);
+  const place = (source: string, asRoot: boolean) =>
+    step(asRoot ? 'copy into place with sudo' : 'set owner and mode and rename into place', ['sh', '-c', PLACE_SCRIPT, 'sh', source, remotePath, temp, owner, mode], { sudo: asRoot });
+
+  if ('fetch' in content) {
+    // Nothing to send: the host writes the temp file next to the target itself (as root), checks it and renames.
+    const f = content.fetch;
+    await step('create the folder and a temporary file', ['sh', '-c', PREPARE_SCRIPT, 'sh', dir, temp], { sudo });
     await withCleanup(
       async () => {
-        await send(ctx, temp, remotePath, content, local.size, opts);
-        await step('set owner and mode and rename into place', ['sh', '-c', PLACE_SCRIPT, 'sh', temp, remotePath, temp, owner, mode]);
+        await fetchStep(ctx, remotePath, ['sh', '-c', FETCH_SCRIPT, 'sh', f.tool, f.url, f.sha256, temp, f.member ?? '', local.sha256, f.downloadsDir], { sudo, stdin: `${f.proxy ?? ''}\n` });
+        await place(temp, sudo);
+      },
+      () => ctx.run(['rm', '-f', '--', temp], { allowFailure: true, sudo }),
+    );
+    return { changed: true, bytes: local.size, wireBytes: 0 };
+  }
+
+  const encoded = 'encoded' in content ? content.encoded : undefined;
+  const sent: Buffer | { localPath: string } = encoded ? { localPath: encoded.localPath } : (content as Buffer | { localPath: string });
+  const wireBytes = encoded ? (await stat(encoded.localPath)).size : local.size;
+  // Fills `file` (a temp or staging name): the bytes go there directly, or encoded next to it and expanded.
+  const fill = async (file: string) => {
+    if (!encoded) return send(ctx, file, remotePath, sent, wireBytes, opts);
+    const packed = `${file}${ENCODED_SUFFIX[encoded.format]}`;
+    await send(ctx, packed, remotePath, sent, wireBytes, opts);
+    await step(`expand the ${encoded.format} upload and check its sha256`, ['sh', '-c', EXPAND_SCRIPT, 'sh', encoded.format, packed, file, local.sha256]);
+  };
+  const packedOf = (file: string) => (encoded ? [`${file}${ENCODED_SUFFIX[encoded.format]}`] : []);
+  if (!sudo) {
+    await step('create the folder and a temporary file', ['sh', '-c', PREPARE_SCRIPT, 'sh', dir, temp, ...packedOf(temp)]);
+    await withCleanup(
+      async () => {
+        await fill(temp);
+        await place(temp, false);
       },
       // After a successful rename the temp name is gone and rm -f has nothing to do.
-      () => ctx.run(['rm', '-f', '--', temp], { allowFailure: true }),
+      () => ctx.run(['rm', '-f', '--', temp, ...packedOf(temp)], { allowFailure: true }),
     );
   } else {
     // mktemp -d makes a 0700 folder only this user can enter.
@@ -87,14 +154,31 @@ export async function uploadFile(
     await withCleanup(
       async () => {
         const staged = posix.join(staging, 'content');
-        await step('create the staging file', ['sh', '-c', PREPARE_SCRIPT, 'sh', staging, staged]);
-        await send(ctx, staged, remotePath, content, local.size, opts);
-        await step('copy into place with sudo', ['sh', '-c', PLACE_SCRIPT, 'sh', staged, remotePath, temp, owner, mode], { sudo: true });
+        await step('create the staging file', ['sh', '-c', PREPARE_SCRIPT, 'sh', staging, staged, ...packedOf(staged)]);
+        await fill(staged);
+        await place(staged, true);
       },
       () => ctx.run(['rm', '-rf', '--', staging], { allowFailure: true }),
     );
   }
-  return { changed: true, bytes: local.size };
+  return { changed: true, bytes: local.size, wireBytes };
+}
+
+/** The host's own download: its failures name the URL and what to check (the mirror, the proxy, the host's route). */
+async function fetchStep(ctx: UploadContext, remotePath: string, argv: readonly CommandArg[], opts: ExecOptions): Promise<void> {
+  try {
+    await ctx.run(argv, opts);
+  } catch (err) {
+    if (!(err instanceof RemoteCommandError)) throw err;
+    const reason = err.stderr.trim().split('\n').slice(-2).join(' | ') || `exit ${err.code ?? 'signal'}`;
+    throw new DeployError(`${ctx.host} could not fetch ${remotePath} itself (download.from: hosts): ${reason}`, {
+      host: ctx.host,
+      file: remotePath,
+      field: 'download.from',
+      cause: err,
+      hint: 'check that the host reaches the mirror (download.mirrors) directly or through download.proxy, or set download.from: operator; the target was left as it was',
+    });
+  }
 }
 
 /**
@@ -143,7 +227,8 @@ interface LocalContent {
   size: number;
 }
 
-async function describeLocal(content: Buffer | { localPath: string }): Promise<LocalContent> {
+async function describeLocal(content: UploadContent): Promise<LocalContent> {
+  if ('sha256' in content && !Buffer.isBuffer(content)) return { sha256: content.sha256, size: content.size };
   if (Buffer.isBuffer(content)) return { sha256: createHash('sha256').update(content).digest('hex'), size: content.length };
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(content.localPath)) hash.update(chunk as Buffer);

@@ -2,11 +2,13 @@
 // real sudo with temporary local users (removed at the end).
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer as createHttpServer } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CancelledError, ConnectError, DeployError, RemoteCommandError } from '../../src/errors.js';
 import { connect, JumpHostPool, type ConnectSpec, type SshSession } from '../../src/ssh/client.js';
@@ -425,7 +427,7 @@ describe('upload and read', () => {
     const progress: number[] = [];
     const content = Buffer.from('a: 1\n'.repeat(20000));
     const first = await session.upload(target, content, { mode: 0o640, owner: `${nopassUser.name}:root`, onProgress: (sent) => progress.push(sent) });
-    expect(first).toEqual({ changed: true, bytes: content.length });
+    expect(first).toEqual({ changed: true, bytes: content.length, wireBytes: content.length });
     expect(readFileSync(target).equals(content)).toBe(true);
     const st = statSync(target);
     expect(st.mode & 0o7777).toBe(0o640);
@@ -434,7 +436,7 @@ describe('upload and read', () => {
     expect(listTemp(join(base(), 'etc', 'kubeup'))).toEqual([]);
 
     const second = await session.upload(target, content, { mode: 0o640, owner: `${nopassUser.name}:root` });
-    expect(second).toEqual({ changed: false, bytes: content.length });
+    expect(second).toEqual({ changed: false, bytes: content.length, wireBytes: 0 });
     expect(statSync(target).mtimeMs).toBe(st.mtimeMs);
     expect(statSync(target).ino).toBe(st.ino);
 
@@ -456,7 +458,7 @@ describe('upload and read', () => {
     const progress: number[] = [];
     const remote = join(base(), 'bin', 'tool');
     const result = await session.upload(remote, { localPath: local }, { mode: 0o755, onProgress: (sent) => progress.push(sent) });
-    expect(result).toEqual({ changed: true, bytes: 300_000 });
+    expect(result).toEqual({ changed: true, bytes: 300_000, wireBytes: 300_000 });
     expect(readFileSync(remote).equals(readFileSync(local))).toBe(true);
     expect(statSync(remote).mode & 0o7777).toBe(0o755);
     expect(progress.at(-1)).toBe(300_000);
@@ -523,6 +525,105 @@ describe('upload and read', () => {
     expect(readdirSync('/tmp').filter((n) => n.startsWith('kubeup-upload.')).length).toBe(before);
     expect(listTemp(join(privateDir, 'sub'))).toEqual([]);
     expect((await session.read(target))?.toString()).toBe('token-value\n');
+  });
+});
+
+describe('compressed uploads and host-side downloads', () => {
+  const base = () => join(dir, `packed-${suffix}`);
+  const leftovers = (folder: string) => readdirSync(folder).filter((n) => n.includes('.kubeup-'));
+  // Half random, half repeated: compresses, but not to nothing.
+  const raw = Buffer.concat([randomBytes(100_000), Buffer.alloc(200_000, 'kubeup ')]);
+  const rawSha = createHash('sha256').update(raw).digest('hex');
+  const packedFile = (format: string, content: Buffer) => {
+    const out = join(dir, `packed-${format}-${randomBytes(3).toString('hex')}`);
+    writeFileSync(out, format === 'gzip' ? gzipSync(content) : execFileSync(format, ['-c'], { input: content }));
+    return out;
+  };
+
+  it.each(['gzip', 'xz', 'zstd'] as const)('sends %s, expands it on the host, checks the sha256, then renames (root and sudo user)', async (format) => {
+    for (const s of [spec(sshdA), spec(sshdA, { user: nopassUser.name })]) {
+      const session = await open(s);
+      const target = join(base(), format, s.user === 'root' ? 'root' : 'sudo', 'kubelet');
+      const local = packedFile(format, raw);
+      const r = await session.upload(target, { encoded: { localPath: local, format }, sha256: rawSha, size: raw.length }, { mode: 0o755 });
+      expect(r).toEqual({ changed: true, bytes: raw.length, wireBytes: statSync(local).size });
+      expect(r.wireBytes).toBeLessThan(raw.length / 2);
+      expect(readFileSync(target).equals(raw)).toBe(true);
+      expect(statSync(target).mode & 0o7777).toBe(0o755);
+      expect(leftovers(dirname(target))).toEqual([]);
+      expect((await session.upload(target, { encoded: { localPath: local, format }, sha256: rawSha, size: raw.length }, { mode: 0o755 })).changed).toBe(false);
+    }
+  });
+
+  it('refuses a corrupted or a wrong encoded file on the host, leaving the target and no temporary file', async () => {
+    const session = await open(spec(sshdA));
+    const folder = join(base(), 'refused');
+    const target = join(folder, 'kubelet');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(target, 'old\n');
+    const corrupted = packedFile('gzip', raw);
+    const bytes = readFileSync(corrupted);
+    bytes[Math.floor(bytes.length / 2)]! ^= 0xff;
+    writeFileSync(corrupted, bytes);
+    const bad = await failure(session.upload(target, { encoded: { localPath: corrupted, format: 'gzip' }, sha256: rawSha, size: raw.length }, { mode: 0o755 }));
+    expect(bad).toBeInstanceOf(DeployError);
+    expect(bad.message).toMatch(/failed \(expand the gzip upload and check its sha256\): .*corrupted/);
+    const other = packedFile('zstd', Buffer.from('not the file\n'));
+    const wrong = await failure(session.upload(target, { encoded: { localPath: other, format: 'zstd' }, sha256: rawSha, size: raw.length }, { mode: 0o755 }));
+    expect(wrong.message).toMatch(new RegExp(`expected ${rawSha}: refused`));
+    expect(readFileSync(target, 'utf8')).toBe('old\n');
+    expect(leftovers(folder)).toEqual([]);
+  });
+
+  it('lets the host fetch a file or a tarball member with curl or wget, checked twice, and refuses a wrong download', async () => {
+    const tarDir = join(dir, `tar-${suffix}`);
+    mkdirSync(join(tarDir, 'pkg'), { recursive: true });
+    writeFileSync(join(tarDir, 'pkg', 'etcd'), raw);
+    writeFileSync(join(tarDir, 'plain'), raw);
+    execFileSync('tar', ['-czf', join(tarDir, 'pkg.tar.gz'), '-C', tarDir, 'pkg/etcd']);
+    const served = new Map([
+      ['/pkg.tar.gz', readFileSync(join(tarDir, 'pkg.tar.gz'))],
+      ['/plain', raw],
+    ]);
+    const requests: string[] = [];
+    const server = createHttpServer((req, res) => {
+      requests.push(req.url!);
+      const body = served.get(req.url!);
+      res.writeHead(body ? 200 : 404).end(body ?? 'no\n');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const shaOf = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    const downloadsDir = join(dir, `downloads-${suffix}`);
+    try {
+      const session = await open(spec(sshdA, { user: nopassUser.name }));
+      const folder = join(base(), 'fetched');
+      const fetch = (tool: 'curl' | 'wget', path: string, sha256: string, member?: string) => ({
+        fetch: { tool, url: `${url}${path}`, sha256, downloadsDir, ...(member ? { member } : {}) },
+        sha256: rawSha,
+        size: raw.length,
+      });
+      const tarSha = shaOf(served.get('/pkg.tar.gz')!);
+      const a = await session.upload(join(folder, 'etcd'), fetch('curl', '/pkg.tar.gz', tarSha, 'pkg/etcd'), { mode: 0o755 });
+      expect(a).toEqual({ changed: true, bytes: raw.length, wireBytes: 0 });
+      expect(readFileSync(join(folder, 'etcd')).equals(raw)).toBe(true);
+      // The same tarball again (another member of it): taken from the host's verified download, not fetched again.
+      await session.upload(join(folder, 'etcd-again'), fetch('curl', '/pkg.tar.gz', tarSha, 'pkg/etcd'), { mode: 0o755 });
+      expect(requests.filter((r) => r === '/pkg.tar.gz')).toHaveLength(1);
+      await session.upload(join(folder, 'plain'), fetch('wget', '/plain', rawSha), { mode: 0o644 });
+      expect(readFileSync(join(folder, 'plain')).equals(raw)).toBe(true);
+
+      const wrongSum = await failure(session.upload(join(folder, 'wrong'), fetch('wget', '/plain', shaOf(Buffer.from('x'))), { mode: 0o644 }));
+      expect(wrongSum).toBeInstanceOf(DeployError);
+      expect((wrongSum as DeployError).field).toBe('download.from');
+      expect(wrongSum.message).toMatch(/could not fetch .*wrong itself \(download.from: hosts\): sha256 mismatch for http/);
+      const missing = await failure(session.upload(join(folder, 'missing'), fetch('curl', '/nothing', shaOf(Buffer.from('y'))), { mode: 0o644 }));
+      expect(missing.message).toMatch(/curl could not download http/);
+      expect(readdirSync(folder).sort()).toEqual(['etcd', 'etcd-again', 'plain']);
+      expect(readdirSync(downloadsDir).filter((n) => n.endsWith('.part'))).toEqual([]);
+    } finally {
+      server.close();
+    }
   });
 });
 

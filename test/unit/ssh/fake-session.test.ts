@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,8 +54,8 @@ describe('FakeSession', () => {
 
   it('keeps uploads in memory and reports unchanged files like the real upload', async () => {
     const fake = new FakeSession();
-    expect(await fake.upload('/etc/a', Buffer.from('x'), { mode: 0o644 })).toEqual({ changed: true, bytes: 1 });
-    expect(await fake.upload('/etc/a', Buffer.from('x'), { mode: 0o644 })).toEqual({ changed: false, bytes: 1 });
+    expect(await fake.upload('/etc/a', Buffer.from('x'), { mode: 0o644 })).toEqual({ changed: true, bytes: 1, wireBytes: 1 });
+    expect(await fake.upload('/etc/a', Buffer.from('x'), { mode: 0o644 })).toEqual({ changed: false, bytes: 1, wireBytes: 0 });
     expect((await fake.upload('/etc/a', Buffer.from('x'), { mode: 0o600 })).changed).toBe(true);
     expect((await fake.upload('/etc/a', Buffer.from('x'), { mode: 0o600, owner: 'etcd:etcd' })).changed).toBe(true);
     expect((await fake.read('/etc/a'))?.toString()).toBe('x');
@@ -66,6 +68,28 @@ describe('FakeSession', () => {
       writeFileSync(join(dir, 'bin'), 'binary');
       fake.addFile('/usr/local/bin/tool', 'binary', 0o755);
       expect((await fake.upload('/usr/local/bin/tool', { localPath: join(dir, 'bin') }, { mode: 0o755 })).changed).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('expands encoded uploads and takes fetched files like the host: checked against their sha256', async () => {
+    const fake = new FakeSession();
+    const dir = mkdtempSync(join(tmpdir(), 'kubeup-fake-'));
+    try {
+      const raw = Buffer.from('binary '.repeat(1000));
+      const sha = createHash('sha256').update(raw).digest('hex');
+      writeFileSync(join(dir, 'bin.gz'), gzipSync(raw));
+      const packed = { encoded: { localPath: join(dir, 'bin.gz'), format: 'gzip' as const }, sha256: sha, size: raw.length };
+      const r = await fake.upload('/opt/bin/kubelet', packed, { mode: 0o755 });
+      expect(r).toEqual({ changed: true, bytes: raw.length, wireBytes: gzipSync(raw).length });
+      expect(fake.files.get('/opt/bin/kubelet')?.content.equals(raw)).toBe(true);
+      writeFileSync(join(dir, 'bin.gz'), gzipSync(Buffer.from('other')));
+      await expect(fake.upload('/opt/bin/kube-proxy', packed, { mode: 0o755 })).rejects.toThrow(/expected [0-9a-f]{64}: refused/);
+      const fetch = { fetch: { tool: 'curl' as const, url: 'http://mirror/etcd.tgz', sha256: 'a'.repeat(64), member: 'etcd', downloadsDir: '/d' }, sha256: sha, size: raw.length };
+      await expect(fake.upload('/opt/bin/etcd', fetch, { mode: 0o755 })).rejects.toThrow(/could not download/);
+      fake.fetchable.set('http://mirror/etcd.tgz#etcd', raw);
+      expect(await fake.upload('/opt/bin/etcd', fetch, { mode: 0o755 })).toEqual({ changed: true, bytes: raw.length, wireBytes: 0 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
