@@ -25,6 +25,7 @@ function quietOptions(profile: Profile, values: CliValues, secrets: RunSecrets, 
     stateDir: profileStateDir(profile.name),
     renderer: 'silent',
     onWarning: (host, m) => io.err(`warning: ${host ? `${host}: ` : ''}${m}`),
+    ...(values['force-unlock'] === true && { forceUnlock: true }),
     ...(signal && { signal }),
   };
 }

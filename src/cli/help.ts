@@ -42,7 +42,7 @@ Options:
   -y, --yes                 no questions (headless)  --dry-run              plan only, connect nowhere
   --concurrency N           hosts at once (10)       --accept-new-host-keys pin unknown host keys (like accept-new)
   --plain                   plain line output        -h, --help / -v, --version
-  --force-unlock            take the cluster's locks from another run (up, down). It risks two runs writing to
+  --force-unlock            take the cluster's locks from another run (up, down, remove-node). It risks two runs writing to
                             the same hosts at once: use it only when you know the other run has stopped.
 
 Exit codes: 0 ok, 1 internal error, 2 usage (or no terminal for a question), 3 invalid profile, 4 preflight failed (or another run holds the lock),

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readDeployedRecord, updateDeployedRecord } from '../deployed-record.js';
 import { DeployError, KubeupError, UsageError } from '../errors.js';
+import { acquireHostLock, acquireLocalLock, LockError, type HostLock } from '../lock/index.js';
 import { assumedFacts, buildPlan } from '../plan/index.js';
 import { removedHosts, type DeployedRecord } from '../plan/diff.js';
 import type { HostPlan } from '../plan/types.js';
@@ -125,12 +126,22 @@ export interface RemoveNodeRun extends RemoveResult {
 export async function runRemoveNode(profile: Profile, name: string, opts: RunOptions & { remove: RemoveOptions }, deps: RunDeps, log: (line: string) => void = () => {}): Promise<RemoveNodeRun> {
   const target = findRemovalTarget(profile, readDeployedRecord(opts.stateDir), name);
   const api = await adminClientFromState(profile, opts.stateDir);
+  // The same two locks as up and down (src/lock): no other run on this machine, none working on the host.
+  const local = acquireLocalLock(opts.stateDir, {
+    command: opts.command ?? `kubeup remove-node ${name} --profile ${profile.name}`,
+    ...(opts.forceUnlock && { force: true }),
+    onWarning: (m) => opts.onWarning?.(undefined, m),
+    now: deps.now(),
+  });
   let session: HostSession | undefined;
+  let hostLock: HostLock | undefined;
   const index = profile.hosts.findIndex((h) => hostId(h) === target.id);
   try {
     try {
       session = (await deps.connect({ host: target.spec, field: index >= 0 ? `hosts[${index}]` : target.id, profile, acceptNewHostKeys: opts.acceptNewHostKeys, secrets: opts.secrets })).session;
+      hostLock = await acquireHostLock(session, target.id, { holder: local.holder, ...(opts.forceUnlock && { force: true }), onWarning: (m) => opts.onWarning?.(target.id, m) });
     } catch (e) {
+      if (e instanceof LockError) throw e;
       if (!opts.remove.force) {
         throw new DeployError(`cannot reach ${target.id}: ${e instanceof KubeupError ? e.message : (e as Error).message}`, {
           host: target.id,
@@ -143,7 +154,9 @@ export async function runRemoveNode(profile: Profile, name: string, opts: RunOpt
     const hosts = profile.hosts.filter((h) => hostId(h) !== target.id);
     return { ...result, profile: { ...profile, hosts } };
   } finally {
+    await hostLock?.release();
     await session?.close().catch(() => undefined);
+    local.release();
   }
 }
 

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startHosts, type TestCluster } from '../harness/hosts/index.js';
 import { startMirror, type Mirror } from '../harness/mirror/index.js';
 import { describeWithHosts } from '../harness/skip.js';
+import { localLockPath, newHolder } from '../../src/lock/index.js';
 import { TmuxTerminal } from '../terminal/helpers.js';
 import { e2eProfile, kubectl, onHost, REPO, runCli, writeProfile, type CliRun } from './helpers.js';
 
@@ -135,6 +136,14 @@ describeWithHosts('day 2: add, drift, remove', () => {
     // kubectl reads a YAML stream; JSON documents are YAML.
     writeFileSync(manifest, [pod('bare'), pod('agent-x', ds)].map((d) => JSON.stringify(d)).join('\n---\n'));
     kubectl(env.KUBECONFIG!, ['--context', 'grow', 'create', '-f', manifest]);
+    // Another run of this machine holds the cluster's lock (this test process is alive): remove-node waits for it.
+    const lockFile = localLockPath(join(dir, 'state', 'clusters', 'grow'));
+    writeFileSync(lockFile, `${JSON.stringify(newHolder('kubeup up --profile grow'))}\n`, { mode: 0o600 });
+    const locked = await cli(['remove-node', '--profile', 'grow', 'h3', '--yes']);
+    rmSync(lockFile);
+    expect(locked.code, `${locked.out}\n${locked.err}`).toBe(4);
+    expect(locked.err).toMatch(/another kubeup run holds the lock of this cluster: kubeup up --profile grow \(pid \d+ on \S+\), since /);
+    expect(kubectl(env.KUBECONFIG!, ['--context', 'grow', 'get', 'node', 'h3', '-o', 'jsonpath={.spec.unschedulable}'])).toBe('');
     const refused = await cli(['remove-node', '--profile', 'grow', 'h3', '--yes']);
     expect(refused.code, refused.out).toBe(5);
     expect(refused.err).toMatch(/default\/bare is not managed by a controller \(use --force to delete it\)/);
