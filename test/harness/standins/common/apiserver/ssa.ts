@@ -8,7 +8,7 @@
  */
 import { deepEqual, fieldSet, fromFieldsV1, merge, pathKey, printPath, removeAt, stripUnmanaged, toFieldsV1, valueAt, type FieldSet, type Json } from './fields.js';
 import type { Schema } from './schemas.js';
-import { StatusError } from './status.js';
+import { make, type StatusError } from './status.js';
 
 type Obj = { [k: string]: Json };
 
@@ -154,14 +154,5 @@ export function applyConflict(conflicts: { manager: string; path: string }[]): S
     const lines = [...byManager.keys()].sort().flatMap((m) => [`conflicts with ${m}:`, ...byManager.get(m)!.map((p) => `- ${p}`)]);
     message = `Apply failed with ${conflicts.length} conflicts: ${lines.join('\n')}`;
   }
-  return new StatusError({
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message,
-    reason: 'Conflict',
-    details: { causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with ${c.manager}`, field: c.path })) },
-    code: 409,
-  });
+  return make(409, 'Conflict', message, { causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with ${c.manager}`, field: c.path })) });
 }

@@ -8,7 +8,7 @@ export class StatusError extends Error {
   }
 }
 
-function make(code: number, reason: string, message: string, details?: Status['details']): StatusError {
+export function make(code: number, reason: string, message: string, details?: Status['details']): StatusError {
   return new StatusError({
     kind: 'Status',
     apiVersion: 'v1',
