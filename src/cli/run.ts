@@ -11,6 +11,7 @@ import { endReportSections, wrapLines, type EndReportInput } from '../tasks/end-
 import { hostLines, planSummary } from '../tasks/plan-summary.js';
 import type { ClusterDiff } from '../plan/diff.js';
 import { PlainRenderer } from '../tasks/plain-renderer.js';
+import { existingHostLogs } from '../tasks/records.js';
 import { hostsOfProfile, initialRunState, RunStore } from '../tasks/run-store.js';
 import type { HostRecord } from '../provision/execute.js';
 import type { RunOptions, RunSecrets } from '../tasks/context.js';
@@ -135,8 +136,10 @@ export async function runDeployCommand(command: 'up' | 'down', profile: Profile,
     return 0;
   } catch (e) {
     if (e instanceof KubeupError) {
-      const where = (e as KubeupError & { logDir?: string }).logDir;
+      const { logDir: where, failedHosts } = e as KubeupError & { logDir?: string; failedHosts?: string[] };
       io.err(`kubeup: ${e.describe()}`);
+      const logs = where ? Object.values(existingHostLogs(where, failedHosts ?? [])) : [];
+      if (logs.length) io.err(`Log${logs.length === 1 ? '' : 's'} of the failed host${logs.length === 1 ? '' : 's'}: ${logs.join(' ')}`);
       if (where) io.err(`Run log and summary: ${where}`);
       return e.exitCode;
     }
@@ -175,10 +178,12 @@ function endRun(store: RunStore, outcome: { records?: Record<string, HostRecord>
 
 function printEnd(store: RunStore, input: Omit<EndReportInput, 'state' | 'error'> & { error?: KubeupError }, io: CliIo, terminal: boolean): void {
   const { error: e, ...rest } = input;
+  const state = store.getSnapshot();
   const sections = endReportSections(
     {
       ...rest,
-      state: store.getSnapshot(),
+      state,
+      ...(state.logDir && { hostLogs: existingHostLogs(state.logDir, state.hosts.map((h) => h.id)) }),
       ...(e && { error: { detail: withoutTopHint(e), ...(e.hint && { hint: e.hint }), ...(e.field && { field: e.field }) } }),
       ...(e instanceof CancelledError && { cancelled: true }),
       ...(terminal && { errorLines: TERMINAL_ERROR_LINES }),

@@ -67,8 +67,10 @@ async function runDownLocked(profile: Profile, opts: RunOptions & { purge: boole
       },
       {
         title: `Remove kubeup from ${plan.hosts.length} hosts`,
-        task: (_c, task) =>
-          task.newListr(
+        // The hosts' list is run here, not returned: listr2 marks a parent whose subtasks fail without exitOnError as
+        // completed, and the phase line would say done when a host was not cleaned.
+        task: async (ctx, task) => {
+          await task.newListr(
             plan.hosts.map((h, i) => ({
               title: h.id,
               task: async (c: RunCtx, t) => {
@@ -87,6 +89,7 @@ async function runDownLocked(profile: Profile, opts: RunOptions & { purge: boole
                   const msg = e instanceof KubeupError ? e.describe() : (e as Error).message;
                   failed.set(h.id, msg);
                   c.recorder.host(h.id).error = msg;
+                  c.recorder.log(h.id, `down failed: ${msg}`);
                   throw e;
                 } finally {
                   c.recorder.hostPhase(h.id, 'down', Date.now() - started);
@@ -94,7 +97,10 @@ async function runDownLocked(profile: Profile, opts: RunOptions & { purge: boole
               },
             })),
             { concurrent: opts.concurrency, exitOnError: false },
-          ),
+          ).run(ctx);
+          const err = downError(failed);
+          if (err) throw err;
+        },
       },
       {
         title: 'Kubeconfig',
@@ -131,12 +137,15 @@ async function runDownLocked(profile: Profile, opts: RunOptions & { purge: boole
   }
   // Cleaned hosts are no longer deployed: a later up starts from nothing there (and reports no drift).
   await updateDeployedRecord(opts.stateDir, profile.name, [], [...cleaned.keys()]);
-  const error = failed.size
-    ? new DeployError(`kubeup down could not clean ${failed.size} host${failed.size === 1 ? '' : 's'}:\n${[...failed].map(([h, m]) => `  - ${h}: ${m}`).join('\n')}`, {
-        hint: 'the other hosts were cleaned; when the host is back, run kubeup down again',
-      })
-    : undefined;
+  const error = downError(failed);
   const files = recorder.finish(!error, error?.message);
-  if (error) throw error;
+  if (error) throw Object.assign(error, { summaryPath: files.text, logDir: recorder.dir, failedHosts: [...failed.keys()] });
   return { cleaned, failed, ...result, summaryPath: files.text };
+}
+
+function downError(failed: Map<string, string>): DeployError | undefined {
+  if (failed.size === 0) return undefined;
+  return new DeployError(`kubeup down could not clean ${failed.size} host${failed.size === 1 ? '' : 's'}:\n${[...failed].map(([h, m]) => `  - ${h}: ${m}`).join('\n')}`, {
+    hint: 'the other hosts were cleaned; when the host is back, run kubeup down again',
+  });
 }

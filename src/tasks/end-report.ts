@@ -27,6 +27,8 @@ export interface EndReportInput {
    * screenful; plain output (CI logs) keeps everything.
    */
   errorLines?: number;
+  /** Host id -> its log file, for the hosts whose log exists (the CLI looks; this stays pure). */
+  hostLogs?: Record<string, string>;
 }
 
 export const nodeNameOf = (h: Pick<HostView, 'nodeName' | 'learnedName'>) => h.nodeName ?? h.learnedName;
@@ -230,7 +232,10 @@ function nextSteps(input: EndReportInput): string[] {
     return [...kube, `Next: kubectl --context ${ctx} get nodes -o wide`, ...logs];
   }
   if (cancelled) return ['Next: run kubeup up again to carry on: what is already done is kept and not redone.', ...logs];
-  return ['Next: fix the cause, then run kubeup up again: hosts that are already right are left as they are.', ...logs];
+  // The failed hosts' own logs, whole paths (wrapLines never cuts one): what each host did up to its error.
+  const failedLogs = state.hosts.filter(isFailed).flatMap((h) => input.hostLogs?.[h.id] ?? []);
+  const hostLogs = failedLogs.length ? [`Log${failedLogs.length === 1 ? '' : 's'} of the failed host${failedLogs.length === 1 ? '' : 's'}: ${failedLogs.join(' ')}`] : [];
+  return ['Next: fix the cause, then run kubeup up again: hosts that are already right are left as they are.', ...hostLogs, ...logs];
 }
 
 export type ReportSection = { kind: 'errors' | 'cluster' | 'warnings' | 'table' | 'verdict'; lines: string[] };

@@ -1,6 +1,6 @@
 // Every run leaves a log per host and a summary in the profile's state folder:
 // <state>/clusters/<profile>/runs/<run-id>/{<host>.log, summary.json, summary.txt}.
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HostRecord } from '../provision/execute.js';
 
@@ -29,6 +29,16 @@ export function newRunId(now = new Date()): string {
 
 const safeName = (host: string) => host.replace(/[^A-Za-z0-9._-]/g, '_');
 
+/** The log file of `host` in the run folder `dir`. */
+export function hostLogPath(dir: string, host: string): string {
+  return join(dir, `${safeName(host)}.log`);
+}
+
+/** Host id -> its log file, for the hosts of the run folder `dir` that have one. */
+export function existingHostLogs(dir: string, hosts: readonly string[]): Record<string, string> {
+  return Object.fromEntries(hosts.map((h) => [h, hostLogPath(dir, h)] as const).filter(([, path]) => existsSync(path)));
+}
+
 export class RunRecorder {
   readonly dir: string;
   readonly summary: RunSummary;
@@ -41,7 +51,7 @@ export class RunRecorder {
   }
 
   logPath(host: string): string {
-    return join(this.dir, `${safeName(host)}.log`);
+    return hostLogPath(this.dir, host);
   }
 
   /** Appends a line to the host's log. Callers never pass secrets (the SSH layer redacts sudo passwords). */

@@ -225,6 +225,8 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
                     problems.push({ host: h.id, check: e instanceof LockError ? 'lock' : 'ssh', message: k ? k.message : describe(e), ...(k?.hint && { hint: k.hint }) });
                   }
                   preflightFailures.set(h.id, e as Error);
+                  // The host's log says why even when nothing else was written to it (no connection, no lock).
+                  c.recorder.log(h.id, `preflight failed: ${describe(e)}`);
                   throw e;
                 } finally {
                   c.recorder.hostPhase(h.id, 'preflight', Date.now() - started);
