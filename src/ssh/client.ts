@@ -3,7 +3,7 @@
 
 import type { Duplex } from 'node:stream';
 import type { Client } from 'ssh2';
-import { ConnectError } from '../errors.js';
+import { CancelledError, ConnectError } from '../errors.js';
 import { endpointLabel, type ConnectOptions, type ConnectSpec, type SshEndpoint } from './endpoint.js';
 import { openJumpAlone, type JumpLease } from './jump-pool.js';
 import { openClient } from './open-client.js';
@@ -20,7 +20,7 @@ export async function connect(spec: ConnectSpec, opts: ConnectOptions = {}): Pro
   if (spec.jump) {
     jump = opts.jumpHosts ? await opts.jumpHosts.acquire(spec.jump, opts) : await openJumpAlone(spec.jump, opts);
     try {
-      sock = await forward(jump.client, spec.jump, spec);
+      sock = await forward(jump.client, spec.jump, spec, opts.signal);
     } catch (err) {
       await jump.release();
       throw err;
@@ -38,9 +38,25 @@ export async function connect(spec: ConnectSpec, opts: ConnectOptions = {}): Pro
   }
 }
 
-function forward(jump: Client, jumpSpec: SshEndpoint, target: SshEndpoint): Promise<Duplex> {
+/**
+ * A TCP channel to the target through the jump host. The bastion answers only once its own connect to the target is
+ * done (a silent target: minutes), so a cancel gives up at once; a channel that opens after it is closed.
+ */
+function forward(jump: Client, jumpSpec: SshEndpoint, target: SshEndpoint, signal?: AbortSignal): Promise<Duplex> {
   return new Promise((resolve, reject) => {
+    let cancelled = false;
+    const onAbort = () => {
+      cancelled = true;
+      reject(new CancelledError(`cancelled while connecting to ${endpointLabel(target)} through jump host ${endpointLabel(jumpSpec)}`, { host: target.host }));
+    };
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
     jump.forwardOut('127.0.0.1', 0, target.host, target.port, (err, stream) => {
+      signal?.removeEventListener('abort', onAbort);
+      if (cancelled) {
+        stream?.destroy();
+        return;
+      }
       if (err) {
         reject(
           new ConnectError(`jump host ${endpointLabel(jumpSpec)} cannot reach ${target.host}:${target.port} (${err.message})`, {

@@ -1,5 +1,5 @@
 // Smaller clusters: 2 hosts (a, i), then 1 host (ai), on one set of test hosts.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -57,6 +57,11 @@ describeWithHosts('kubeup up on 2 hosts (a, i) and on 1 host (ai)', () => {
     const partial = await runCli(['down', '--file', withDeadHost, '--yes'], env);
     expect(partial.code).toBe(5);
     expect(partial.err).toMatch(/could not clean 1 host:\n {2}- 127\.0\.0\.1:1: .*connection refused/);
+    // The phase says it failed (listr2 alone would call it done), and the host's own log is named, whole.
+    expect(partial.out).toMatch(/^FAILED: Remove kubeup from 3 hosts \(/m);
+    const failedLog = /^Log of the failed host: (\S+)$/m.exec(partial.err)?.[1];
+    expect(failedLog, partial.err).toMatch(/\/runs\/[^/]+\/127\.0\.0\.1_1\.log$/);
+    expect(readFileSync(failedLog!, 'utf8')).toMatch(/down failed: .*connection refused/);
     expect(activeKubeupUnits(cluster, 0)).toEqual([]);
     expect(activeKubeupUnits(cluster, 1)).toEqual([]);
     // Cleaning again is harmless.
