@@ -67,7 +67,7 @@ async function openWizard(store: ProfileStore, io: CliIo, initial?: unknown): Pr
     const { deployCommand } = await import('./cli/deploy.js');
     return deployCommand('up', [], { profile: result.profile.name, yes: true } as Values, store, io);
   }
-  io.out(`Saved. Deploy it later with:  kubeup up --profile ${result.profile.name}`);
+  // The wizard's last screen already says where it was saved and how to deploy it later: said once.
   return EXIT.ok;
 }
 

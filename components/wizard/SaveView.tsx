@@ -3,6 +3,7 @@ import React from 'react';
 import { Box, Text } from 'ink';
 import { Choice } from '../Choice.js';
 import { glyphs, theme } from '../theme.js';
+import { kubeupCommand } from '../../src/invocation.js';
 
 export function OverwriteQuestion(props: { readonly name: string; readonly isActive: boolean; onChoose(overwrite: boolean): void }) {
   const items = [
@@ -31,7 +32,9 @@ export function DeployChoice(props: { readonly name: string; readonly location: 
       <Text {...theme.success}>
         {glyphs.ok} Saved profile {props.name} to {props.location}
       </Text>
-      <Text>Deploy it now? (later: kubeup up --profile {props.name})</Text>
+      <Text>
+        Deploy it now? (later: {kubeupCommand()} up --profile {props.name})
+      </Text>
       <Choice items={items} isFocused={props.isActive} onSelect={(value) => props.onChoose(value === 'now')} />
     </Box>
   );

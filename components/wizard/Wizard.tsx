@@ -11,6 +11,7 @@ import { ReviewView } from './ReviewView.js';
 import { draftToInput } from './draft.js';
 import { validateProfile } from '../../src/profile/validate.js';
 import { sshConfigNotes } from '../../src/tasks/ssh-targets.js';
+import { kubeupCommand } from '../../src/invocation.js';
 import { ConfirmCancel, DeployChoice, OverwriteQuestion, Saving } from './SaveView.js';
 import { errorsOf, fieldValue, STEPS, type StepId, type WizardAction, type WizardState } from './use-wizard-state.js';
 
@@ -170,7 +171,7 @@ function Farewell({ state }: { state: WizardState }) {
   return (
     <Text {...theme.success}>
       {glyphs.ok} Profile {r.profile.name} saved to {state.saved?.location}
-      {r.deployNow ? '' : `; deploy it later with: kubeup up --profile ${r.profile.name}`}
+      {r.deployNow ? '' : `; deploy it later with: ${kubeupCommand()} up --profile ${r.profile.name}`}
     </Text>
   );
 }
