@@ -27,11 +27,23 @@ export function lineWriter(stream: NodeJS.WritableStream): (text: string) => voi
   };
 }
 
+/**
+ * Control characters (escape sequences that retitle or clear the terminal, a carriage return that overwrites the
+ * line) and invisible format characters (zero-width spaces, bidi overrides) shown as `\u{1b}`: a profile value, a
+ * command-line argument or a host's output echoed in a message is printed as text, never obeyed, and `"l\u{200b}ab"`
+ * does not pass for "lab". Newlines and tabs stay.
+ */
+export function visible(text: string): string {
+  return text.replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, (c) => (c === '\n' || c === '\t' ? c : `\\u{${c.codePointAt(0)!.toString(16)}}`));
+}
+
 export function processIo(): CliIo {
   const isTTY = process.stdin.isTTY === true && process.stdout.isTTY === true;
+  const out = lineWriter(process.stdout);
+  const err = lineWriter(process.stderr);
   return {
-    out: lineWriter(process.stdout),
-    err: lineWriter(process.stderr),
+    out: (t) => out(visible(t)),
+    err: (t) => err(visible(t)),
     isTTY,
     async confirm(question, flagHint) {
       if (!isTTY) throw new NeedsTerminalError(`${question} needs an answer, and there is no terminal to ask`, { hint: flagHint });

@@ -26,6 +26,8 @@ export function parseProfileYaml(text: string, source: string): unknown {
   if (text.includes('\0')) throw yamlError(source, 'it holds NUL bytes, so it is not a text file', 'give the path of a YAML profile (see kubeup profiles export)');
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   const problem = doc.errors[0] ?? doc.warnings[0];
+  // The parser recurses per level: a file nested thousands deep exhausts its stack, which is no syntax error.
+  if (problem && /call stack/i.test(problem.message)) throw yamlError(source, 'it nests too deeply (thousands of levels)', 'a profile nests a few levels: check that this is the profile you meant');
   if (problem) {
     const pos = problem.linePos?.[0];
     const where = pos ? ` at line ${pos.line}, column ${pos.col}` : '';
@@ -38,6 +40,7 @@ export function parseProfileYaml(text: string, source: string): unknown {
     // A profile needs no aliases; a few are fine, thousands are an attack (billion laughs).
     return doc.toJS({ maxAliasCount: 100 });
   } catch (e) {
+    if (e instanceof RangeError) throw yamlError(source, 'it nests too deeply (thousands of levels)', 'a profile nests a few levels: check that this is the profile you meant');
     throw yamlError(source, (e as Error).message, 'write the values out instead of using anchors (&) and aliases (*)');
   }
 }

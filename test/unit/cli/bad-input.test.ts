@@ -34,7 +34,7 @@ describe('bad input through the CLI', { timeout: 120_000 }, () => {
       ['alias.yaml', 'name: *nope\nhosts: []\n', /alias\.yaml is not valid YAML: Unresolved alias/],
       ['laughs.yaml', `a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [${'*a,'.repeat(20)}*a]\nc: &c [${'*b,'.repeat(20)}*b]\nname: lab\n`, /laughs\.yaml is not valid YAML: Excessive alias count/],
       ['tag.yaml', `${GOOD}network: {podCidr: !cidr 10.244.0.0/16}\n`, /tag\.yaml is not valid YAML at line 4, column \d+: Unresolved tag: !cidr/],
-      ['deep.yaml', `name: ${'['.repeat(3000)}${']'.repeat(3000)}\n`, /deep\.yaml is not valid YAML/],
+      ['deep.yaml', `name: ${'['.repeat(3000)}${']'.repeat(3000)}\n`, /deep\.yaml is not valid YAML: it nests too deeply \(thousands of levels\)/],
       ['binary.yaml', Buffer.from([0x6e, 0x61, 0x6d, 0x65, 0x3a, 0x20, 0x00, 0xff, 0xfe]), /binary\.yaml is not valid YAML: it holds NUL bytes/],
       ['latin1.yaml', Buffer.from('name: caf\xe9\n', 'latin1'), /latin1\.yaml is not valid YAML: it is not UTF-8 text/],
       ['huge.yaml', `${GOOD}# ${'x'.repeat(1024 * 1024)}\n`, /huge\.yaml is larger than 1 MiB/],
@@ -50,9 +50,22 @@ describe('bad input through the CLI', { timeout: 120_000 }, () => {
   it('refuses odd Unicode in a profile name with the field, and takes Unicode in comments', () => {
     const r = kubeup(['profiles', 'import', file('uni.yaml', GOOD.replace('name: lab', 'name: "lab\u202e\u0301"'))]);
     expect(r.code).toBe(3);
-    expect(r.err).toMatch(/name: "lab.*" is not safe as a file name/);
+    // Shown, not obeyed: the bidi override and the combining mark are written out.
+    expect(r.err).toContain('name: "lab\\u{202e}\u0301" is not safe as a file name');
+    expect(r.err).not.toContain('\u202e');
     const ok = kubeup(['profiles', 'import', file('ok.yaml', `# café ☕ 集群\n${GOOD}`)]);
     expect(ok.code, ok.err).toBe(0);
+  });
+
+  it('prints escape sequences and invisible characters from input as text, never to the terminal', () => {
+    // A value that would retitle the terminal and turn it red, and a name that looks like "lab".
+    const r = kubeup(['profiles', 'import', file('esc.yaml', GOOD.replace('name: lab', 'name: "a\\e]0;pwned\\ab\\e[31mRED"'))]);
+    expect(r.code).toBe(3);
+    expect(r.err).toContain('name: "a\\u{1b}]0;pwned\\u{7}b\\u{1b}[31mRED" is not safe as a file name');
+    const arg = kubeup(['up', '--profile', 'l\u200bab\x1b[2J']);
+    expect(arg.code).toBe(3);
+    expect(arg.err).toContain('l\\u{200b}ab\\u{1b}[2J');
+    for (const c of ['\x1b', '\x07', '\u200b']) expect(r.err + arg.err).not.toContain(c);
   });
 
   it('says "already exists" as a usage error (exit 2) and exports a stored profile that no longer validates', () => {
