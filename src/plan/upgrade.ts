@@ -112,6 +112,13 @@ export interface UpgradeHost {
   /** kubelet's version (workers). */
   kubeletRunning?: string;
   etcdRunning?: string;
+  /**
+   * The worker step was left half done although the kubelet already says the target version (the node is still
+   * cordoned, or kube-proxy or the runtime were not replaced yet): it is done again.
+   */
+  workerUnfinished?: boolean;
+  /** The controller-manager or scheduler binary is not the target's yet although the API server is. */
+  controllersUnfinished?: boolean;
 }
 
 export type UpgradeStep =
@@ -147,12 +154,13 @@ export function upgradeOrder(input: UpgradeOrderInput): UpgradeStep[] {
     }
   }
   const mastersToMove = masters.filter((m) => behind(m.apiserverRunning));
-  for (const kind of ['apiserver', 'controllers'] as const) {
-    for (const m of mastersToMove) {
-      steps.push({ kind, host: m.id, ...(m.apiserverRunning !== undefined && { from: m.apiserverRunning }), to: input.kubernetes });
-    }
+  for (const m of mastersToMove) {
+    steps.push({ kind: 'apiserver', host: m.id, ...(m.apiserverRunning !== undefined && { from: m.apiserverRunning }), to: input.kubernetes });
   }
-  const workers = input.hosts.filter((h) => h.roles.includes('worker') && behind(h.kubeletRunning));
+  for (const m of masters.filter((x) => behind(x.apiserverRunning) || x.controllersUnfinished)) {
+    steps.push({ kind: 'controllers', host: m.id, ...(m.apiserverRunning !== undefined && { from: m.apiserverRunning }), to: input.kubernetes });
+  }
+  const workers = input.hosts.filter((h) => h.roles.includes('worker') && (behind(h.kubeletRunning) || h.workerUnfinished));
   // Dedicated workers first, hosts that are also masters last: a master's node is drained only once every other
   // node already runs the new version.
   const ordered = [...workers.filter((h) => !h.roles.includes('master')), ...workers.filter((h) => h.roles.includes('master'))];
@@ -160,4 +168,98 @@ export function upgradeOrder(input: UpgradeOrderInput): UpgradeStep[] {
     steps.push({ kind: 'workers', hosts: ordered.slice(i, i + input.maxUnavailable).map((h) => h.id), to: input.kubernetes });
   }
   return steps;
+}
+
+/**
+ * What each control-plane step replaces and restarts, as data: the binaries (by release file name) and their units.
+ * A worker step converges the whole host to the new plan (kubelet, kube-proxy, containerd, runc, CNI, flannel: what
+ * the new versions change), so it lists no binaries of its own.
+ */
+export const CONTROL_PLANE_PARTS = {
+  etcd: { binaries: ['etcd', 'etcdctl'], units: ['etcd.service'] },
+  apiserver: { binaries: ['kube-apiserver'], units: ['kube-apiserver.service'] },
+  controllers: { binaries: ['kube-controller-manager', 'kube-scheduler'], units: ['kube-controller-manager.service', 'kube-scheduler.service'] },
+} as const satisfies Record<Exclude<UpgradeStep['kind'], 'workers'>, { binaries: readonly string[]; units: readonly string[] }>;
+
+export type UpgradeAction =
+  | 'replace binaries'
+  | 'restart'
+  | 'wait for etcd health'
+  | 'wait for /readyz'
+  | 'wait for units'
+  | 'check skew'
+  | 'cordon'
+  | 'drain'
+  | 'converge host'
+  | 'wait for Ready at the new version'
+  | 'uncordon';
+
+/** The actions of one step, in order: what the run does, what the dry-run and the run view print. */
+export function upgradeActions(step: UpgradeStep): UpgradeAction[] {
+  switch (step.kind) {
+    case 'etcd':
+      return ['replace binaries', 'restart', 'wait for units', 'wait for etcd health'];
+    case 'apiserver':
+      return ['replace binaries', 'restart', 'wait for /readyz'];
+    case 'controllers':
+      return ['replace binaries', 'restart', 'wait for units'];
+    case 'workers':
+      return ['check skew', 'cordon', 'drain', 'converge host', 'wait for units', 'wait for Ready at the new version', 'uncordon'];
+  }
+}
+
+/** The component a step moves, for its line ("kube-apiserver 1.35.2 → 1.35.3"). */
+function stepWhat(step: UpgradeStep): string {
+  switch (step.kind) {
+    case 'etcd':
+      return 'etcd';
+    case 'apiserver':
+      return 'kube-apiserver';
+    case 'controllers':
+      return 'kube-controller-manager, kube-scheduler';
+    case 'workers':
+      return 'node (kubelet, kube-proxy, runtime, CNI)';
+  }
+}
+
+/** One line per step: "2. h1: kube-apiserver 1.35.2 → 1.35.3 (replace binaries, restart, wait for /readyz)". */
+export function formatUpgradeSteps(steps: readonly UpgradeStep[], hosts: readonly UpgradeHost[]): string[] {
+  const kubeletOf = new Map(hosts.map((h) => [h.id, h.kubeletRunning]));
+  return steps.map((s, i) => {
+    const arrow = (from: string | undefined, to: string) => `${from ?? '?'} → ${to}`;
+    const who =
+      s.kind === 'workers'
+        ? `${s.hosts.length === 1 ? 'worker' : 'workers'} ${s.hosts.map((h) => `${h} ${arrow(kubeletOf.get(h), s.to)}`).join(', ')}`
+        : `${s.host}: ${stepWhat(s)} ${arrow(s.from, s.to)}`;
+    return `${i + 1}. ${who}${s.kind === 'workers' ? `: ${stepWhat(s)}` : ''} (${upgradeActions(s).join(', ')})`;
+  });
+}
+
+/** What the cluster runs now, as the API and the hosts report it (versions without the leading v). */
+export interface RunningVersions {
+  apiserver: string;
+  /** Node name -> kubelet version. */
+  kubelets: Record<string, string>;
+}
+
+/**
+ * Everything the version skew policy refuses for an upgrade to `target`: a downgrade or a skipped minor of the
+ * control plane, a kubelet that runs newer than the target (it would end up newer than the API server), and a
+ * kubelet more than three minors behind the target API server. An empty list: the upgrade may go ahead (also when it
+ * is a re-run with the API server already at the target).
+ */
+export function upgradePreflight(running: RunningVersions, target: string): SkewViolation[] {
+  const out = controlPlaneMove(running.apiserver, target).filter((v) => v.rule !== 'same-version');
+  for (const [node, version] of Object.entries(running.kubelets).sort(([a], [b]) => a.localeCompare(b))) {
+    if (semver.gt(version, target)) {
+      out.push({
+        rule: 'kubelet-newer-than-apiserver',
+        message: `node ${node} runs kubelet ${version}, newer than the target ${target}: the API server would end up older than a kubelet`,
+        hint: `pick a target of at least ${version}`,
+      });
+      continue;
+    }
+    for (const v of nodeSkew(version, target)) out.push({ ...v, message: `node ${node}: ${v.message}` });
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 // The skew rules and the upgrade order are pure functions of versions and roles: each rule of the version skew
 // policy has an allowed and a refused case, and the order is checked step by step.
 import { describe, expect, it } from 'vitest';
-import { controlPlaneMove, nodeSkew, upgradeOrder, type UpgradeHost } from '../../../src/plan/upgrade.js';
+import { controlPlaneMove, formatUpgradeSteps, nodeSkew, upgradeActions, upgradeOrder, upgradePreflight, type UpgradeHost } from '../../../src/plan/upgrade.js';
 
 const rules = (v: { rule: string }[]) => v.map((x) => x.rule);
 
@@ -72,5 +72,62 @@ describe('upgrade order', () => {
   });
   it('refuses a batch size below one', () => {
     expect(() => order({ maxUnavailable: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('upgrade preflight (what the cluster runs against the target)', () => {
+  it('allows a patch upgrade, and a re-run whose API server is already at the target', () => {
+    expect(upgradePreflight({ apiserver: '1.35.2', kubelets: { n1: '1.35.2', n2: '1.35.2' } }, '1.35.3')).toEqual([]);
+    expect(upgradePreflight({ apiserver: '1.35.3', kubelets: { n1: '1.35.3', n2: '1.35.2' } }, '1.35.3')).toEqual([]);
+  });
+  it('refuses a downgrade and a skipped minor, with the way forward', () => {
+    const [down] = upgradePreflight({ apiserver: '1.35.3', kubelets: {} }, '1.35.2');
+    expect(down?.rule).toBe('downgrade');
+    expect(down?.hint).toContain('newer than 1.35.3');
+    expect(rules(upgradePreflight({ apiserver: '1.34.7', kubelets: {} }, '1.36.1'))).toEqual(['skip-minor']);
+  });
+  it('refuses a target older than a kubelet (it would be newer than the API server), naming the node', () => {
+    const v = upgradePreflight({ apiserver: '1.35.2', kubelets: { n1: '1.35.2', n2: '1.35.4' } }, '1.35.3');
+    expect(rules(v)).toEqual(['kubelet-newer-than-apiserver']);
+    expect(v[0]?.message).toContain('node n2');
+    expect(v[0]?.hint).toContain('1.35.4');
+  });
+  it('refuses a target that would leave a kubelet more than three minors behind', () => {
+    expect(rules(upgradePreflight({ apiserver: '1.34.0', kubelets: { old: '1.31.0' } }, '1.35.0'))).toEqual(['kubelet-too-old']);
+  });
+});
+
+describe('upgrade steps as data', () => {
+  const hosts: UpgradeHost[] = [
+    { id: 'a', roles: ['master'], apiserverRunning: '1.35.2', etcdRunning: '3.6.14' },
+    { id: 'b', roles: ['worker'], kubeletRunning: '1.35.2' },
+    { id: 'c', roles: ['worker'], kubeletRunning: '1.35.3', workerUnfinished: true },
+    { id: 'd', roles: ['worker'], kubeletRunning: '1.35.3' },
+  ];
+  const steps = upgradeOrder({ hosts, kubernetes: '1.35.3', etcd: '3.6.14', maxUnavailable: 1 });
+
+  it('redoes a worker left cordoned (or half replaced) although its kubelet is new, and skips a finished one', () => {
+    expect(steps.filter((s) => s.kind === 'workers').map((s) => (s.kind === 'workers' ? s.hosts : []))).toEqual([['b'], ['c']]);
+  });
+  it('redoes the controllers when only they are behind', () => {
+    const only = upgradeOrder({ hosts: [{ ...hosts[0]!, apiserverRunning: '1.35.3', controllersUnfinished: true }], kubernetes: '1.35.3', etcd: '3.6.14', maxUnavailable: 1 });
+    expect(only.map((s) => s.kind)).toEqual(['controllers']);
+  });
+  it('drains a worker before replacing anything and uncordons it last, after Ready at the new version', () => {
+    const w = upgradeActions(steps.find((s) => s.kind === 'workers')!);
+    expect(w.indexOf('cordon')).toBeLessThan(w.indexOf('drain'));
+    expect(w.indexOf('drain')).toBeLessThan(w.indexOf('converge host'));
+    expect(w.indexOf('wait for Ready at the new version')).toBeLessThan(w.indexOf('uncordon'));
+    expect(w.at(-1)).toBe('uncordon');
+    expect(upgradeActions({ kind: 'apiserver', host: 'a', to: '1.35.3' })).toContain('wait for /readyz');
+    expect(upgradeActions({ kind: 'etcd', host: 'a', to: '3.6.15' })).toContain('wait for etcd health');
+  });
+  it('prints old → new per host', () => {
+    expect(formatUpgradeSteps(steps, hosts)).toEqual([
+      '1. a: kube-apiserver 1.35.2 → 1.35.3 (replace binaries, restart, wait for /readyz)',
+      '2. a: kube-controller-manager, kube-scheduler 1.35.2 → 1.35.3 (replace binaries, restart, wait for units)',
+      '3. worker b 1.35.2 → 1.35.3: node (kubelet, kube-proxy, runtime, CNI) (check skew, cordon, drain, converge host, wait for units, wait for Ready at the new version, uncordon)',
+      '4. worker c 1.35.3 → 1.35.3: node (kubelet, kube-proxy, runtime, CNI) (check skew, cordon, drain, converge host, wait for units, wait for Ready at the new version, uncordon)',
+    ]);
   });
 });
