@@ -29,6 +29,8 @@ const OPTIONS = {
   offline: { type: 'boolean' },
   'grace-period': { type: 'string' },
   timeout: { type: 'string' },
+  to: { type: 'string' },
+  'max-unavailable': { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parse>['values'];
@@ -106,6 +108,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     case 'status':
     case 'remove-node':
     case 'up':
+    case 'upgrade':
     case 'down':
     case 'render': {
       const { deployCommand } = await import('./cli/deploy.js');

@@ -26,16 +26,25 @@ export async function deployCommand(command: string, rest: string[], values: Cli
   const { profile, notes } = applySshConfig(stored);
   if (command === 'render') return renderToDir(profile, values.out, io);
   if (command === 'addons') return (await import('./addons.js')).addonsApplyCommand(profile, io);
+  // upgrade saves the profile it is given (the new version): the stored one, whose aliases must stay.
+  if (command === 'upgrade') return (await import('./upgrade.js')).upgradeCommand(profile, stored, values, store, io);
   if (values['dry-run'] || (command === 'plan' && values.offline)) return describeDeploy(profile, io, true, notes);
   if (command === 'plan' || command === 'status' || command === 'remove-node') {
     const day2 = await import('./day2.js');
     if (command === 'plan') {
       printSshConfigNotes(profile, notes, io);
-      return day2.planCommand(profile, values, io);
+      const code = await day2.planCommand(profile, values, io);
+      await (await import('./upgrade.js')).upgradePreview(profile, values, io);
+      return code;
     }
     if (command === 'status') return day2.statusCommand(profile, values, io);
     // remove-node saves the profile it is given: the stored one, whose aliases must stay.
     return day2.removeNodeCommand(stored, rest[0], values, store, io);
+  }
+  // A changed versions block takes the upgrade's path (in order, drained, resumable) before up converges the rest.
+  if (command === 'up' && (await (await import('./upgrade.js')).upgradeFirst(profile, values, io)) === 'declined') {
+    io.out('Nothing done.');
+    return 0;
   }
   const { runDeployCommand } = await import('./run.js');
   return runDeployCommand(command as 'up' | 'down', profile, values, store, io, stored);

@@ -87,6 +87,7 @@ export async function executeSteps(session: HostSession, steps: readonly Step[],
   const toRestart = new Set([...owed].filter((u) => u !== DAEMON_RELOAD));
   let unitFilesChanged = owed.has(DAEMON_RELOAD);
   let pendingWritten = owed.size > 0;
+  const owedThisRun = new Set<string>();
   const onLine = (line: string, stream: 'stdout' | 'stderr') => {
     log(`${stream === 'stderr' ? '! ' : '  '}${line}`);
     opts.onRemoteLine?.(line, stream);
@@ -133,6 +134,7 @@ export async function executeSteps(session: HostSession, steps: readonly Step[],
       batch.forEach((b, k) => same[k] && opts.onFileDone?.(b.path, false));
       const changing = batch.filter((_, k) => !same[k]);
       const owes = [...new Set(changing.flatMap((b) => [...b.restarts, ...(b.path.startsWith(UNIT_DIR) ? [DAEMON_RELOAD] : [])]))];
+      owes.forEach((u) => owedThisRun.add(u));
       if (owes.length) {
         await session.exec(['sh', '-c', 'f=$1; shift; mkdir -p -- "${f%/*}" && printf "%s\\n" "$@" >> "$f"', 'sh', PENDING_FILE, ...owes], { sudo: true });
         pendingWritten = true;
@@ -157,8 +159,14 @@ export async function executeSteps(session: HostSession, steps: readonly Step[],
     }
     i++;
   }
-  // Everything owed is done (applyUnits ran after the last upload).
-  if (pendingWritten) await session.exec(['rm', '-f', '--', PENDING_FILE], { sudo: true });
+  // What was owed is done for the units these steps manage (applyUnits ran after the last upload). A partial list
+  // of steps (an upgrade step moves one component) keeps what other units still owe for the next run.
+  if (pendingWritten) {
+    const handled = new Set(steps.flatMap((s) => (s.kind === 'units' ? s.units : [])));
+    const owedStill = [...new Set([...owed, ...owedThisRun])].filter((u) => u !== DAEMON_RELOAD && !handled.has(u));
+    if (owedStill.length === 0) await session.exec(['rm', '-f', '--', PENDING_FILE], { sudo: true });
+    else await session.exec(['sh', '-c', 'f=$1; shift; printf "%s\\n" "$@" > "$f.kubeup-new" && mv -f -- "$f.kubeup-new" "$f"', 'sh', PENDING_FILE, ...owedStill], { sudo: true });
+  }
   // Files in plan order, whatever order the parallel uploads finished in.
   const order = new Map(steps.map((s, k) => [s.kind === 'upload' ? s.path : '', k]));
   record.filesChanged.sort((a, b) => order.get(a)! - order.get(b)!);

@@ -65,13 +65,13 @@ export function findRemovalTarget(profile: Profile, record: DeployedRecord | und
 }
 
 /** The admin client from the cluster's PKI folder (read only). */
-export async function adminClientFromState(profile: Profile, stateDir: string): Promise<ApiClient> {
+export async function adminClientFromState(profile: Profile, stateDir: string, timeoutMs?: number): Promise<ApiClient> {
   const dir = join(stateDir, 'pki');
   try {
     const [caPem, certPem, keyPem] = await Promise.all([readFile(certFile(dir, 'ca'), 'utf8'), readFile(certFile(dir, 'admin'), 'utf8'), readFile(keyFile(dir, 'admin'), 'utf8')]);
     const master = profile.hosts.find((h) => h.roles.includes('master'))!;
     const host = master.address.includes(':') ? `[${master.address}]` : master.address;
-    return new ApiClient({ server: `https://${host}:${profile.network.apiServerPort}`, caPem, certPem, keyPem });
+    return new ApiClient({ server: `https://${host}:${profile.network.apiServerPort}`, caPem, certPem, keyPem }, timeoutMs);
   } catch (cause) {
     throw new DeployError(`no admin certificate for cluster ${profile.name} on this machine`, { file: dir, cause, hint: 'run kubeup up for the profile first (it issues the admin certificate)' });
   }

@@ -50,6 +50,15 @@ export async function cordonNode(api: ApiClient, node: string): Promise<'cordone
   return 'cordoned';
 }
 
+/** Makes a node schedulable again and drops the given annotations (null in a merge patch removes a key). */
+export async function uncordonNode(api: ApiClient, node: string, dropAnnotations: readonly string[] = []): Promise<'uncordoned' | 'no node'> {
+  const annotations = Object.fromEntries(dropAnnotations.map((a) => [a, null]));
+  const r = await api.request('PATCH', `/api/v1/nodes/${encodeURIComponent(node)}`, { ...(dropAnnotations.length && { metadata: { annotations } }), spec: { unschedulable: null } }, 'application/strategic-merge-patch+json');
+  if (r.status === 404) return 'no node';
+  if (r.status >= 300) throw fail(`cannot uncordon node ${node}`, r, node);
+  return 'uncordoned';
+}
+
 export async function deleteNode(api: ApiClient, node: string): Promise<'deleted' | 'no node'> {
   const r = await api.request('DELETE', `/api/v1/nodes/${encodeURIComponent(node)}`);
   if (r.status === 404) return 'no node';

@@ -56,7 +56,7 @@ export function expectedNodes(plan: Plan): string[] {
   return plan.hosts.filter((h) => h.roles.includes('worker')).map((h) => h.nodeName);
 }
 
-async function poll<T>(what: string, opts: ValidateOptions, attempt: () => Promise<{ done: true; value: T } | { done: false; status: string }>): Promise<T> {
+export async function poll<T>(what: string, opts: ValidateOptions, attempt: () => Promise<{ done: true; value: T } | { done: false; status: string }>): Promise<T> {
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const now = opts.now ?? Date.now;
   const interval = opts.intervalMs ?? 3000;

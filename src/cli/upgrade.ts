@@ -1,0 +1,134 @@
+// `kubeup upgrade --profile NAME --to 1.35.x`, and the same path for `up` with a changed versions block. Loaded lazily
+// by deploy.ts.
+import semver from 'semver';
+import { UsageError } from '../errors.js';
+import { SUPPORTED_KUBERNETES_MINORS } from '../profile/defaults.js';
+import type { ProfileStore } from '../profile/store.js';
+import type { Profile } from '../profile/types.js';
+import { profileStateDir } from '../state.js';
+import { runConnector } from '../tasks/connect.js';
+import { adminClientFromState } from '../tasks/remove-node.js';
+import { runUpgrade, type UpgradeOptions, type UpgradeResult } from '../tasks/upgrade.js';
+import type { CliValues } from '../cli.js';
+import { clusterRuns, removeOptions } from './day2.js';
+import type { CliIo } from './io.js';
+import { cancelOnSignals, concurrency, gatherSecrets } from './run.js';
+
+/** --to: an exact release (1.35.3 or v1.35.3) of a minor kubeup knows the flags of. */
+export function targetVersion(to: string | undefined, profile: Profile): string {
+  if (to === undefined) return profile.versions.kubernetes;
+  const v = semver.valid(to.replace(/^v/, ''));
+  if (!v || semver.prerelease(v)) throw new UsageError(`--to ${to} is not a Kubernetes release like 1.35.3`, { hint: 'give the exact patch release to upgrade to' });
+  const minor = `${semver.major(v)}.${semver.minor(v)}`;
+  if (!(SUPPORTED_KUBERNETES_MINORS as readonly string[]).includes(minor)) {
+    throw new UsageError(`--to ${to}: kubeup knows the flags of Kubernetes ${SUPPORTED_KUBERNETES_MINORS.join(' and ')} only`, { hint: `pick a ${SUPPORTED_KUBERNETES_MINORS.at(-1)}.x release` });
+  }
+  return v;
+}
+
+/** --max-unavailable: workers drained at once (default 1). */
+export function maxUnavailable(v: string | undefined): number {
+  if (v === undefined) return 1;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--max-unavailable ${v} is not a whole number of at least 1`);
+  return n;
+}
+
+function upgradeOptions(profile: Profile, values: CliValues, io: CliIo, secrets: UpgradeOptions['secrets'], dryRun: boolean): UpgradeOptions {
+  return {
+    concurrency: concurrency(values.concurrency),
+    acceptNewHostKeys: values['accept-new-host-keys'] === true,
+    secrets,
+    stateDir: profileStateDir(profile.name),
+    renderer: 'silent',
+    maxUnavailable: maxUnavailable(values['max-unavailable']),
+    drain: removeOptions(values),
+    dryRun,
+    ...(values['force-unlock'] === true && { forceUnlock: true }),
+    command: `kubeup upgrade --profile ${profile.name} --to ${profile.versions.kubernetes}`,
+    onWarning: (host, m) => io.err(`warning: ${host ? `${host}: ` : ''}${m}`),
+    onProgress: (line) => io.out(line),
+    ...(!dryRun && { signal: cancelOnSignals(io) }),
+  };
+}
+
+async function run(profile: Profile, opts: UpgradeOptions): Promise<UpgradeResult> {
+  const connector = runConnector();
+  try {
+    return await runUpgrade(profile, opts, { connect: connector.connect, now: () => new Date() });
+  } finally {
+    await connector.close();
+  }
+}
+
+function printSteps(r: UpgradeResult, io: CliIo): void {
+  io.out(`Upgrade to Kubernetes ${r.target}: ${r.steps.length} step${r.steps.length === 1 ? '' : 's'}${r.alreadyDone.length ? `; already at ${r.target}: ${r.alreadyDone.join(', ')}` : ''}`);
+  for (const l of r.lines) io.out(`  ${l}`);
+}
+
+export async function upgradeCommand(profile: Profile, stored: Profile, values: CliValues, store: ProfileStore, io: CliIo): Promise<number> {
+  const target = targetVersion(values.to, profile);
+  if (!clusterRuns(profile)) throw new UsageError(`kubeup has no record of a deployment of ${profile.name}: there is nothing to upgrade`, { hint: `deploy it first: kubeup up --profile ${profile.name}` });
+  const moved: Profile = { ...profile, versions: { ...profile.versions, kubernetes: target } };
+  const secrets = await gatherSecrets(profile, io);
+  if (values['dry-run'] === true || values.yes !== true) {
+    printSteps(await run(moved, upgradeOptions(moved, values, io, secrets, true)), io);
+    if (values['dry-run'] === true) return 0;
+    if (!(await io.confirm(`Upgrade cluster ${profile.name} to Kubernetes ${target}?`, 'add --yes to upgrade without asking'))) {
+      io.out('Nothing done.');
+      return 0;
+    }
+  }
+  const r = await run(moved, upgradeOptions(moved, values, io, secrets, false));
+  io.out(`Upgraded ${profile.name} to Kubernetes ${target}: ${r.steps.length} step${r.steps.length === 1 ? '' : 's'} done${r.alreadyDone.length ? `, ${r.alreadyDone.join(', ')} already there` : ''}.`);
+  if (stored.versions.kubernetes !== target) {
+    if (values.profile) {
+      store.save({ ...stored, versions: { ...stored.versions, kubernetes: target } });
+      io.out(`Profile ${profile.name}: versions.kubernetes is now ${target}.`);
+    } else io.out(`Set versions.kubernetes: ${target} in ${values.file} yourself: kubeup does not rewrite profile files.`);
+  }
+  return 0;
+}
+
+/** True when the profile names a Kubernetes release that the API server or a node does not run yet. */
+async function versionsDiffer(profile: Profile): Promise<boolean> {
+  if (!clusterRuns(profile)) return false;
+  try {
+    // A short bound: a host that is down must not hold up every up for long.
+    const api = await adminClientFromState(profile, profileStateDir(profile.name), 3000);
+    const version = await api.request<{ gitVersion?: string }>('GET', '/version');
+    const nodes = await api.request<{ items?: { status?: { nodeInfo?: { kubeletVersion?: string } } }[] }>('GET', '/api/v1/nodes');
+    if (version.status !== 200 || nodes.status !== 200) return false;
+    const versions = [version.body.gitVersion, ...(nodes.body.items ?? []).map((n) => n.status?.nodeInfo?.kubeletVersion)];
+    return versions.some((v) => v !== `v${profile.versions.kubernetes}`);
+  } catch {
+    // No admin certificate here, or the API server does not answer: up repairs the cluster as it is.
+    return false;
+  }
+}
+
+/**
+ * `up` on a running cluster whose profile names another Kubernetes release than the cluster runs: the change goes
+ * through the upgrade (in order, drained, resumable) before up converges the rest. 'no' when the versions agree or
+ * the API server cannot be asked; 'declined' when the user said no.
+ */
+export async function upgradeFirst(profile: Profile, values: CliValues, io: CliIo): Promise<'no' | 'done' | 'declined'> {
+  if (!(await versionsDiffer(profile))) return 'no';
+  const secrets = await gatherSecrets(profile, io);
+  io.out(`The cluster does not run Kubernetes ${profile.versions.kubernetes} everywhere yet: it is upgraded first, in order (as kubeup upgrade --to ${profile.versions.kubernetes}), then up converges the rest.`);
+  if (values.yes !== true) {
+    printSteps(await run(profile, upgradeOptions(profile, values, io, secrets, true)), io);
+    if (!(await io.confirm(`Upgrade cluster ${profile.name} to Kubernetes ${profile.versions.kubernetes}?`, 'add --yes to upgrade without asking'))) return 'declined';
+  }
+  await run(profile, upgradeOptions(profile, values, io, secrets, false));
+  return 'done';
+}
+
+/** For `kubeup plan`: the upgrade's steps (old → new per host) when the profile's release is not the cluster's. */
+export async function upgradePreview(profile: Profile, values: CliValues, io: CliIo): Promise<void> {
+  if (!(await versionsDiffer(profile))) return;
+  const r = await run(profile, upgradeOptions(profile, values, io, await gatherSecrets(profile, io), true));
+  io.out('');
+  printSteps(r, io);
+  io.out(`(up runs these steps first, in this order; or: kubeup upgrade --profile ${profile.name} --to ${profile.versions.kubernetes})`);
+}
