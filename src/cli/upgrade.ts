@@ -8,7 +8,7 @@ import type { Profile } from '../profile/types.js';
 import { profileStateDir } from '../state.js';
 import { runConnector } from '../tasks/connect.js';
 import { adminClientFromState } from '../tasks/remove-node.js';
-import { runUpgrade, type UpgradeOptions, type UpgradeResult } from '../tasks/upgrade.js';
+import { runUpgrade, upgradeHeader, type UpgradeOptions, type UpgradeResult } from '../tasks/upgrade.js';
 import type { CliValues } from '../cli.js';
 import { clusterRuns, removeOptions } from './day2.js';
 import type { CliIo } from './io.js';
@@ -62,7 +62,7 @@ async function run(profile: Profile, opts: UpgradeOptions): Promise<UpgradeResul
 }
 
 function printSteps(r: UpgradeResult, io: CliIo): void {
-  io.out(`Upgrade to Kubernetes ${r.target}: ${r.steps.length} step${r.steps.length === 1 ? '' : 's'}${r.alreadyDone.length ? `; already at ${r.target}: ${r.alreadyDone.join(', ')}` : ''}`);
+  io.out(upgradeHeader(r));
   for (const l of r.lines) io.out(`  ${l}`);
 }
 

@@ -202,6 +202,8 @@ async function upgradeLocked(profile: Profile, opts: UpgradeOptions, deps: RunDe
   const alreadyDone = plan.hosts.map((h) => h.id).filter((id) => !moving.has(id));
   const result: UpgradeResult = { target, hosts: seen.hosts, steps, lines, alreadyDone };
   if (opts.dryRun) return result;
+  say(upgradeHeader(result));
+  lines.forEach((l) => say(`  ${l}`));
 
   const record = readDeployedRecord(opts.stateDir);
   const hostOf = (id: string) => plan.hosts.find((h) => h.id === id)!;
@@ -219,11 +221,28 @@ async function upgradeLocked(profile: Profile, opts: UpgradeOptions, deps: RunDe
     return done.record;
   };
 
+  /** A step's failure as the run's error: which host, what broke, and that the same command continues. */
+  const failed = (id: string, what: string) => (e: unknown): never => {
+    if (e instanceof CancelledError || e instanceof PreflightError) throw e;
+    const why = e instanceof KubeupError ? e.message : e instanceof Error ? e.message : String(e);
+    throw new DeployError(`upgrade step ${what} failed on ${id}: ${why}`, { host: id, cause: e, hint: resumeHint(profile) });
+  };
+
   for (const [i, step] of steps.entries()) {
     checkCancel();
     const n = `[${i + 1}/${steps.length}]`;
-    const act = (who: string, action: string) => say(`${n} ${who}: ${action}`);
     if (step.kind !== 'workers') {
+      await controlPlaneStep(step, n).catch(failed(step.host, `${i + 1}/${steps.length} (${step.kind})`));
+      continue;
+    }
+    await Promise.all(step.hosts.map((id) => workerStep(id, n).catch(failed(id, `${i + 1}/${steps.length} (worker)`))));
+  }
+  if (steps.length === 0) say(`every host already runs Kubernetes ${target}: nothing to upgrade`);
+  return result;
+
+  async function controlPlaneStep(step: Exclude<UpgradeStep, { kind: 'workers' }>, n: string): Promise<void> {
+    const act = (who: string, action: string) => say(`${n} ${who}: ${action}`);
+    {
       const h = hostOf(step.host);
       const session = ctx.sessions.get(h.id)!;
       const part = CONTROL_PLANE_PARTS[step.kind];
@@ -249,10 +268,12 @@ async function upgradeLocked(profile: Profile, opts: UpgradeOptions, deps: RunDe
       // A master without the worker role has nothing else to move: the rest of its plan goes on with the controllers.
       if (step.kind === 'controllers' && !h.roles.includes('worker')) await converge(h);
       act(h.id, `${step.kind === 'etcd' ? 'etcd' : step.kind === 'apiserver' ? 'kube-apiserver' : 'kube-controller-manager, kube-scheduler'} at ${step.to}`);
-      continue;
     }
-    await Promise.all(
-      step.hosts.map(async (id) => {
+  }
+
+  async function workerStep(id: string, n: string): Promise<void> {
+    const act = (who: string, action: string) => say(`${n} ${who}: ${action}`);
+    {
         const h = hostOf(id);
         const session = ctx.sessions.get(id)!;
         const apiNow = await apiVersion(api);
@@ -290,11 +311,13 @@ async function upgradeLocked(profile: Profile, opts: UpgradeOptions, deps: RunDe
           await uncordonNode(api, h.nodeName, [CORDONED_BY_UPGRADE]);
         }
         act(`worker ${id}`, `at ${target}`);
-      }),
-    );
+    }
   }
-  if (steps.length === 0) say(`every host already runs Kubernetes ${target}: nothing to upgrade`);
-  return result;
+}
+
+/** "Upgrade to Kubernetes 1.35.3: 2 steps; already at 1.35.3: h1" */
+export function upgradeHeader(r: Pick<UpgradeResult, 'target' | 'steps' | 'alreadyDone'>): string {
+  return `Upgrade to Kubernetes ${r.target}: ${r.steps.length} step${r.steps.length === 1 ? '' : 's'}${r.alreadyDone.length ? `; already at ${r.target}: ${r.alreadyDone.join(', ')}` : ''}`;
 }
 
 /** The error of a step that failed, with the way forward: the same command continues. */

@@ -181,10 +181,8 @@ export interface TeardownOptions {
  * Works from the record alone, so it also cleans what a killed run left behind; a PID is signalled only while it is
  * still the systemd-nspawn of this host's root folder.
  */
-export async function teardownHost(name: string, opts: TeardownOptions = {}): Promise<void> {
-  const dir = hostDir(name);
-  const record = readHostRecord(name);
-  const rootDir = record?.rootDir ?? path.join(dir, 'root');
+/** Stops the machine (a clean poweroff, or SIGKILL when abrupt) and its cgroups; its disk (the overlay) stays. */
+async function stopMachine(name: string, record: HostRecord | undefined, rootDir: string, opts: TeardownOptions): Promise<void> {
   if (record && record.pid > 0 && isOurNspawn(record.pid, rootDir)) {
     const gone = !opts.abrupt && (await signalAndWait(record.pid, 'SIGTERM', POWEROFF_WAIT_MS));
     if (!gone && !(await signalAndWait(record.pid, 'SIGKILL', 5_000))) {
@@ -192,6 +190,32 @@ export async function teardownHost(name: string, opts: TeardownOptions = {}): Pr
     }
   }
   await removeHostCgroups(name, record?.cgroupDirs ?? hostCgroupDirs(name, 'full'));
+}
+
+/**
+ * Powers the host off and keeps its disk, like a machine that loses power: its processes end (at once when abrupt),
+ * what it wrote to disk stays, /run and memory do not. powerOnHost boots it again from the same disk.
+ */
+export async function powerOffHost(name: string, opts: TeardownOptions = {}): Promise<void> {
+  const record = readHostRecord(name);
+  if (!record) throw new TestHostsError(`no test host ${name} to power off`, { host: name });
+  await stopMachine(name, record, record.rootDir, opts);
+  writeHostRecord({ ...record, pid: 0 });
+}
+
+/** Boots a powered-off host from its disk; returns its record once systemd-nspawn runs (not when it is up). */
+export function powerOnHost(name: string): HostRecord {
+  const record = readHostRecord(name);
+  if (!record) throw new TestHostsError(`no test host ${name} to power on`, { host: name });
+  if (record.pid > 0 && isOurNspawn(record.pid, record.rootDir)) throw new TestHostsError(`test host ${name} is running already`, { host: name });
+  return launchHost(record);
+}
+
+export async function teardownHost(name: string, opts: TeardownOptions = {}): Promise<void> {
+  const dir = hostDir(name);
+  const record = readHostRecord(name);
+  const rootDir = record?.rootDir ?? path.join(dir, 'root');
+  await stopMachine(name, record, rootDir, opts);
   if (await isMountPoint(rootDir)) {
     const r = await run(['umount', rootDir], { allowFailure: true });
     if (r.code !== 0) await run(['umount', '--lazy', rootDir]);

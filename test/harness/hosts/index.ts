@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ensureBridge, removeBridge } from './bridge.js';
 import { TestHostsError } from './errors.js';
-import { SUDO_USER, launchHost, prepareHost, teardownHost, type HostSpec, type TeardownOptions } from './host.js';
+import { SUDO_USER, launchHost, powerOffHost, powerOnHost, prepareHost, teardownHost, type HostSpec, type TeardownOptions } from './host.js';
 import { generateClientKey, hostPublicKeys, knownHostsPattern } from './keys.js';
 import { DEFAULT_MACHINE, MACHINE_KINDS, finishMachine, type MachineKind } from './machine.js';
 import { acquireFileLock, withFileLock } from './lock.js';
@@ -65,6 +65,10 @@ export interface TestHost {
   machine: MachineKind;
   /** Powers off just this host (like a host dying mid-deploy) and removes its overlay and folder. */
   stop(opts?: TeardownOptions): Promise<void>;
+  /** Powers off just this host and keeps its disk (abrupt: the plug pulled); powerOn() boots it again. */
+  powerOff(opts?: TeardownOptions): Promise<void>;
+  /** Boots a host that powerOff() stopped, from the same disk; resolves once it answers SSH again. */
+  powerOn(): Promise<void>;
 }
 
 export interface TestCluster {
@@ -314,6 +318,16 @@ export async function startHosts(opts: StartHostsOptions): Promise<TestCluster> 
         await withFileLock(STATE_LOCK, async () => {
           if (readHostRecord(r.name)?.clusterId === clusterId) await teardownHost(r.name, stopOpts);
         });
+      },
+      powerOff: async (offOpts?: TeardownOptions) => {
+        await withFileLock(STATE_LOCK, async () => {
+          if (readHostRecord(r.name)?.clusterId === clusterId) await powerOffHost(r.name, offOpts);
+        });
+      },
+      powerOn: async () => {
+        const booted = await withFileLock(STATE_LOCK, async () => powerOnHost(r.name));
+        await waitUntilReady(booted, started.key.privateKeyPath);
+        await finishMachine(booted.machine ?? 'restricted', booted.name, booted.pid);
       },
     })),
     privateKeyPath: started.key.privateKeyPath,
