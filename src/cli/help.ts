@@ -18,6 +18,10 @@ Usage:
                                            cordon + drain (evictions; DaemonSet pods ignored), stop and clean the
                                            host, delete the Node, drop the host from the profile; --force: also
                                            pods without a controller, and a host that cannot be reached
+  kubeup upgrade --profile NAME --to 1.35.x [--yes] [--dry-run] [--max-unavailable N]
+                                           move the cluster to another release in the skew policy's order
+                                           (API server, controllers, workers drained N at a time); run it again
+                                           to continue a stopped one (exit 4: refused by the skew rules)
   kubeup render --profile NAME --out DIR   write every rendered remote file under DIR/<host>/
   kubeup cache prepare --profile NAME [--arch amd64,arm64]
                                            download and verify every release the profile needs, touch no host

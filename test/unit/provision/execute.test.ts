@@ -119,4 +119,17 @@ describe('executeSteps', () => {
     expect(owe).toBeLessThan(s.calls.findIndex((c) => c.kind === 'upload'));
     expect(cmds.at(-1)).toBe('rm -f -- /var/lib/kubeup/pending-restarts');
   });
+
+  it('a partial list of steps (one upgrade step) keeps the restarts other units still owe', async () => {
+    const etcdOnly: Step = { kind: 'units', units: ['etcd.service'] };
+    const s = answerFileStates(new FakeSession(), 'pending kubelet.service\npending etcd.service\n')
+      .on(['systemctl', 'is-enabled', 'etcd.service'], { stdout: 'enabled\n' })
+      .on(['systemctl', 'is-active', 'etcd.service'], { stdout: 'active\n' })
+      .on(['systemctl', 'restart', '--no-block', 'etcd.service'], {}, { times: 1 });
+    const r = await executeSteps(s, [etcdOnly]);
+    expect(r.unitsRestarted).toEqual(['etcd.service']);
+    const last = s.commands().at(-1)!;
+    expect(last).toMatch(/mv -f -- .*\/var\/lib\/kubeup\/pending-restarts kubelet\.service$/);
+    expect(s.commands()).not.toContain('rm -f -- /var/lib/kubeup/pending-restarts');
+  });
 });
