@@ -68,6 +68,7 @@ function printSteps(r: UpgradeResult, io: CliIo): void {
 
 export async function upgradeCommand(profile: Profile, stored: Profile, values: CliValues, store: ProfileStore, io: CliIo): Promise<number> {
   const target = targetVersion(values.to, profile);
+  maxUnavailable(values['max-unavailable']);
   if (!clusterRuns(profile)) throw new UsageError(`kubeup has no record of a deployment of ${profile.name}: there is nothing to upgrade`, { hint: `deploy it first: kubeup up --profile ${profile.name}` });
   const moved: Profile = { ...profile, versions: { ...profile.versions, kubernetes: target } };
   const secrets = await gatherSecrets(profile, io);

@@ -109,4 +109,20 @@ describe('bad input through the CLI', { timeout: 120_000 }, () => {
     expect(r.stderr).not.toMatch(/EPIPE|Error|at /);
     expect(r.stderr).toMatch(/status=0/);
   });
+
+  it('upgrade: a --to that is no release or no known minor, a bad --max-unavailable, a cluster never deployed: exit 2 before connecting', () => {
+    const profile = file('upgrade.yaml', GOOD);
+    const cases: [string[], RegExp][] = [
+      [['--to', 'banana'], /--to banana is not a Kubernetes release like 1\.35\.3/],
+      [['--to', '1.36.0'], /--to 1\.36\.0: kubeup knows the flags of Kubernetes 1\.34 and 1\.35 only/],
+      [['--to', '1.35.3', '--max-unavailable', '0'], /--max-unavailable 0 is not a whole number of at least 1/],
+      [['--to', '1.35.3'], /kubeup has no record of a deployment of lab: there is nothing to upgrade/],
+    ];
+    for (const [args, message] of cases) {
+      const r = kubeup(['upgrade', '--file', profile, '--yes', ...args]);
+      expect(r.code, `${args.join(' ')}: ${r.err}`).toBe(2);
+      expect(r.err).toMatch(message);
+      expect(r.err).not.toMatch(/internal error|at .*\.ts:\d+/);
+    }
+  });
 });
