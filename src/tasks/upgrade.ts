@@ -102,6 +102,10 @@ async function apiVersion(api: ApiClient): Promise<string | undefined> {
   }
 }
 
+function notAnswering(plan: Plan, api: ApiClient): DeployError {
+  return new DeployError(`the API server of ${plan.cluster.name} does not answer /version at ${api.server}`, { hint: 'an upgrade starts from a running cluster: repair it first (kubeup up, with the versions it runs now), then upgrade' });
+}
+
 interface Observed {
   hosts: UpgradeHost[];
   apiserver: string;
@@ -146,9 +150,7 @@ async function observe(plan: Plan, sessions: Map<string, HostSession>, inputs: L
     }
     hosts.push(u);
   }
-  if (live === undefined) {
-    throw new DeployError(`the API server of ${plan.cluster.name} does not answer /version at ${api.server}`, { hint: 'an upgrade starts from a running cluster: repair it first (kubeup up, with the versions it runs now), then upgrade' });
-  }
+  if (live === undefined) throw notAnswering(plan, api);
   return { hosts, apiserver: live, kubelets };
 }
 
@@ -187,15 +189,19 @@ async function upgradeLocked(profile: Profile, opts: UpgradeOptions, deps: RunDe
   const plan = buildPlan(profile, ctx.facts);
   ctx.plan = plan;
   const api = await adminClientFromState(profile, opts.stateDir);
+  // The skew rules first, from what the API reports: a refused target is not even downloaded.
+  const running = await apiVersion(api);
+  if (running === undefined) throw notAnswering(plan, api);
+  const kubelets = Object.fromEntries([...(await getNodes(api))].flatMap(([name, n]) => (n.status?.nodeInfo?.kubeletVersion ? [[name, bare(n.status.nodeInfo.kubeletVersion)!]] : [])));
+  const refused = upgradePreflight({ apiserver: running, kubelets }, target);
+  if (refused.length) {
+    throw new PreflightError(refused.map((v) => ({ host: plan.cluster.master.id, check: `version skew (${v.rule})`, message: v.message, hint: v.hint })));
+  }
   ctx.artifacts = await planArtifacts(profile, plan, opts.signal);
   ctx.pki = await ensureClusterPki(`${opts.stateDir}/pki`, clusterIdentities(identityInputFromPlan(plan)), { clusterName: plan.cluster.name, now: deps.now() });
   const inputs: LocalInputs = { artifacts: ctx.artifacts, pki: ctx.pki };
 
   const seen = await observe(plan, ctx.sessions, inputs, api, target);
-  const refused = upgradePreflight({ apiserver: seen.apiserver, kubelets: seen.kubelets }, target);
-  if (refused.length) {
-    throw new PreflightError(refused.map((v) => ({ host: plan.cluster.master.id, check: `version skew (${v.rule})`, message: v.message, hint: v.hint })));
-  }
   const steps = upgradeOrder({ hosts: seen.hosts, kubernetes: target, etcd: plan.cluster.versions.etcd, maxUnavailable: opts.maxUnavailable });
   const lines = formatUpgradeSteps(steps, seen.hosts);
   const moving = new Set(steps.flatMap((s) => (s.kind === 'workers' ? s.hosts : [s.host])));
@@ -235,7 +241,10 @@ async function upgradeLocked(profile: Profile, opts: UpgradeOptions, deps: RunDe
       await controlPlaneStep(step, n).catch(failed(step.host, `${i + 1}/${steps.length} (${step.kind})`));
       continue;
     }
-    await Promise.all(step.hosts.map((id) => workerStep(id, n).catch(failed(id, `${i + 1}/${steps.length} (worker)`))));
+    // Every host of the batch finishes (or fails) before the run stops: none is left between versions by the others.
+    const batch = await Promise.allSettled(step.hosts.map((id) => workerStep(id, n).catch(failed(id, `${i + 1}/${steps.length} (worker)`))));
+    const firstFailure = batch.find((b): b is PromiseRejectedResult => b.status === 'rejected');
+    if (firstFailure) throw firstFailure.reason;
   }
   if (steps.length === 0) say(`every host already runs Kubernetes ${target}: nothing to upgrade`);
   return result;
