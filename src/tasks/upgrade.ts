@@ -251,76 +251,72 @@ async function upgradeLocked(profile: Profile, opts: UpgradeOptions, deps: RunDe
 
   async function controlPlaneStep(step: Exclude<UpgradeStep, { kind: 'workers' }>, n: string): Promise<void> {
     const act = (who: string, action: string) => say(`${n} ${who}: ${action}`);
-    {
-      const h = hostOf(step.host);
-      const session = ctx.sessions.get(h.id)!;
-      const part = CONTROL_PLANE_PARTS[step.kind];
-      act(h.id, `${upgradeActions(step)[0]} ${part.binaries.join(', ')} (${step.from ?? '?'} → ${step.to})`);
-      const r = await executeSteps(session, partSteps(hostSteps(plan, h, inputs), part), execOpts(h.id));
-      // The binary may already be new (a run stopped after replacing it): the daemon must still run the new one.
-      const notRestarted = part.units.filter((u) => !r.unitsRestarted.includes(u) && !r.unitsStarted.includes(u));
-      if (notRestarted.length && step.kind === 'apiserver' && (await apiVersion(api)) !== target) {
-        await session.exec(['systemctl', 'restart', '--no-block', ...notRestarted], { sudo: true });
-      }
-      act(h.id, `restart ${part.units.join(', ')}`);
-      await verifyUnits(session, part.units, { ...waits, sudo: true, startedThisRun: [...part.units] });
-      if (step.kind === 'apiserver' || step.kind === 'etcd') {
-        act(h.id, step.kind === 'etcd' ? 'wait for etcd health (API server /readyz, etcd check)' : 'wait for /readyz');
-        await waitApiReady(api, waits);
-      }
-      if (step.kind === 'apiserver') {
-        await poll(`kube-apiserver ${target} on ${h.id}`, waits, async () => {
-          const v = await apiVersion(api);
-          return v === target ? { done: true, value: undefined } : { done: false, status: `/version says ${v ?? 'nothing'}` };
-        });
-      }
-      // A master without the worker role has nothing else to move: the rest of its plan goes on with the controllers.
-      if (step.kind === 'controllers' && !h.roles.includes('worker')) await converge(h);
-      act(h.id, `${step.kind === 'etcd' ? 'etcd' : step.kind === 'apiserver' ? 'kube-apiserver' : 'kube-controller-manager, kube-scheduler'} at ${step.to}`);
+    const h = hostOf(step.host);
+    const session = ctx.sessions.get(h.id)!;
+    const part = CONTROL_PLANE_PARTS[step.kind];
+    act(h.id, `${upgradeActions(step)[0]} ${part.binaries.join(', ')} (${step.from ?? '?'} → ${step.to})`);
+    const r = await executeSteps(session, partSteps(hostSteps(plan, h, inputs), part), execOpts(h.id));
+    // The binary may already be new (a run stopped after replacing it): the daemon must still run the new one.
+    const notRestarted = part.units.filter((u) => !r.unitsRestarted.includes(u) && !r.unitsStarted.includes(u));
+    if (notRestarted.length && step.kind === 'apiserver' && (await apiVersion(api)) !== target) {
+      await session.exec(['systemctl', 'restart', '--no-block', ...notRestarted], { sudo: true });
     }
+    act(h.id, `restart ${part.units.join(', ')}`);
+    await verifyUnits(session, part.units, { ...waits, sudo: true, startedThisRun: [...part.units] });
+    if (step.kind === 'apiserver' || step.kind === 'etcd') {
+      act(h.id, step.kind === 'etcd' ? 'wait for etcd health (API server /readyz, etcd check)' : 'wait for /readyz');
+      await waitApiReady(api, waits);
+    }
+    if (step.kind === 'apiserver') {
+      await poll(`kube-apiserver ${target} on ${h.id}`, waits, async () => {
+        const v = await apiVersion(api);
+        return v === target ? { done: true, value: undefined } : { done: false, status: `/version says ${v ?? 'nothing'}` };
+      });
+    }
+    // A master without the worker role has nothing else to move: the rest of its plan goes on with the controllers.
+    if (step.kind === 'controllers' && !h.roles.includes('worker')) await converge(h);
+    act(h.id, `${step.kind === 'etcd' ? 'etcd' : step.kind === 'apiserver' ? 'kube-apiserver' : 'kube-controller-manager, kube-scheduler'} at ${step.to}`);
   }
 
   async function workerStep(id: string, n: string): Promise<void> {
     const act = (who: string, action: string) => say(`${n} ${who}: ${action}`);
-    {
-        const h = hostOf(id);
-        const session = ctx.sessions.get(id)!;
-        const apiNow = await apiVersion(api);
-        const skew = apiNow === undefined ? [] : nodeSkew(target, apiNow);
-        if (skew.length) throw new PreflightError(skew.map((v) => ({ host: id, check: `version skew (${v.rule})`, message: v.message, hint: v.hint })));
-        const nodes = await getNodes(api);
-        const node = nodes.get(h.nodeName);
-        // A node the user cordoned (no mark of ours) is drained like the others and left cordoned at the end.
-        const ours = node !== undefined && (!node.spec?.unschedulable || node.metadata.annotations?.[CORDONED_BY_UPGRADE] !== undefined);
-        act(`worker ${id}`, `cordon node ${h.nodeName}${node && !ours ? ' (cordoned already, not by kubeup: it stays cordoned)' : ''}`);
-        if (ours) {
-          const r = await api.request('PATCH', `/api/v1/nodes/${encodeURIComponent(h.nodeName)}`, { metadata: { annotations: { [CORDONED_BY_UPGRADE]: target } } }, 'application/strategic-merge-patch+json');
-          if (r.status >= 300) throw new DeployError(`cannot mark node ${h.nodeName} for the upgrade: HTTP ${r.status}: ${r.text.slice(0, 200)}`, { host: id });
-        }
-        act(`worker ${id}`, `drain node ${h.nodeName}`);
-        const drained = await drainNode(api, h.nodeName, { ...opts.drain, waitForDelete: true, ...(opts.signal && { signal: opts.signal }) });
-        act(`worker ${id}`, `drained: ${drained.evicted.length} pod(s) evicted`);
-        act(`worker ${id}`, `converge host to ${target} (kubelet, kube-proxy, runtime, CNI, flannel as the new versions need)`);
-        const r = await converge(h);
-        // Drained, so a restart costs nothing: the node must run the new kubelet and kube-proxy, also when an earlier
-        // run already replaced the files (and so this one changed none).
-        const owed = ['kubelet.service', 'kube-proxy.service'].filter((u) => h.units.includes(u) && !r.unitsRestarted.includes(u) && !r.unitsStarted.includes(u));
-        if (owed.length) await session.exec(['systemctl', 'restart', '--no-block', ...owed], { sudo: true });
-        act(`worker ${id}`, `restart ${[...new Set([...r.unitsRestarted, ...r.unitsStarted, ...owed])].join(', ') || 'nothing'}`);
-        await verifyUnits(session, h.units, { ...waits, sudo: true, startedThisRun: [...r.unitsRestarted, ...r.unitsStarted, ...owed] });
-        act(`worker ${id}`, `wait for node ${h.nodeName} Ready at v${target}`);
-        await poll(`node ${h.nodeName} Ready with kubelet v${target}`, waits, async () => {
-          const got = await api.request<NodeObject>('GET', `/api/v1/nodes/${encodeURIComponent(h.nodeName)}`);
-          const version = got.status === 200 ? got.body.status?.nodeInfo?.kubeletVersion : undefined;
-          const ready = got.status === 200 && got.body.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-          return ready && version === `v${target}` ? { done: true, value: undefined } : { done: false, status: `kubelet ${version ?? '?'}, ${ready ? 'Ready' : 'not Ready'}` };
-        });
-        if (ours) {
-          act(`worker ${id}`, `uncordon node ${h.nodeName}`);
-          await uncordonNode(api, h.nodeName, [CORDONED_BY_UPGRADE]);
-        }
-        act(`worker ${id}`, `at ${target}`);
+    const h = hostOf(id);
+    const session = ctx.sessions.get(id)!;
+    const apiNow = await apiVersion(api);
+    const skew = apiNow === undefined ? [] : nodeSkew(target, apiNow);
+    if (skew.length) throw new PreflightError(skew.map((v) => ({ host: id, check: `version skew (${v.rule})`, message: v.message, hint: v.hint })));
+    const nodes = await getNodes(api);
+    const node = nodes.get(h.nodeName);
+    // A node the user cordoned (no mark of ours) is drained like the others and left cordoned at the end.
+    const ours = node !== undefined && (!node.spec?.unschedulable || node.metadata.annotations?.[CORDONED_BY_UPGRADE] !== undefined);
+    act(`worker ${id}`, `cordon node ${h.nodeName}${node && !ours ? ' (cordoned already, not by kubeup: it stays cordoned)' : ''}`);
+    if (ours) {
+      const r = await api.request('PATCH', `/api/v1/nodes/${encodeURIComponent(h.nodeName)}`, { metadata: { annotations: { [CORDONED_BY_UPGRADE]: target } } }, 'application/strategic-merge-patch+json');
+      if (r.status >= 300) throw new DeployError(`cannot mark node ${h.nodeName} for the upgrade: HTTP ${r.status}: ${r.text.slice(0, 200)}`, { host: id });
     }
+    act(`worker ${id}`, `drain node ${h.nodeName}`);
+    const drained = await drainNode(api, h.nodeName, { ...opts.drain, waitForDelete: true, ...(opts.signal && { signal: opts.signal }) });
+    act(`worker ${id}`, `drained: ${drained.evicted.length} pod(s) evicted`);
+    act(`worker ${id}`, `converge host to ${target} (kubelet, kube-proxy, runtime, CNI, flannel as the new versions need)`);
+    const r = await converge(h);
+    // Drained, so a restart costs nothing: the node must run the new kubelet and kube-proxy, also when an earlier
+    // run already replaced the files (and so this one changed none).
+    const owed = ['kubelet.service', 'kube-proxy.service'].filter((u) => h.units.includes(u) && !r.unitsRestarted.includes(u) && !r.unitsStarted.includes(u));
+    if (owed.length) await session.exec(['systemctl', 'restart', '--no-block', ...owed], { sudo: true });
+    act(`worker ${id}`, `restart ${[...new Set([...r.unitsRestarted, ...r.unitsStarted, ...owed])].join(', ') || 'nothing'}`);
+    await verifyUnits(session, h.units, { ...waits, sudo: true, startedThisRun: [...r.unitsRestarted, ...r.unitsStarted, ...owed] });
+    act(`worker ${id}`, `wait for node ${h.nodeName} Ready at v${target}`);
+    await poll(`node ${h.nodeName} Ready with kubelet v${target}`, waits, async () => {
+      const got = await api.request<NodeObject>('GET', `/api/v1/nodes/${encodeURIComponent(h.nodeName)}`);
+      const version = got.status === 200 ? got.body.status?.nodeInfo?.kubeletVersion : undefined;
+      const ready = got.status === 200 && got.body.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+      return ready && version === `v${target}` ? { done: true, value: undefined } : { done: false, status: `kubelet ${version ?? '?'}, ${ready ? 'Ready' : 'not Ready'}` };
+    });
+    if (ours) {
+      act(`worker ${id}`, `uncordon node ${h.nodeName}`);
+      await uncordonNode(api, h.nodeName, [CORDONED_BY_UPGRADE]);
+    }
+    act(`worker ${id}`, `at ${target}`);
   }
 }
 
