@@ -100,7 +100,8 @@ async function versionsDiffer(profile: Profile): Promise<boolean> {
     const version = await api.request<{ gitVersion?: string }>('GET', '/version');
     const nodes = await api.request<{ items?: { status?: { nodeInfo?: { kubeletVersion?: string } } }[] }>('GET', '/api/v1/nodes');
     if (version.status !== 200 || nodes.status !== 200) return false;
-    const versions = [version.body.gitVersion, ...(nodes.body.items ?? []).map((n) => n.status?.nodeInfo?.kubeletVersion)];
+    // A Node that has not posted its status yet says no version: it is not a reason to upgrade.
+    const versions = [version.body.gitVersion, ...(nodes.body.items ?? []).flatMap((n) => (n.status?.nodeInfo?.kubeletVersion ? [n.status.nodeInfo.kubeletVersion] : []))];
     return versions.some((v) => v !== `v${profile.versions.kubernetes}`);
   } catch {
     // No admin certificate here, or the API server does not answer: up repairs the cluster as it is.
