@@ -138,7 +138,7 @@ describeWithHosts('upgrade between two patch releases', () => {
       expect(onHost(cluster, i, `systemctl is-active ${units}`).trim().split('\n')).toEqual(units.split(' ').map(() => 'active'));
     }
 
-    // Again: nothing left to do. And up with the profile at the new release takes no upgrade step and converges.
+    // Again: nothing left to do.
     const again = await cli(['upgrade', '--file', file, '--to', to, '--yes']);
     expect(again.code, again.err).toBe(0);
     expect(again.out).toContain(`every host already runs Kubernetes ${to}: nothing to upgrade`);
