@@ -37,7 +37,9 @@ describeWithHosts('nodes in containers: full and restricted test hosts', () => {
   });
 
   it('preflight passes the full host and stops at the restricted one, naming each missing capability and its way around', async () => {
-    const profile = e2eProfile('mixed', cluster, mirror, ['ai', 'i'], join(dir, 'cache'));
+    // As a user would write it, without hosts[].container (e2eProfile sets it): preflight finds out by itself.
+    const base = e2eProfile('mixed', cluster, mirror, ['ai', 'i'], join(dir, 'cache'));
+    const profile = { ...base, hosts: base.hosts.map(({ container: _, ...h }) => h) };
     profile.hosts[1] = { ...profile.hosts[1]!, address: cluster.hosts[2]!.address };
     const r = await runCli(['up', '--file', writeProfile(dir, profile), '--yes'], env);
     expect(r.code, `${r.out}\n${r.err}`).toBe(4);
@@ -49,7 +51,9 @@ describeWithHosts('nodes in containers: full and restricted test hosts', () => {
     expect(r.err).toContain(`${h3}: conntrack: the host has no /sys/module/nf_conntrack/parameters/hashsize`);
     // The full host has what kubelet and kube-proxy need; nf_conntrack_max is read-only on both, but high enough here.
     expect(r.err).not.toContain(`- ${cluster.hosts[0]!.address}:`);
-    for (const h of [cluster.hosts[0]!, cluster.hosts[2]!]) expect(r.err).toContain(`warning: ${h.address}: container: the host is a container (systemd-nspawn)`);
+    // One warning per host: each names its own profile field, and the host after it (by name once preflight knows it).
+    expect(r.err).toMatch(/^warning: container: the host is a container \(systemd-nspawn\); .*\(set hosts\[0\]\.container: true in the profile: .*\) \(h1\)$/m);
+    expect(r.err).toMatch(new RegExp(`^warning: container: the host is a container \\(systemd-nspawn\\); .*\\(set hosts\\[1\\]\\.container: true in the profile: .*\\) \\(${cluster.hosts[2]!.address.replace(/\./g, '\\.')}\\)$`, 'm'));
     expect(onHost(cluster, 0, 'ls /etc/systemd/system | grep -c kube || true').trim()).toBe('0');
   });
 
