@@ -31,6 +31,8 @@ const OPTIONS = {
   timeout: { type: 'string' },
   to: { type: 'string' },
   'max-unavailable': { type: 'string' },
+  only: { type: 'string', multiple: true },
+  json: { type: 'boolean' },
 } as const;
 
 type Values = ReturnType<typeof parse>['values'];
@@ -104,6 +106,8 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     case 'addons':
       if (command === 'addons' && rest[0] !== 'apply') throw new UsageError(`unknown command "addons ${rest[0] ?? ''}"`, { hint: 'use kubeup addons apply --profile NAME' });
     // falls through
+    case 'certs':
+      return (await import('./cli/certs.js')).certsCommand(rest[0], values, store, io);
     case 'plan':
     case 'status':
     case 'remove-node':

@@ -22,6 +22,14 @@ Usage:
                                            move the cluster to another release in the skew policy's order
                                            (API server, controllers, workers drained N at a time); run it again
                                            to continue a stopped one (exit 4: refused by the skew rules)
+  kubeup certs check --profile NAME [--json]
+                                           every certificate kubeup issued, here and on each host (read-only):
+                                           subject, SANs, CA, expiry; a host's copy that is not this machine's
+                                           (exit 0 ok, 20 one expires within 30 days, 21 within 7, expired or wrong)
+  kubeup certs renew --profile NAME [--only NAME...] [--yes]
+                                           issue leaf certificates again (the CAs stay), upload, restart what uses
+                                           them, prove each daemon presents the new one; --only kube-apiserver,
+                                           kubelet (every node's), kubelet-<node>, etcd-server, admin, ...
   kubeup render --profile NAME --out DIR   write every rendered remote file under DIR/<host>/
   kubeup cache prepare --profile NAME [--arch amd64,arm64]
                                            download and verify every release the profile needs, touch no host

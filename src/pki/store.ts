@@ -48,7 +48,15 @@ export interface EnsurePkiOptions {
   /** Goes into the CA's CN (`kubeup-<clusterName>-ca`) when a CA is created. */
   clusterName: string;
   now?: Date;
+  /**
+   * Leaf identities to issue again even when they are still good (`kubeup certs renew`). The CAs, the service-account
+   * key and the encryption key are never in it: they are not leaves.
+   */
+  renew?: ReadonlySet<string>;
 }
+
+/** The reason a leaf re-issued by `kubeup certs renew` gets in ClusterPki.reasons. */
+export const RENEWED_REASON = 'renewed on request (kubeup certs renew)';
 
 export const certFile = (dir: string, name: string) => join(dir, `${name}.crt`);
 export const keyFile = (dir: string, name: string) => join(dir, `${name}.key`);
@@ -222,7 +230,7 @@ export async function ensureClusterPki(dir: string, identities: readonly Identit
       const reason =
         certPem === undefined && keyPem === undefined
           ? 'new'
-          : reissueReason(identity, { certPem: certPem ?? '', keyPem: keyPem ?? '' }, cas[identity.ca], now);
+          : (reissueReason(identity, { certPem: certPem ?? '', keyPem: keyPem ?? '' }, cas[identity.ca], now) ?? (opts.renew?.has(identity.name) ? RENEWED_REASON : undefined));
       if (reason === undefined) return { certPem: certPem!, keyPem: keyPem! };
       // A damaged file (truncated, not PEM, a key of another pair) is said, with its path: it is replaced, not hidden.
       if (/unreadable|key missing/.test(reason)) warnings.push(`${reason === 'certificate unreadable' ? crtPath : keyPath}: ${reason}; issued a new certificate and key for ${identity.name}`);

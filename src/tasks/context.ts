@@ -10,6 +10,8 @@ import type { HostLock, LockHolder } from '../lock/index.js';
 import type { HostSession } from '../ssh/session.js';
 import type { RunRecorder } from './records.js';
 import type { RemoveOptions } from './remove-node.js';
+import type { RenewalPlan } from '../pki/renewal.js';
+import type { ProofResult } from './certs-renew.js';
 
 /** Asked at run time, held in memory only, never logged or stored. */
 export interface RunSecrets {
@@ -67,6 +69,11 @@ export interface RunOptions {
   forceUnlock?: boolean;
   /** What another run sees as the holder of the lock; default `kubeup <flow> <profile>`. */
   command?: string;
+  /**
+   * `kubeup certs renew`: the leaves to issue again (`--only` names; empty: every leaf). The run then skips removing
+   * hosts and ends by proving the new certificates are in use (src/tasks/certs-renew.ts).
+   */
+  renewCertificates?: readonly string[];
   /** Called with warnings that do not stop the run (printed by the CLI). */
   onWarning?: (host: string | undefined, message: string) => void;
 }
@@ -87,4 +94,7 @@ export interface RunCtx {
   lockHolder?: LockHolder;
   kubeconfigPath?: string;
   kubeconfigBackup?: string;
+  /** `certs renew`: what is renewed where, and (at the end) what proves it. */
+  renewal?: RenewalPlan;
+  proofs?: ProofResult[];
 }

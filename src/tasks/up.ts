@@ -32,6 +32,8 @@ import { causeOf, groupBy, hostNeutral, hostRanges } from './host-ranges.js';
 import { formatBytes, RunRecorder } from './records.js';
 import { refuseNewCaForExistingCluster } from './ca-guard.js';
 import { closeRun, lockHost } from './run-locks.js';
+import { renewIdentities, renewalPlan } from '../pki/renewal.js';
+import { formatProofs, proveRenewal } from './certs-renew.js';
 
 type Task = ListrTaskWrapper<RunCtx, ListrDefaultRenderer, ListrSimpleRenderer>;
 
@@ -277,7 +279,9 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
         const plan = ctx.plan!;
         const identities = clusterIdentities(identityInputFromPlan(plan));
         await refuseNewCaForExistingCluster(join(opts.stateDir, 'pki'), ctx.sessions);
-        ctx.pki = await ensureClusterPki(join(opts.stateDir, 'pki'), identities, { clusterName: plan.cluster.name, now: deps.now() });
+        const renew = opts.renewCertificates && renewIdentities(identities, opts.renewCertificates);
+        ctx.pki = await ensureClusterPki(join(opts.stateDir, 'pki'), identities, { clusterName: plan.cluster.name, now: deps.now(), ...(renew && { renew: new Set(renew) }) });
+        if (renew) ctx.renewal = renewalPlan(plan, renew);
         ctx.pki.warnings.forEach((w) => warn(undefined, w));
         await writeSuperAdminKubeconfig(join(opts.stateDir, 'pki'), plan, ctx.pki);
         task.title = ctx.pki.changed.length ? `Certificates: issued ${ctx.pki.changed.join(', ')}` : 'Certificates: all reused';
@@ -419,7 +423,18 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
       }),
     },
     {
+      title: 'Prove the renewed certificates are in use',
+      enabled: opts.renewCertificates !== undefined,
+      task: timed('prove', opts.signal, async (ctx, task) => {
+        ctx.proofs = await proveRenewal(ctx, ctx.plan!, ctx.renewal!, opts.verifyTimeoutMs ?? 90_000, opts.signal);
+        const failed = ctx.proofs.filter((p) => !p.ok);
+        task.title = `Renewed certificates: ${ctx.proofs.length - failed.length} of ${ctx.proofs.length} checks passed`;
+        if (failed.length) throw new VerifyError(`renewed certificates not in use:\n${formatProofs(failed).trimEnd()}`, { hint: `run kubeup certs renew --profile ${profile.name} again; kubeup certs check shows what each host holds` });
+      }),
+    },
+    {
       title: 'Remove hosts gone from the profile',
+      enabled: opts.renewCertificates === undefined,
       task: timed('remove', opts.signal, async (_ctx, task) => {
         const removed = await removeDroppedHosts(profile, opts, deps, { log: (l) => _ctx.recorder.log('remove', l), onHost: (id, l) => (task.output = `${id}: ${l}`), ...(opts.signal && { signal: opts.signal }) });
         task.title = removed.length ? `Removed ${removed.map((r) => `${r.target.id} (node ${r.target.nodeName})`).join(', ')}` : 'No host to remove';

@@ -260,3 +260,23 @@ describe('ensureClusterPki', () => {
     });
   });
 });
+
+describe('ensureClusterPki renew (kubeup certs renew)', () => {
+  it('issues the named leaves again, keeps every other file byte for byte, never a CA', async () => {
+    await ensure();
+    const before = await fileSnapshot();
+    const input = threeHostInput();
+    const pki = await ensureClusterPki(dir, clusterIdentities(input), { clusterName: input.clusterName, renew: new Set(['kube-apiserver', 'kubelet-w1']) });
+    expect(pki.changed).toEqual(['kube-apiserver', 'kubelet-w1']);
+    expect(pki.reasons.get('kube-apiserver')).toBe('renewed on request (kubeup certs renew)');
+    const after = await fileSnapshot();
+    const differ = [...after.keys()].filter((k) => after.get(k) !== before.get(k)).sort();
+    expect(differ).toEqual(['kube-apiserver.crt', 'kube-apiserver.key', 'kubelet-w1.crt', 'kubelet-w1.key']);
+    const [was, now] = [before, after].map((m) => new X509Certificate(m.get('kube-apiserver.crt')!));
+    expect(now!.serialNumber).not.toBe(was!.serialNumber);
+    expect(now!.subject).toBe(was!.subject);
+    expect(now!.subjectAltName).toBe(was!.subjectAltName);
+    expect((await stat(join(dir, 'kube-apiserver.key'))).mode & 0o777).toBe(0o600);
+    expect(await openssl(['verify', '-CAfile', 'ca.crt', 'kube-apiserver.crt', 'kubelet-w1.crt'], dir)).toMatchObject({ code: 0 });
+  });
+});
