@@ -38,6 +38,11 @@ async function until<T>(timeoutMs: number, fn: () => Promise<{ done: boolean; va
   throw lastError;
 }
 
+// When the unit last became active, in ms of the host's clock. systemd before 248 prints whole seconds only: then the
+// end of that second, so that a Lease renewed by the old process in the same second is never taken for the new one's.
+const ACTIVE_SINCE_MS = `t=$(systemctl show --timestamp=us+utc -p ActiveEnterTimestamp --value "$1" 2>/dev/null) && [ -n "$t" ] && exec date -d "$t" +%s%3N
+t=$(systemctl show -p ActiveEnterTimestamp --value "$1") && [ -n "$t" ] && echo $(( $(date -d "$t" +%s) * 1000 + 999 ))`;
+
 /** Microsecond times (metav1.MicroTime) as Date.parse reads them. */
 const parseMicroTime = (t: string) => Date.parse(t.replace(/(\.\d{3})\d+/, '$1'));
 
@@ -73,8 +78,9 @@ export async function proveRenewal(ctx: RunCtx, plan: Plan, renewal: RenewalPlan
       case 'lease': {
         if (!restarted(p.host, p.unit)) return { proof: p, ok: false, detail: `${p.unit} on ${p.host} was not restarted after the new file was written` };
         // Both times come from the host's clock: systemd's, and the process's own in the Lease it renews.
-        const r = await session(p.host).exec(['sh', '-c', 'date -d "$(systemctl show -p ActiveEnterTimestamp --value "$1")" +%s', 'sh', p.unit]);
-        const startedMs = Number(r.stdout.trim()) * 1000;
+        const r = await session(p.host).exec(['sh', '-c', ACTIVE_SINCE_MS, 'sh', p.unit]);
+        const startedMs = Number(r.stdout.trim());
+        if (!Number.isFinite(startedMs) || startedMs <= 0) return { proof: p, ok: false, detail: `cannot tell when ${p.unit} started on ${p.host} (${r.stdout.trim() || r.stderr.trim()})` };
         const renewed = await until(timeoutMs, async () => {
           const l = await api().request<{ spec?: { renewTime?: string } }>('GET', `/apis/coordination.k8s.io/v1/namespaces/${p.namespace}/leases/${p.name}`);
           const t = l.status === 200 && l.body.spec?.renewTime ? parseMicroTime(l.body.spec.renewTime) : 0;

@@ -99,6 +99,22 @@ describe('bad input through the CLI', { timeout: 120_000 }, () => {
     expect(r.out).toMatch(/address: 10\.10\.103\.250\n\s+user: vcap/);
   });
 
+  it('certs: an unknown subcommand, --only on check, and a cluster never deployed are usage errors (exit 2) that say what to do', () => {
+    const f = file('certs.yaml', GOOD);
+    const cases: [string[], RegExp][] = [
+      [['certs', 'rotate', '--file', f], /unknown command "certs rotate"\n {2}hint: use kubeup certs check --profile NAME, or kubeup certs renew/],
+      [['certs', 'check', '--file', f, '--only', 'admin'], /--only is for kubeup certs renew/],
+      [['certs', 'check', '--file', f], /kubeup has no record of a deployment of lab\n {2}hint: deploy it first: kubeup up --profile lab/],
+      [['certs', 'renew', '--file', f, '--yes'], /kubeup has no record of a deployment of lab/],
+    ];
+    for (const [args, msg] of cases) {
+      const r = kubeup(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err).toMatch(msg);
+      expect(r.err).not.toMatch(/internal error|\n\s+at /);
+    }
+  });
+
   it('exits quietly when the reader of its output goes away (`kubeup plan … | head`)', () => {
     const r = spawnSync('bash', ['-c', `${process.execPath} --import tsx src/cli.ts plan --offline --file profiles/classic.yaml | head -n 1; echo "status=\${PIPESTATUS[0]}" >&2`], {
       encoding: 'utf8',
