@@ -144,6 +144,12 @@ export async function checkCertificates(profile: Profile, opts: RunOptions, deps
       await session.close().catch(() => undefined);
     }
   });
+  // In profile order (the record lists hosts in the order their first deploy finished); hosts no longer in it last.
+  const rank = (id: string) => {
+    const i = profile.hosts.findIndex((p) => hostId(p) === id);
+    return i < 0 ? profile.hosts.length : i;
+  };
+  hosts.sort((a, b) => rank(a.id) - rank(b.id));
   const localRows = [...local.values()].map(({ pem: _pem, ...row }) => row);
   const level = worst([...localRows.map((r) => r.level), ...hosts.flatMap((h) => (h.unreachable ? ['fail' as const] : h.certs.map((c) => c.level)))]);
   return { profile: profile.name, now: now.toISOString(), warnDays: WARN_DAYS, failDays: FAIL_DAYS, localDir: dir, local: localRows, hosts, level };

@@ -47,7 +47,7 @@ describeWithHosts('certificates: check and renew', () => {
     etcd: etcdSerial(2379),
     etcdPeer: etcdSerial(2380),
   });
-  const started = (i: number, units: string[]) => onHost(cluster, i, `systemctl show -p ActiveEnterTimestampMonotonic --value ${units.join(' ')}`).trim().split('\n');
+  const started = (i: number, units: string[]) => onHost(cluster, i, `systemctl show -p ActiveEnterTimestampMonotonic --value ${units.join(' ')}`).split('\n').filter(Boolean);
   const checkJson = async () => {
     const r = await cli(['certs', 'check', '--profile', 'certs', '--json']);
     return { code: r.code, report: JSON.parse(r.out) as { level: string; local: { name: string; facts: { serial: string; notAfter: string } }[]; hosts: { id: string; certs: { name: string; file: string; level: string; problems: string[] }[] }[] } };
