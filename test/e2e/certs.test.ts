@@ -17,12 +17,13 @@ const norm = (s: string) => s.replace(/^serial=/, '').trim().toUpperCase().repla
 /** The serial a TLS server presents, read by this test with Node's TLS client. */
 function servedSerial(host: string, port: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const s = connect({ host, port, rejectUnauthorized: false }, () => {
+    const s = connect({ host, port, rejectUnauthorized: false, timeout: 10_000 }, () => {
       const serial = s.getPeerCertificate().serialNumber;
       s.end();
       resolve(norm(serial));
     });
     s.once('error', reject);
+    s.once('timeout', () => s.destroy(new Error(`TLS to ${host}:${port}: no answer in 10 s`)));
   });
 }
 
@@ -146,5 +147,5 @@ describeWithHosts('certificates: check and renew', () => {
 
     // The kubeconfig holds the new admin certificate, and the node is Ready.
     expect(kubectl(env.KUBECONFIG!, ['--context', 'certs', 'get', 'nodes', '--no-headers'])).toMatch(/^h2\s+Ready\s/);
-  });
+  }, 300_000);
 });
