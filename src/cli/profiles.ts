@@ -1,10 +1,11 @@
 // `kubeup profiles ...`: list, show, rm, export, import, import-env.
-import { writeFileSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { writeFileSync, renameSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { formatIssue, ProfileError, UsageError } from '../errors.js';
 import { describeOutdated, importKubeUpEnv, readKubeUpConfig, withReplacements } from '../profile/kube-up-env.js';
 import type { ProfileStore } from '../profile/store.js';
 import { stringify } from 'yaml';
+import { NotAFileError, readFileAtMost, TooLargeError } from '../read-bounded.js';
 import { MAX_PROFILE_BYTES, profileToYaml, readProfileFile, YAML_HEADER } from '../profile/yaml.js';
 import { requireValidProfile, validateProfile } from '../profile/validate.js';
 import { formatHostRoles } from '../profile/describe.js';
@@ -146,10 +147,10 @@ async function importEnv(args: ProfilesArgs, store: ProfileStore, io: CliIo): Pr
 
 function readEnvFile(path: string): string {
   try {
-    if (statSync(path).size > MAX_PROFILE_BYTES) throw new UsageError(`${path} is larger than 1 MiB: not a kube-up config file`, { file: path });
-    return readFileSync(path, 'utf8');
+    return readFileAtMost(path, MAX_PROFILE_BYTES).toString('utf8');
   } catch (e) {
-    if (e instanceof UsageError) throw e;
+    if (e instanceof TooLargeError) throw new UsageError(`${path} is larger than 1 MiB: not a kube-up config file`, { file: path });
+    if (e instanceof NotAFileError) throw new UsageError(`${e.message}: not a kube-up config file`, { file: path });
     throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: path });
   }
 }

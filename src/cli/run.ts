@@ -1,6 +1,6 @@
 // `kubeup up` and `kubeup down` from the CLI: secrets asked once (or taken from the environment when headless),
 // a confirmation unless --yes, the run, and the closing lines (where the logs and summary are).
-import { readFileSync } from 'node:fs';
+import { readFileAtMost } from '../read-bounded.js';
 import ssh2 from 'ssh2';
 import { CancelledError, KubeupError, UsageError } from '../errors.js';
 import type { ProfileStore } from '../profile/store.js';
@@ -23,9 +23,10 @@ const ENV = { sshPassword: 'KUBEUP_SSH_PASSWORD', sudoPassword: 'KUBEUP_SUDO_PAS
 function keyIsEncrypted(path: string): boolean {
   let text: Buffer;
   try {
-    text = readFileSync(expandHome(path));
+    // No key is a megabyte; a device or a folder is not read here.
+    text = readFileAtMost(expandHome(path), 1024 * 1024);
   } catch {
-    return false; // a missing file is reported by the SSH layer with the field that names it
+    return false; // a missing or unreadable file is reported by the SSH layer with the field that names it
   }
   const parsed = ssh2.utils.parseKey(text);
   return parsed instanceof Error && /passphrase/i.test(parsed.message);

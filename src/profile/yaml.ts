@@ -1,5 +1,5 @@
 // Profiles as YAML files: the format people read, edit, diff and share.
-import { readFileSync, statSync } from 'node:fs';
+import { NotAFileError, readFileAtMost, TooLargeError } from '../read-bounded.js';
 import { parseDocument, stringify } from 'yaml';
 import { ProfileError } from '../errors.js';
 import type { Profile } from './types.js';
@@ -48,12 +48,12 @@ export function parseProfileYaml(text: string, source: string): unknown {
 export function readProfileFile(path: string, nameOverride?: string): Profile {
   let buf: Buffer;
   try {
-    if (statSync(path).size > MAX_PROFILE_BYTES) {
+    buf = readFileAtMost(path, MAX_PROFILE_BYTES);
+  } catch (e) {
+    if (e instanceof TooLargeError) {
       throw new ProfileError(`${path} is larger than ${MAX_PROFILE_BYTES / 1024 / 1024} MiB, far more than a profile`, [], { file: path, hint: 'check the path: it should be a YAML profile' });
     }
-    buf = readFileSync(path);
-  } catch (e) {
-    if (e instanceof ProfileError) throw e;
+    if (e instanceof NotAFileError) throw new ProfileError(e.message, [], { file: path, hint: 'give the path of a YAML profile (see kubeup profiles export)' });
     throw new ProfileError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, [], { file: path, hint: 'check the path' });
   }
   if (buf.includes(0)) throw yamlError(path, 'it holds NUL bytes, so it is not a text file', 'give the path of a YAML profile (see kubeup profiles export)');

@@ -2,7 +2,7 @@
 // keyboard-interactive. Problems that can be seen before connecting (missing file, wrong passphrase, dead agent)
 // are reported here, naming the file or socket and never the secret.
 
-import { readFile } from 'node:fs/promises';
+import { NotAFileError, readFileAtMost, TooLargeError } from '../read-bounded.js';
 import { homeDir } from '../state.js';
 import ssh2, { type AnyAuthMethod, type AuthHandlerMiddleware, type AuthenticationType, type ParsedKey } from 'ssh2';
 import { ConnectError } from '../errors.js';
@@ -85,9 +85,13 @@ async function loadIdentity(target: AuthTarget, creds: Credentials): Promise<Par
   const where = { host: target.host, file, ...(creds.identityFileField ? { field: creds.identityFileField } : {}) };
   let data: Buffer;
   try {
-    data = await readFile(expandHome(file));
+    // Bounded: a device (/dev/zero) given as the key would otherwise be read until the memory is full.
+    data = readFileAtMost(expandHome(file), 1024 * 1024);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    if (err instanceof TooLargeError || err instanceof NotAFileError) {
+      throw new ConnectError(`identity file ${file} is not a key: ${err instanceof TooLargeError ? 'it is larger than 1 MiB' : `it is ${err.what}`}`, { ...where, hint: 'give the path of a private key file, e.g. ~/.ssh/id_ed25519' });
+    }
     throw new ConnectError(`cannot read identity file ${file} (${code ?? String(err)})`, {
       ...where,
       cause: err,
