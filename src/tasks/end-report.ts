@@ -232,9 +232,14 @@ function nextSteps(input: EndReportInput): string[] {
     return [...kube, `Next: kubectl --context ${ctx} get nodes -o wide`, ...logs];
   }
   if (cancelled) return ['Next: run kubeup up again to carry on: what is already done is kept and not redone.', ...logs];
-  // The failed hosts' own logs, whole paths (wrapLines never cuts one): what each host did up to its error.
+  // The failed hosts' own logs (what each host did up to its error): by file name when they sit beside the summary,
+  // whose folder the next line gives whole, so that the host table stays on an 80x24 screen; else whole paths.
   const failedLogs = state.hosts.filter(isFailed).flatMap((h) => input.hostLogs?.[h.id] ?? []);
-  const hostLogs = failedLogs.length ? [`Log${failedLogs.length === 1 ? '' : 's'} of the failed host${failedLogs.length === 1 ? '' : 's'}: ${failedLogs.join(' ')}`] : [];
+  const folder = state.logDir ? `${state.logDir}/` : undefined;
+  const beside = folder !== undefined && failedLogs.every((f) => f.startsWith(folder) && !f.slice(folder.length).includes('/'));
+  const named = beside ? failedLogs.map((f) => f.slice(folder.length)) : failedLogs;
+  const many = failedLogs.length !== 1;
+  const hostLogs = failedLogs.length ? [`Log${many ? 's' : ''} of the failed host${many ? 's' : ''}${beside ? ', beside the summary' : ''}: ${named.join(' ')}`] : [];
   return ['Next: fix the cause, then run kubeup up again: hosts that are already right are left as they are.', ...hostLogs, ...logs];
 }
 

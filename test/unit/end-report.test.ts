@@ -139,16 +139,20 @@ describe('the end report', () => {
     ]);
   });
 
-  it('names the log files of the failed hosts that have one, whole, before the summary', () => {
+  it('names the log files of the failed hosts that have one, before the summary whose folder is given whole', () => {
     const dir = '/var/lib/kubeup/state/clusters/a-very-long-profile-name/runs/2026-12-01T20-00-00-000Z';
     const s = { ...runOf({ fail: [1, 2, 3] }), logDir: dir };
     // h4 wrote no log; h1 has one but did not fail.
     const hostLogs = Object.fromEntries(['192.168.213.11', '192.168.213.12', '192.168.213.13'].map((h) => [h, `${dir}/${h}.log`]));
     const lines = endReport({ state: s, error: { detail: 'verify-cluster failed on 3 hosts' }, hostLogs }, 60);
-    const at = lines.findIndex((l) => l.startsWith('Logs of the failed hosts:'));
-    expect(lines.slice(at, at + 3)).toEqual(['Logs of the failed hosts:', `  ${dir}/192.168.213.12.log`, `  ${dir}/192.168.213.13.log`]);
-    expect(lines.slice(at + 3)).toEqual(['Summary:', `  ${dir}/summary.txt`]);
+    const at = lines.findIndex((l) => l.startsWith('Logs of the failed hosts'));
+    // Beside the summary, whose folder is given whole on the next line: by file name, so the table stays on screen.
+    expect(lines.slice(at, at + 2)).toEqual(['Logs of the failed hosts, beside the summary:', '  192.168.213.12.log 192.168.213.13.log']);
+    expect(lines.slice(at + 2)).toEqual(['Summary:', `  ${dir}/summary.txt`]);
     expect(lines.join('\n')).not.toContain('192.168.213.11.log');
+    // A log elsewhere is named whole.
+    const elsewhere = endReport({ state: s, error: { detail: 'verify-cluster failed on 3 hosts' }, hostLogs: { '192.168.213.12': '/other/192.168.213.12.log' } }, 60);
+    expect(elsewhere).toContain('Log of the failed host: /other/192.168.213.12.log');
     // A good run names no host log.
     expect(endReport({ state: runOf(), hostLogs }).join('\n')).not.toContain('.log');
   });
