@@ -100,14 +100,14 @@ async function run(argv: string[], io: CliIo): Promise<number> {
         return openWizard(store, io, store.getRaw(name));
       }
       return profilesCommand(profilesArgs(rest, values), store, io);
+    case 'certs':
+      return (await import('./cli/certs.js')).certsCommand(rest[0], values, store, io);
     case 'cache':
       if (rest[0] !== 'prepare') throw new UsageError(`unknown command "cache ${rest[0] ?? ''}"`, { hint: 'use kubeup cache prepare --profile NAME [--arch amd64,arm64]' });
     // falls through
     case 'addons':
       if (command === 'addons' && rest[0] !== 'apply') throw new UsageError(`unknown command "addons ${rest[0] ?? ''}"`, { hint: 'use kubeup addons apply --profile NAME' });
-    // falls through
-    case 'certs':
-      return (await import('./cli/certs.js')).certsCommand(rest[0], values, store, io);
+    // falls through (cache prepare and addons apply run in deploy.ts)
     case 'plan':
     case 'status':
     case 'remove-node':

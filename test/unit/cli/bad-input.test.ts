@@ -115,6 +115,16 @@ describe('bad input through the CLI', { timeout: 120_000 }, () => {
     }
   });
 
+  it('cache prepare and addons apply reach their own commands, not certs (a switch fall-through once sent them there)', () => {
+    const f = file('route.yaml', GOOD);
+    const arch = kubeup(['cache', 'prepare', '--file', f, '--arch', 'riscv64']);
+    expect(arch.code, arch.err).toBe(2);
+    expect(arch.err).toMatch(/unknown architecture riscv64/);
+    const addons = kubeup(['addons', 'apply', '--file', f]);
+    expect(addons.err).not.toMatch(/certs/);
+    expect(addons.err).not.toMatch(/internal error|\n\s+at /);
+  });
+
   it('exits quietly when the reader of its output goes away (`kubeup plan … | head`)', () => {
     const r = spawnSync('bash', ['-c', `${process.execPath} --import tsx src/cli.ts plan --offline --file profiles/classic.yaml | head -n 1; echo "status=\${PIPESTATUS[0]}" >&2`], {
       encoding: 'utf8',
