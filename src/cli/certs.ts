@@ -1,17 +1,15 @@
 // `kubeup certs check` and `kubeup certs renew`. Loaded lazily by cli.ts.
 import { UsageError } from '../errors.js';
 import type { ProfileStore } from '../profile/store.js';
-import { profileStateDir } from '../state.js';
 import { runConnector } from '../tasks/connect.js';
-import type { RunOptions } from '../tasks/context.js';
 import { certsExitCode, checkCertificates, formatCertsReport, pendingNonCertChanges } from '../tasks/certs.js';
 import { formatProofs } from '../tasks/certs-renew.js';
 import { applySshConfig } from '../tasks/ssh-targets.js';
 import type { CliValues } from '../cli.js';
 import { loadProfile } from './deploy.js';
-import { changeSummary, clusterRuns } from './day2.js';
+import { changeSummary, clusterRuns, quietOptions } from './day2.js';
 import type { CliIo } from './io.js';
-import { cancelOnSignals, concurrency, gatherSecrets } from './run.js';
+import { cancelOnSignals, gatherSecrets, timeoutsFromEnv } from './run.js';
 
 export async function certsCommand(sub: string | undefined, values: CliValues, store: ProfileStore, io: CliIo): Promise<number> {
   if (sub !== 'check' && sub !== 'renew') throw new UsageError(`unknown command "certs ${sub ?? ''}"`, { hint: 'use kubeup certs check --profile NAME, or kubeup certs renew --profile NAME [--only NAME...]' });
@@ -19,17 +17,9 @@ export async function certsCommand(sub: string | undefined, values: CliValues, s
   const { profile } = applySshConfig(loadProfile(values, store));
   if (!clusterRuns(profile)) throw new UsageError(`kubeup has no record of a deployment of ${profile.name}`, { hint: `deploy it first: kubeup up --profile ${profile.name}` });
   const secrets = await gatherSecrets(profile, io);
-  const stateDir = profileStateDir(profile.name);
   const connector = runConnector();
   const deps = { connect: connector.connect, now: () => new Date() };
-  const base: RunOptions = {
-    concurrency: concurrency(values.concurrency),
-    acceptNewHostKeys: values['accept-new-host-keys'] === true,
-    secrets,
-    stateDir,
-    renderer: 'silent',
-    onWarning: (host, m) => io.err(`warning: ${host ? `${host}: ` : ''}${m}`),
-  };
+  const base = quietOptions(profile, values, secrets, io);
   try {
     if (sub === 'check') {
       const report = await checkCertificates(profile, base, deps);
@@ -61,9 +51,7 @@ export async function certsCommand(sub: string | undefined, values: CliValues, s
         forceUnlock: values['force-unlock'] === true,
         command: `kubeup certs renew ${values.profile ? `--profile ${values.profile}` : `--file ${values.file}`}`,
         signal: cancelOnSignals(io),
-        ...(process.env.KUBEUP_VERIFY_TIMEOUT_MS && { verifyTimeoutMs: Number(process.env.KUBEUP_VERIFY_TIMEOUT_MS) }),
-        ...(process.env.KUBEUP_VALIDATE_TIMEOUT_MS && { validateTimeoutMs: Number(process.env.KUBEUP_VALIDATE_TIMEOUT_MS) }),
-        ...(process.env.KUBEUP_DNS_TIMEOUT_MS && { dnsTimeoutMs: Number(process.env.KUBEUP_DNS_TIMEOUT_MS) }),
+        ...timeoutsFromEnv(),
       },
       deps,
     );

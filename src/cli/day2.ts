@@ -17,7 +17,7 @@ import type { CliIo } from './io.js';
 import { cancelOnSignals, concurrency, gatherSecrets } from './run.js';
 
 /** Options for a flow that shows nothing live: plain warnings on stderr. */
-function quietOptions(profile: Profile, values: CliValues, secrets: RunSecrets, io: CliIo, signal?: AbortSignal): RunOptions {
+export function quietOptions(profile: Profile, values: CliValues, secrets: RunSecrets, io: CliIo, signal?: AbortSignal): RunOptions {
   return {
     concurrency: concurrency(values.concurrency),
     acceptNewHostKeys: values['accept-new-host-keys'] === true,

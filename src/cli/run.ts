@@ -53,6 +53,16 @@ export function concurrency(v: string | undefined): number {
 }
 
 /** `profile` is the one to run (SSH config applied); `stored` the one as saved, where learned host keys are pinned. */
+/** The bounds of verify, validate and the CoreDNS wait, where the environment sets them (tests shorten them). */
+export function timeoutsFromEnv(): Pick<RunOptions, 'verifyTimeoutMs' | 'validateTimeoutMs' | 'dnsTimeoutMs'> {
+  const ms = (name: string) => process.env[name];
+  return {
+    ...(ms('KUBEUP_VERIFY_TIMEOUT_MS') && { verifyTimeoutMs: Number(ms('KUBEUP_VERIFY_TIMEOUT_MS')) }),
+    ...(ms('KUBEUP_VALIDATE_TIMEOUT_MS') && { validateTimeoutMs: Number(ms('KUBEUP_VALIDATE_TIMEOUT_MS')) }),
+    ...(ms('KUBEUP_DNS_TIMEOUT_MS') && { dnsTimeoutMs: Number(ms('KUBEUP_DNS_TIMEOUT_MS')) }),
+  };
+}
+
 export async function runDeployCommand(command: 'up' | 'down', profile: Profile, values: CliValues, profiles: ProfileStore, io: CliIo, stored: Profile = profile): Promise<number> {
   const yes = values.yes === true;
   let secrets: RunSecrets | undefined;
@@ -98,9 +108,7 @@ export async function runDeployCommand(command: 'up' | 'down', profile: Profile,
     // Headless, Ctrl-C (or a SIGTERM from a CI job) cancels between steps, like q in the view; a second one quits.
     signal: view ? view.signal : cancelOnSignals(io),
     ...(command === 'up' && { remove: (await import('./day2.js')).removeOptions(values) }),
-    ...(process.env.KUBEUP_VERIFY_TIMEOUT_MS && { verifyTimeoutMs: Number(process.env.KUBEUP_VERIFY_TIMEOUT_MS) }),
-    ...(process.env.KUBEUP_VALIDATE_TIMEOUT_MS && { validateTimeoutMs: Number(process.env.KUBEUP_VALIDATE_TIMEOUT_MS) }),
-    ...(process.env.KUBEUP_DNS_TIMEOUT_MS && { dnsTimeoutMs: Number(process.env.KUBEUP_DNS_TIMEOUT_MS) }),
+    ...timeoutsFromEnv(),
   };
   const connector = runConnector();
   const deps = { connect: connector.connect, now: () => new Date() };

@@ -10,9 +10,9 @@ import { runConnector } from '../tasks/connect.js';
 import { adminClientFromState } from '../tasks/remove-node.js';
 import { runUpgrade, upgradeHeader, type UpgradeOptions, type UpgradeResult } from '../tasks/upgrade.js';
 import type { CliValues } from '../cli.js';
-import { clusterRuns, removeOptions } from './day2.js';
+import { clusterRuns, quietOptions, removeOptions } from './day2.js';
 import type { CliIo } from './io.js';
-import { cancelOnSignals, concurrency, gatherSecrets } from './run.js';
+import { cancelOnSignals, gatherSecrets } from './run.js';
 
 /** --to: an exact release (1.35.3 or v1.35.3) of a minor kubeup knows the flags of. */
 export function targetVersion(to: string | undefined, profile: Profile): string {
@@ -36,17 +36,11 @@ export function maxUnavailable(v: string | undefined): number {
 
 function upgradeOptions(profile: Profile, values: CliValues, io: CliIo, secrets: UpgradeOptions['secrets'], dryRun: boolean): UpgradeOptions {
   return {
-    concurrency: concurrency(values.concurrency),
-    acceptNewHostKeys: values['accept-new-host-keys'] === true,
-    secrets,
-    stateDir: profileStateDir(profile.name),
-    renderer: 'silent',
+    ...quietOptions(profile, values, secrets, io),
     maxUnavailable: maxUnavailable(values['max-unavailable']),
     drain: removeOptions(values),
     dryRun,
-    ...(values['force-unlock'] === true && { forceUnlock: true }),
     command: `kubeup upgrade --profile ${profile.name} --to ${profile.versions.kubernetes}`,
-    onWarning: (host, m) => io.err(`warning: ${host ? `${host}: ` : ''}${m}`),
     onProgress: (line) => io.out(line),
     ...(!dryRun && { signal: cancelOnSignals(io) }),
   };
