@@ -9,7 +9,7 @@ import { formatBytes } from '../../src/tasks/records.js';
 import type { HostStep, HostView } from '../../src/tasks/run-store.js';
 import { errorExcerpt, formatDuration } from './format.js';
 import { PANE_HEIGHT } from './layout.js';
-import { currentStepText, errorLineOf, hostState, nodeNameOf, remoteTail, roleText, shortPhase } from './selectors.js';
+import { currentStepText, errorLineOf, hostState, nodeNameOf, remoteTail, roleText, shortPhase, versionMove } from './selectors.js';
 import { runGlyphs, type RunTheme } from './theme.js';
 import { TransferBar } from './TransferBar.js';
 
@@ -81,7 +81,8 @@ export function HostPane({ host, width, focused, theme, errorLines = 3, title, n
     >
       <HostHeading host={host} focused={focused} theme={theme} {...(title !== undefined && { title })} />
       <Text wrap="truncate-end" {...theme.state[state]}>
-        {runGlyphs.state[state]} {failed ? `FAILED in ${host.failedPhase ?? 'a step'}` : currentStepText(host)}
+        {runGlyphs.state[state]} {versionMove(host)}
+        {failed ? `FAILED in ${host.failedPhase ?? 'a step'}` : currentStepText(host)}
       </Text>
       <Text wrap="truncate-end">
         {host.steps.length === 0 ? <Text {...theme.dim}>no step yet</Text> : null}

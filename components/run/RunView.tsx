@@ -65,7 +65,7 @@ function Footer({ state, theme }: { state: RunState; theme: RunTheme }) {
   if (state.confirmingCancel) {
     return (
       <Text wrap="truncate-end" {...theme.warning}>
-        Cancel the deploy? Running steps finish first; nothing is left half-written. [y/N]
+        Cancel the {state.command === 'upgrade' ? 'upgrade' : 'deploy'}? Running steps finish first; nothing is left half-written. [y/N]
       </Text>
     );
   }
@@ -155,7 +155,7 @@ export function RunView({ state, now, columns, rows, theme }: RunViewProps) {
   return (
     <Box flexDirection="column" width={width}>
       <Text wrap="truncate-end">
-        <Text {...theme.title}>kubeup up {state.contextName ?? ''}</Text>
+        <Text {...theme.title}>kubeup {state.command ?? 'up'} {state.contextName ?? ''}</Text>
         <Text {...theme.dim}>
           {`  ${plural(state.hosts.length, 'host')}`}
           {state.startedAt !== undefined ? `  ${formatDuration(end - state.startedAt)}` : ''}

@@ -26,10 +26,19 @@ export interface RunViewHandle {
 export interface OpenRunViewOptions {
   stdin?: NodeJS.ReadStream;
   stdout?: NodeJS.WriteStream;
+  /** The run's command (title, cancel question) and what a cancel says: `up` unless told. */
+  command?: 'up' | 'upgrade';
+  cancelled?: { message: string; hint: string };
 }
 
+const UP_CANCELLED = {
+  message: 'deploy cancelled: the steps that were running finished, the rest did not start',
+  hint: 'run kubeup up again to carry on: what is already done is kept and not redone',
+};
+
 export function openRunView(profile: Profile, opts: OpenRunViewOptions = {}): RunViewHandle {
-  const store = new RunStore(initialRunState(hostsOfProfile(profile), profile.name));
+  const store = new RunStore(initialRunState(hostsOfProfile(profile), profile.name, opts.command));
+  const cancelled = opts.cancelled ?? UP_CANCELLED;
   const controller = new AbortController();
   const app = render(<RunApp store={store} onCancel={() => controller.abort()} />, {
     stdin: opts.stdin ?? process.stdin,
@@ -57,10 +66,7 @@ export function openRunView(profile: Profile, opts: OpenRunViewOptions = {}): Ru
         if (!controller.signal.aborted) throw e;
         const logDir = (e as { logDir?: string }).logDir;
         throw Object.assign(
-          new CancelledError('deploy cancelled: the steps that were running finished, the rest did not start', {
-            hint: 'run kubeup up again to carry on: what is already done is kept and not redone',
-            cause: e,
-          }),
+          new CancelledError(cancelled.message, { hint: cancelled.hint, cause: e }),
           logDir ? { logDir } : {},
         );
       }

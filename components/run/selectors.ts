@@ -32,7 +32,14 @@ export function currentStepText(h: HostView): string {
 /** The same with the step's name, for one-line hosts that have no checklist. */
 export function stepAndStatus(h: HostView): string {
   const step = runningStep(h) ?? [...h.steps].reverse().find((s) => s.state !== 'waiting');
-  return step ? `${shortPhase(step.phase)} · ${currentStepText(h)}` : 'waiting';
+  return `${versionMove(h)}${step ? `${shortPhase(step.phase)} · ${currentStepText(h)}` : 'waiting'}`;
+}
+
+/** An upgrade's move on the host, ahead of its step: "v1.35.2 → v1.35.3 · " (just the version when it was there already). */
+export function versionMove(h: HostView): string {
+  if (!h.version) return '';
+  const { from, to } = h.version;
+  return `${from === to ? `v${to}` : `v${from ?? '?'} → v${to}`} · `;
 }
 
 export const failedHostIndexes = (s: RunState) => s.hosts.flatMap((h, i) => (h.error !== undefined || h.steps.some((st) => st.state === 'failed') ? [i] : []));

@@ -63,6 +63,13 @@ export function timeoutsFromEnv(): Pick<RunOptions, 'verifyTimeoutMs' | 'validat
   };
 }
 
+/** Whether a run gets the live view: a terminal, no --plain, and not under CI. */
+export function liveTerminal(io: CliIo, values: CliValues): boolean {
+  // CI as Ink reads it (set at all, unless "0" or "false"): there Ink would draw only the final frame.
+  const underCi = ['CI', 'CONTINUOUS_INTEGRATION'].some((k) => k in process.env && process.env[k] !== '0' && process.env[k] !== 'false');
+  return io.isTTY && !values.plain && !underCi;
+}
+
 export async function runDeployCommand(command: 'up' | 'down', profile: Profile, values: CliValues, profiles: ProfileStore, io: CliIo, stored: Profile = profile): Promise<number> {
   const yes = values.yes === true;
   let secrets: RunSecrets | undefined;
@@ -88,9 +95,7 @@ export async function runDeployCommand(command: 'up' | 'down', profile: Profile,
     }
   }
   secrets ??= await gatherSecrets(profile, io);
-  // CI as Ink reads it (set at all, unless "0" or "false"): there Ink would draw only the final frame.
-  const underCi = ['CI', 'CONTINUOUS_INTEGRATION'].some((k) => k in process.env && process.env[k] !== '0' && process.env[k] !== 'false');
-  const terminal = io.isTTY && !values.plain && !underCi;
+  const terminal = liveTerminal(io, values);
   // `up` in a terminal: the live run view (Ink), part of the CLI's UI and loaded only here, as cli.ts loads the wizard.
   const view = command === 'up' && terminal ? (await import('../../components/run/index.js')).openRunView(profile) : undefined;
   // Plain lines feed a store too: the end of the run is told from it, as in the live view.

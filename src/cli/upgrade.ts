@@ -8,11 +8,12 @@ import type { Profile } from '../profile/types.js';
 import { profileStateDir } from '../state.js';
 import { runConnector } from '../tasks/connect.js';
 import { adminClientFromState } from '../tasks/remove-node.js';
-import { runUpgrade, upgradeHeader, type UpgradeOptions, type UpgradeResult } from '../tasks/upgrade.js';
+import { resumeHint, runUpgrade, upgradeHeader, type UpgradeOptions, type UpgradeResult } from '../tasks/upgrade.js';
+import { upgradeViewFeed } from '../tasks/upgrade-view.js';
 import type { CliValues } from '../cli.js';
 import { clusterRuns, quietOptions, removeOptions } from './day2.js';
 import type { CliIo } from './io.js';
-import { cancelOnSignals, gatherSecrets } from './run.js';
+import { cancelOnSignals, gatherSecrets, liveTerminal } from './run.js';
 
 /** --to: an exact release (1.35.3 or v1.35.3) of a minor kubeup knows the flags of. */
 export function targetVersion(to: string | undefined, profile: Profile): string {
@@ -46,6 +47,26 @@ function upgradeOptions(profile: Profile, values: CliValues, io: CliIo, secrets:
   };
 }
 
+/**
+ * The upgrade itself: in a terminal, the live run view (phases, a pane per host with its version move and action;
+ * q or Ctrl-C cancels between steps), else plain lines. Warnings the view kept are printed once it has closed.
+ */
+async function runForReal(profile: Profile, values: CliValues, io: CliIo, secrets: UpgradeOptions['secrets']): Promise<UpgradeResult> {
+  if (!liveTerminal(io, values)) return run(profile, upgradeOptions(profile, values, io, secrets, false));
+  const { openRunView } = await import('../../components/run/index.js');
+  const view = openRunView(profile, {
+    command: 'upgrade',
+    cancelled: { message: 'upgrade cancelled: the steps that were running finished, the rest did not start', hint: resumeHint(profile) },
+  });
+  // The dry run's options: no signal handlers of their own (the view's q and Ctrl-C cancel), no lines printed.
+  const { onProgress: _lines, ...quiet } = upgradeOptions(profile, values, io, secrets, true);
+  try {
+    return await view.follow(run(profile, { ...quiet, dryRun: false, onEvent: upgradeViewFeed(view.store), signal: view.signal, onWarning: view.warn }), io.err);
+  } finally {
+    for (const w of view.store.getSnapshot().warnings) io.err(`warning: ${w.host ? `${w.host}: ` : ''}${w.message}`);
+  }
+}
+
 async function run(profile: Profile, opts: UpgradeOptions): Promise<UpgradeResult> {
   const connector = runConnector();
   try {
@@ -74,7 +95,7 @@ export async function upgradeCommand(profile: Profile, stored: Profile, values: 
       return 0;
     }
   }
-  const r = await run(moved, upgradeOptions(moved, values, io, secrets, false));
+  const r = await runForReal(moved, values, io, secrets);
   io.out(`Upgraded ${profile.name} to Kubernetes ${target}: ${r.steps.length} step${r.steps.length === 1 ? '' : 's'} done${r.alreadyDone.length ? `, ${r.alreadyDone.join(', ')} already there` : ''}.`);
   if (stored.versions.kubernetes !== target) {
     if (values.profile) {
@@ -116,7 +137,7 @@ export async function upgradeFirst(profile: Profile, values: CliValues, io: CliI
     printSteps(await run(profile, upgradeOptions(profile, values, io, secrets, true)), io);
     if (!(await io.confirm(`Upgrade cluster ${profile.name} to Kubernetes ${profile.versions.kubernetes}?`, 'add --yes to upgrade without asking'))) return 'declined';
   }
-  await run(profile, upgradeOptions(profile, values, io, secrets, false));
+  await runForReal(profile, values, io, secrets);
   return 'done';
 }
 

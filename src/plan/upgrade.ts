@@ -263,3 +263,30 @@ export function upgradePreflight(running: RunningVersions, target: string): Skew
   }
   return out;
 }
+
+/**
+ * The phases of an upgrade as the run view and the summary show them, in run order: what every run does first (the
+ * hosts reached, the skew rules checked, the target release fetched), then one phase per kind of step.
+ */
+export const UPGRADE_PHASES = [
+  { id: 'preflight', name: 'Preflight' },
+  { id: 'download', name: 'Download releases' },
+  { id: 'etcd', name: 'etcd' },
+  { id: 'apiserver', name: 'API server' },
+  { id: 'controllers', name: 'Controllers' },
+  { id: 'workers', name: 'Workers' },
+] as const satisfies readonly { id: string; name: string }[];
+
+export type UpgradePhase = (typeof UPGRADE_PHASES)[number]['id'];
+
+/**
+ * Each host's version before and after, as the run view shows it ("v1.35.2 → v1.35.3"): the oldest Kubernetes
+ * component it runs (the API server on a master, the kubelet on a worker; unknown when the host says none).
+ */
+export function hostVersionMoves(hosts: readonly UpgradeHost[], target: string): { host: string; from?: string; to: string }[] {
+  return hosts.map((h) => {
+    const running = [h.apiserverRunning, h.kubeletRunning].filter((v): v is string => v !== undefined && semver.valid(v) !== null);
+    const oldest = running.sort(semver.compare)[0];
+    return { host: h.id, ...(oldest !== undefined && { from: oldest }), to: target };
+  });
+}

@@ -85,6 +85,8 @@ export interface HostView extends HostInfo {
   learnedName?: string;
   /** The phase whose step failed. */
   failedPhase?: string;
+  /** An upgrade's move on this host: the version it ran when the run began and the one it goes to. */
+  version?: { from?: string; to: string };
 }
 
 export interface RunState {
@@ -94,6 +96,8 @@ export interface RunState {
   /** listr task id -> what it stands for. */
   tasks: Record<string, { kind: 'phase' } | { kind: 'host'; host: string; phase: string } | { kind: 'other' }>;
   contextName?: string;
+  /** The command the view shows in its title and cancel question: up (the default) or upgrade. */
+  command?: 'up' | 'upgrade';
   logDir?: string;
   warnings: { host?: string; message: string }[];
   /** What provisioning did on each host (from the run's records), once the run has ended. */
@@ -120,13 +124,15 @@ export type RunEvent =
   | { type: 'warning'; host?: string; message: string }
   | { type: 'run-ended'; ok: boolean; error?: string; at: number }
   | { type: 'host-records'; records: Record<string, HostRecord> }
+  | { type: 'host-version'; host: string; from?: string; to: string }
   | { type: 'focus'; delta: 1 | -1 }
   | { type: 'toggle-expand' }
   | { type: 'ask-cancel' }
   | { type: 'answer-cancel'; yes: boolean };
 
-export function initialRunState(hosts: HostInfo[], contextName?: string): RunState {
+export function initialRunState(hosts: HostInfo[], contextName?: string, command?: RunState['command']): RunState {
   return {
+    ...(command !== undefined && { command }),
     hosts: hosts.map((h) => ({ ...h, roles: [...h.roles], steps: [], lines: [] })),
     phases: [],
     downloads: [],
@@ -325,6 +331,8 @@ export function reduceRun(state: RunState, e: RunEvent): RunState {
       return setError(state, e);
     case 'host-records':
       return { ...state, records: e.records };
+    case 'host-version':
+      return updateHost(state, e.host, (h) => ({ ...h, version: { ...(e.from !== undefined && { from: e.from }), to: e.to } }));
     case 'log-dir':
       return { ...state, logDir: e.dir };
     case 'warning':

@@ -8,7 +8,7 @@ import { readDeployedRecord } from '../deployed-record.js';
 import { CancelledError, DeployError, KubeupError, PreflightError } from '../errors.js';
 import { buildPlan } from '../plan/index.js';
 import type { HostPlan, Plan } from '../plan/types.js';
-import { CONTROL_PLANE_PARTS, formatUpgradeSteps, nodeSkew, upgradeActions, upgradeOrder, upgradePreflight, type UpgradeHost, type UpgradeStep } from '../plan/upgrade.js';
+import { CONTROL_PLANE_PARTS, formatUpgradeSteps, hostVersionMoves, nodeSkew, UPGRADE_PHASES, upgradeActions, upgradeOrder, upgradePreflight, type UpgradeHost, type UpgradePhase, type UpgradeStep } from '../plan/upgrade.js';
 import { clusterIdentities, ensureClusterPki, identityInputFromPlan } from '../pki/index.js';
 import { executeSteps } from '../provision/execute.js';
 import { localSha256 } from '../provision/file-state.js';
@@ -37,9 +37,47 @@ export interface UpgradeOptions extends RunOptions {
   drain: RemoveOptions;
   /** Print the steps, change nothing. */
   dryRun?: boolean;
-  /** One line per action as it starts and ends (the run view and the CLI print them). */
+  /** One line per action as it starts and ends (the CLI prints them without a terminal). */
   onProgress?: (line: string) => void;
+  /** The same run as events (phases, each host's version move and step), for the live run view. */
+  onEvent?: (e: UpgradeEvent) => void;
 }
+
+export type UpgradeState = 'running' | 'done' | 'failed' | 'skipped';
+
+/**
+ * What an upgrade run reports as it goes, as plain data: a phase starts or ends; the hosts' moves once the run knows
+ * what each runs ("v1.35.2 → v1.35.3") and which phases each takes part in; a host's part of a phase starts, does one
+ * action after another (cordon, drain, ...), and ends.
+ */
+export type UpgradeEvent =
+  | { type: 'phase'; phase: UpgradePhase; state: UpgradeState; title?: string; error?: string }
+  | { type: 'hosts'; moves: { host: string; from?: string; to: string }[]; parts: { host: string; phase: UpgradePhase }[]; alreadyDone: string[] }
+  | { type: 'host'; host: string; phase: UpgradePhase; state: UpgradeState; result?: string; error?: string }
+  | { type: 'action'; host: string; phase: UpgradePhase; text: string };
+
+/** The phase under way, so that each phase ends once and the one that was running fails with the run. */
+function phaseTracker(emit: (e: UpgradeEvent) => void) {
+  let now: UpgradePhase | undefined;
+  return {
+    enter(phase: UpgradePhase, title?: string) {
+      if (now === phase) return;
+      if (now !== undefined) emit({ type: 'phase', phase: now, state: 'done' });
+      now = phase;
+      emit({ type: 'phase', phase, state: 'running', ...(title !== undefined && { title }) });
+    },
+    end(title?: string) {
+      if (now !== undefined) emit({ type: 'phase', phase: now, state: 'done', ...(title !== undefined && { title }) });
+      now = undefined;
+    },
+    fail(error: string) {
+      if (now !== undefined) emit({ type: 'phase', phase: now, state: 'failed', error });
+      now = undefined;
+    },
+  };
+}
+
+type Phases = ReturnType<typeof phaseTracker>;
 
 export interface UpgradeResult {
   target: string;
@@ -164,11 +202,13 @@ export async function runUpgrade(profile: Profile, opts: UpgradeOptions, deps: R
   const lock = acquireLocalLock(opts.stateDir, { command: opts.command ?? `kubeup upgrade --profile ${profile.name}`, ...(opts.forceUnlock && { force: true }), onWarning: (m) => opts.onWarning?.(undefined, m), now: deps.now() });
   const recorder = new RunRecorder(opts.stateDir, profile.name, 'upgrade', deps.now());
   const ctx: RunCtx = { sessions: new Map(), facts: {}, artifacts: [], records: new Map(), acceptedHostKeys: new Map(), recorder, lockHolder: lock.holder };
+  const phases = phaseTracker((e) => opts.onEvent?.(e));
   let error: unknown;
   try {
-    return await upgradeLocked(profile, opts, deps, ctx);
+    return await upgradeLocked(profile, opts, deps, ctx, phases);
   } catch (e) {
     error = e;
+    phases.fail(e instanceof KubeupError ? e.message : String(e));
     throw e;
   } finally {
     await closeRun(ctx);
@@ -177,13 +217,15 @@ export async function runUpgrade(profile: Profile, opts: UpgradeOptions, deps: R
   }
 }
 
-async function upgradeLocked(profile: Profile, opts: UpgradeOptions, deps: RunDeps, ctx: RunCtx): Promise<UpgradeResult> {
+async function upgradeLocked(profile: Profile, opts: UpgradeOptions, deps: RunDeps, ctx: RunCtx, phases: Phases): Promise<UpgradeResult> {
   const target = profile.versions.kubernetes;
   const say = (line: string) => {
     opts.onProgress?.(line);
     ctx.recorder.log('upgrade', line);
   };
+  const emit = (e: UpgradeEvent) => opts.onEvent?.(e);
   const warn = (host: string | undefined, m: string) => opts.onWarning?.(host, m);
+  phases.enter('preflight', `Preflight (${profile.hosts.length} hosts, version skew)`);
   ctx.facts = await connectAll(profile, opts, deps, ctx.sessions);
   if (!opts.dryRun) for (const [id, session] of ctx.sessions) await lockHost(ctx, id, session, opts, warn);
   const plan = buildPlan(profile, ctx.facts);
@@ -197,6 +239,7 @@ async function upgradeLocked(profile: Profile, opts: UpgradeOptions, deps: RunDe
   if (refused.length) {
     throw new PreflightError(refused.map((v) => ({ host: plan.cluster.master.id, check: `version skew (${v.rule})`, message: v.message, hint: v.hint })));
   }
+  phases.enter('download', `Download releases: Kubernetes ${target}`);
   ctx.artifacts = await planArtifacts(profile, plan, opts.signal);
   ctx.pki = await ensureClusterPki(`${opts.stateDir}/pki`, clusterIdentities(identityInputFromPlan(plan)), { clusterName: plan.cluster.name, now: deps.now() });
   const inputs: LocalInputs = { artifacts: ctx.artifacts, pki: ctx.pki };
@@ -210,6 +253,10 @@ async function upgradeLocked(profile: Profile, opts: UpgradeOptions, deps: RunDe
   if (opts.dryRun) return result;
   say(upgradeHeader(result));
   lines.forEach((l) => say(`  ${l}`));
+  phases.end(`Download releases: Kubernetes ${target} ready`);
+  const parts = steps.flatMap((s) => (s.kind === 'workers' ? s.hosts : [s.host]).map((host) => ({ host, phase: s.kind })));
+  emit({ type: 'hosts', moves: hostVersionMoves(seen.hosts, target), parts, alreadyDone });
+  for (const p of UPGRADE_PHASES.slice(2)) if (!parts.some((x) => x.phase === p.id)) emit({ type: 'phase', phase: p.id, state: 'skipped' });
 
   const record = readDeployedRecord(opts.stateDir);
   const hostOf = (id: string) => plan.hosts.find((h) => h.id === id)!;
@@ -228,29 +275,40 @@ async function upgradeLocked(profile: Profile, opts: UpgradeOptions, deps: RunDe
   };
 
   /** A step's failure as the run's error: which host, what broke, and that the same command continues. */
-  const failed = (id: string, what: string) => (e: unknown): never => {
-    if (e instanceof CancelledError || e instanceof PreflightError) throw e;
+  const failed = (id: string, what: string, phase: UpgradePhase) => (e: unknown): never => {
     const why = e instanceof KubeupError ? e.message : e instanceof Error ? e.message : String(e);
+    emit({ type: 'host', host: id, phase, state: 'failed', error: why });
+    if (e instanceof CancelledError || e instanceof PreflightError) throw e;
     throw new DeployError(`upgrade step ${what} failed on ${id}: ${why}`, { host: id, cause: e, hint: resumeHint(profile) });
   };
 
+  const hostPart = async (host: string, phase: UpgradePhase, what: string, part: () => Promise<void>) => {
+    emit({ type: 'host', host, phase, state: 'running' });
+    await part().catch(failed(host, what, phase));
+    emit({ type: 'host', host, phase, state: 'done', result: `at v${target}` });
+  };
   for (const [i, step] of steps.entries()) {
     checkCancel();
+    phases.enter(step.kind);
     const n = `[${i + 1}/${steps.length}]`;
     if (step.kind !== 'workers') {
-      await controlPlaneStep(step, n).catch(failed(step.host, `${i + 1}/${steps.length} (${step.kind})`));
+      await hostPart(step.host, step.kind, `${i + 1}/${steps.length} (${step.kind})`, () => controlPlaneStep(step, n));
       continue;
     }
     // Every host of the batch finishes (or fails) before the run stops: none is left between versions by the others.
-    const batch = await Promise.allSettled(step.hosts.map((id) => workerStep(id, n).catch(failed(id, `${i + 1}/${steps.length} (worker)`))));
+    const batch = await Promise.allSettled(step.hosts.map((id) => hostPart(id, 'workers', `${i + 1}/${steps.length} (worker)`, () => workerStep(id, n))));
     const firstFailure = batch.find((b): b is PromiseRejectedResult => b.status === 'rejected');
     if (firstFailure) throw firstFailure.reason;
   }
+  phases.end();
   if (steps.length === 0) say(`every host already runs Kubernetes ${target}: nothing to upgrade`);
   return result;
 
   async function controlPlaneStep(step: Exclude<UpgradeStep, { kind: 'workers' }>, n: string): Promise<void> {
-    const act = (who: string, action: string) => say(`${n} ${who}: ${action}`);
+    const act = (who: string, action: string) => {
+      say(`${n} ${who}: ${action}`);
+      emit({ type: 'action', host: step.host, phase: step.kind, text: action });
+    };
     const h = hostOf(step.host);
     const session = ctx.sessions.get(h.id)!;
     const part = CONTROL_PLANE_PARTS[step.kind];
@@ -279,7 +337,10 @@ async function upgradeLocked(profile: Profile, opts: UpgradeOptions, deps: RunDe
   }
 
   async function workerStep(id: string, n: string): Promise<void> {
-    const act = (who: string, action: string) => say(`${n} ${who}: ${action}`);
+    const act = (who: string, action: string) => {
+      say(`${n} ${who}: ${action}`);
+      emit({ type: 'action', host: id, phase: 'workers', text: action });
+    };
     const h = hostOf(id);
     const session = ctx.sessions.get(id)!;
     const apiNow = await apiVersion(api);
