@@ -89,7 +89,7 @@ export const SET_ELSEWHERE: Readonly<Record<string, string>> = {
   'extraArgs.*': 'the profile file (extraArgs.<daemon>: [--flag=value])',
   'addons.*': 'the profile file (addons.dns; CoreDNS is on by default)',
   'audit.*': 'the profile file (audit.enabled, audit.logPath: the API server\'s audit log)',
-  'download.*': 'the profile file (download.mirrors, download.checksums, download.cacheDir, download.proxy)',
+  'download.*': 'the profile file (download.mirrors, download.checksums, download.cacheDir, download.proxy, download.transfer, download.from)',
 };
 
 /** Every schema path with where the wizard takes it: a form field, or a place elsewhere; `missing` if neither. */

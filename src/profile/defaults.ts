@@ -1,5 +1,5 @@
 // The one place that holds default values. Versions are pinned to exact releases (no "latest").
-import type { AddonSettings, AuditSettings, NetworkSettings, Versions } from './types.js';
+import type { AddonSettings, AuditSettings, DownloadSettings, NetworkSettings, Versions } from './types.js';
 
 // Newest releases found in public material as of Nov 2026, except flannel: its default is the newest release whose
 // flanneld sha256 kubeup ships (src/release/pinned-checksums.ts), so that a default profile deploys with nothing
@@ -44,3 +44,6 @@ export const DEFAULT_ADDONS: AddonSettings = {
 };
 /** More CoreDNS replicas than this is a typo, not a plan. */
 export const MAX_DNS_REPLICAS = 50;
+
+/** How binaries reach the hosts when the profile does not say: compressed, from this machine. */
+export const DEFAULT_DOWNLOAD: Required<Pick<DownloadSettings, 'transfer' | 'from'>> = { transfer: 'compressed', from: 'operator' };

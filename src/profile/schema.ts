@@ -140,6 +140,10 @@ export const profileInputSchema = z
         cacheDir: z.string().min(1).optional(),
         proxy: z.string().url('must be a URL such as http://proxy:3128').optional(),
         checksums: z.record(z.string(), z.string()).optional(),
+        /** How binaries travel to the hosts from this machine: compressed once in the cache, or as they are. */
+        transfer: z.enum(['compressed', 'plain']).optional(),
+        /** Who downloads the releases: this machine (and uploads them), or every host from the mirror itself. */
+        from: z.enum(['operator', 'hosts']).optional(),
       })
       .strict()
       .optional(),

@@ -69,6 +69,10 @@ export interface DownloadSettings {
   proxy?: string;
   /** sha256 per upstream file name, for files upstream publishes no checksum for (flannel) or to pin any file. */
   checksums?: Record<string, string>;
+  /** `compressed` (the default, DEFAULT_DOWNLOAD): binaries go out zstd/xz/gzip-compressed, as the host can expand; `plain`: as they are. */
+  transfer?: 'compressed' | 'plain';
+  /** `operator` (the default, DEFAULT_DOWNLOAD): this machine downloads and uploads; `hosts`: each host downloads its own, checked there. */
+  from?: 'operator' | 'hosts';
 }
 
 /** The daemons kubeup runs; each reads its flags from /etc/default/<daemon>. */

@@ -90,6 +90,8 @@ export function applyDefaults(input: ParsedProfileInput): Profile {
       ...(input.download?.checksums !== undefined && { checksums: { ...input.download.checksums } }),
       ...(input.download?.cacheDir !== undefined && { cacheDir: input.download.cacheDir }),
       ...(input.download?.proxy !== undefined && { proxy: input.download.proxy }),
+      ...(input.download?.transfer !== undefined && { transfer: input.download.transfer }),
+      ...(input.download?.from !== undefined && { from: input.download.from }),
     },
   };
 }

@@ -74,6 +74,7 @@ export function mergeRecords(first: HostRecord, second: HostRecord): HostRecord 
     filesChanged: [...new Set([...first.filesChanged, ...second.filesChanged])],
     filesUnchanged: second.filesUnchanged,
     bytesUploaded: first.bytesUploaded + second.bytesUploaded,
+    wireBytes: first.wireBytes + second.wireBytes,
     uploadMs: first.uploadMs + second.uploadMs,
     unitsRestarted: [...first.unitsRestarted, ...second.unitsRestarted],
     unitsStarted: [...first.unitsStarted, ...second.unitsStarted],

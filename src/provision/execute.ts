@@ -1,7 +1,7 @@
 // The only place that runs mutating Steps on a host. Uploads are idempotent (the session compares sha256, mode and
 // owner first), so a re-run of an up-to-date host uploads nothing and restarts nothing.
 import { CancelledError } from '../errors.js';
-import type { HostSession } from '../ssh/session.js';
+import type { HostSession, UploadContent } from '../ssh/session.js';
 import { displayArgv } from '../ssh/quote.js';
 import { unitStates } from '../verify/units.js';
 import { localSha256, remoteFileStates, upToDate } from './file-state.js';
@@ -11,7 +11,10 @@ import type { ObservedFile } from '../plan/diff.js';
 export interface HostRecord {
   filesChanged: string[];
   filesUnchanged: number;
+  /** Bytes of the files written, as they are on the host (delivered). */
   bytesUploaded: number;
+  /** Bytes kubeup sent for them: less than bytesUploaded for compressed binaries, 0 for those the host fetched. */
+  wireBytes: number;
   /** Wall time spent in upload batches (for transfer rates). */
   uploadMs: number;
   unitsRestarted: string[];
@@ -24,7 +27,13 @@ export interface ExecuteOptions {
   onStatus?: (line: string) => void;
   /** Every remote output line and every action, for the host's log file. Never receives secrets. */
   log?: (line: string) => void;
+  /** Bytes on the wire of the upload of `path` so far, of its `total` on the wire (its compressed size when compressed). */
   onUploadProgress?: (path: string, sent: number, total: number) => void;
+  /**
+   * How a binary that must change goes to the host (src/provision/transfer.ts): compressed, fetched by the host, or
+   * (without this, or when it returns the path) the file as it is.
+   */
+  binaryContent?: (source: { localPath: string }, sha256: string) => Promise<UploadContent>;
   /** Each file once it is settled: found up to date (changed false) or written. For counts ("23/37 files"). */
   onFileDone?: (path: string, changed: boolean) => void;
   /** Each line a remote command prints, as it arrives. */
@@ -40,7 +49,7 @@ export interface ExecuteOptions {
 }
 
 export function emptyRecord(): HostRecord {
-  return { filesChanged: [], filesUnchanged: 0, bytesUploaded: 0, uploadMs: 0, unitsRestarted: [], unitsStarted: [], warnings: [] };
+  return { filesChanged: [], filesUnchanged: 0, bytesUploaded: 0, wireBytes: 0, uploadMs: 0, unitsRestarted: [], unitsStarted: [], warnings: [] };
 }
 
 const UNIT_DIR = '/etc/systemd/system/';
@@ -95,7 +104,9 @@ export async function executeSteps(session: HostSession, steps: readonly Step[],
 
   const upload = async (step: Extract<Step, { kind: 'upload' }>) => {
     opts.onStatus?.(`${step.what} ${step.path}`);
-    const content = 'text' in step.source ? Buffer.from(step.source.text) : { localPath: step.source.localPath };
+    const source = step.source;
+    const content: UploadContent =
+      'text' in source ? Buffer.from(source.text) : step.what === 'binary' && opts.binaryContent ? await opts.binaryContent(source, await localSha256(source)) : { localPath: source.localPath };
     const r = await session.upload(step.path, content, {
       mode: step.mode,
       owner: step.owner,
@@ -105,9 +116,10 @@ export async function executeSteps(session: HostSession, steps: readonly Step[],
     if (r.changed) {
       record.filesChanged.push(step.path);
       record.bytesUploaded += r.bytes;
+      record.wireBytes += r.wireBytes;
       step.restarts.forEach((u) => toRestart.add(u));
       if (step.path.startsWith(UNIT_DIR)) unitFilesChanged = true;
-      log(`wrote ${step.path} (${r.bytes} bytes, mode ${step.mode.toString(8)})`);
+      log(`wrote ${step.path} (${r.bytes} bytes, ${wireNote(content, r.wireBytes)}, mode ${step.mode.toString(8)})`);
     } else {
       record.filesUnchanged++;
     }
@@ -171,6 +183,13 @@ export async function executeSteps(session: HostSession, steps: readonly Step[],
   const order = new Map(steps.map((s, k) => [s.kind === 'upload' ? s.path : '', k]));
   record.filesChanged.sort((a, b) => order.get(a)! - order.get(b)!);
   return record;
+}
+
+/** How the bytes of an upload travelled, for the host's log. */
+function wireNote(content: UploadContent, wireBytes: number): string {
+  if (!Buffer.isBuffer(content) && 'fetch' in content) return `fetched by the host from ${content.fetch.url}${content.fetch.member ? ` (${content.fetch.member})` : ''}`;
+  if (!Buffer.isBuffer(content) && 'encoded' in content) return `${wireBytes} bytes sent ${content.encoded.format}-compressed`;
+  return `${wireBytes} bytes sent`;
 }
 
 async function applyUnits(

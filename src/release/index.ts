@@ -17,6 +17,7 @@ export { ARCHES } from './types.js';
 export { artifactsForRoles, componentBase, describeManifest, releaseManifest, UPSTREAM_BASES } from './manifest.js';
 export { archFromUname, localArch } from './arch.js';
 export { resolveCacheDir } from './cache.js';
+export { chooseEncoding, encodedCopy, operatorEncodings } from './encode.js';
 export { checksumSnippet, missingChecksumError, missingChecksums, unverifiableAdvice, unverifiableFiles, unverifiableWarning } from './unpinned.js';
 
 export interface FetchArtifactsOptions extends Omit<HttpOptions, 'signal'> {

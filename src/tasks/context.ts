@@ -8,6 +8,7 @@ import type { FetchedArtifact } from '../release/index.js';
 import type { HostSpec, Profile } from '../profile/types.js';
 import type { HostLock, LockHolder } from '../lock/index.js';
 import type { HostSession } from '../ssh/session.js';
+import type { HostTools } from '../verify/preflight.js';
 import type { RunRecorder } from './records.js';
 import type { RemoveOptions } from './remove-node.js';
 import type { RenewalPlan } from '../pki/renewal.js';
@@ -85,6 +86,8 @@ export interface RunCtx {
   artifacts: FetchedArtifact[];
   pki?: ClusterPki;
   records: Map<string, HostRecord>;
+  /** What each host can expand and download with, from preflight (how binaries travel to it). */
+  hostTools?: Map<string, HostTools>;
   /** Fingerprints accepted this run, by host id, for the caller to pin in the profile. */
   acceptedHostKeys: Map<string, string>;
   recorder: RunRecorder;

@@ -93,16 +93,34 @@ export function formatSummary(s: RunSummary): string {
   const lines = [`kubeup ${s.command} ${s.profile}: ${s.ok ? 'succeeded' : `FAILED${s.error ? `: ${s.error.split('\n')[0]}` : ''}`}`, ''];
   lines.push('phase            time     result');
   for (const p of s.phases) lines.push(`${p.phase.padEnd(16)} ${(p.ms / 1000).toFixed(1).padStart(6)} s ${p.ok ? 'ok' : 'failed'}`);
-  lines.push('', 'host                     uploaded   files changed  unchanged  restarted / started');
-  for (const [host, h] of Object.entries(s.hosts).sort(([a], [b]) => a.localeCompare(b))) {
+  lines.push('', 'host                     delivered    on wire  files changed  unchanged  restarted / started');
+  const hosts = Object.entries(s.hosts).sort(([a], [b]) => a.localeCompare(b));
+  const bytes = (n: number | undefined) => (n === undefined ? '-' : formatBytes(n)).padStart(9);
+  for (const [host, h] of hosts) {
     const r = h.record;
     const units = r ? [...r.unitsRestarted.map((u) => `${u} (restarted)`), ...r.unitsStarted.map((u) => `${u} (started)`)].join(', ') || 'none' : '-';
     lines.push(
-      `${host.padEnd(24)} ${r ? formatBytes(r.bytesUploaded).padStart(9) : '        -'}  ${String(r?.filesChanged.length ?? '-').padStart(13)}  ${String(r?.filesUnchanged ?? '-').padStart(9)}  ${units}${h.error ? `  ERROR: ${h.error.split('\n')[0]}` : ''}`,
+      `${host.padEnd(24)} ${bytes(r?.bytesUploaded)}  ${bytes(r?.wireBytes)}  ${String(r?.filesChanged.length ?? '-').padStart(13)}  ${String(r?.filesUnchanged ?? '-').padStart(9)}  ${units}${h.error ? `  ERROR: ${h.error.split('\n')[0]}` : ''}`,
     );
   }
+  const records = hosts.flatMap(([, h]) => (h.record ? [h.record] : []));
+  if (records.length) lines.push(`${'total'.padEnd(24)} ${bytes(records.reduce((n, r) => n + r.bytesUploaded, 0))}  ${bytes(records.reduce((n, r) => n + r.wireBytes, 0))}`);
   lines.push('', `peak memory of kubeup: ${formatBytes(s.peakRssBytes)}`);
   return lines.join('\n') + '\n';
+}
+
+/** What a host's writes weighed: "98.0 MiB delivered, 31.2 MiB on the wire" (one figure when they are equal). */
+export function bytesText(r: Pick<HostRecord, 'bytesUploaded' | 'wireBytes'>): string {
+  if (r.wireBytes === r.bytesUploaded) return formatBytes(r.bytesUploaded);
+  return `${formatBytes(r.bytesUploaded)} delivered, ${formatBytes(r.wireBytes)} on the wire`;
+}
+
+/** Every host's writes together: "3 hosts: 410.2 MiB delivered, 120.5 MiB on the wire (29 %)". */
+export function totalBytesText(records: readonly Pick<HostRecord, 'bytesUploaded' | 'wireBytes'>[]): string {
+  const delivered = records.reduce((n, r) => n + r.bytesUploaded, 0);
+  const wire = records.reduce((n, r) => n + r.wireBytes, 0);
+  const share = delivered > 0 ? ` (${Math.round((wire / delivered) * 100)} %)` : '';
+  return `${records.length} host${records.length === 1 ? '' : 's'}: ${formatBytes(delivered)} delivered, ${formatBytes(wire)} on the wire${share}`;
 }
 
 export function formatBytes(n: number): string {

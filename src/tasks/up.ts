@@ -12,8 +12,9 @@ import { readDeployedRecord } from '../deployed-record.js';
 import { emptyRecord, executeSteps, type HostRecord } from '../provision/execute.js';
 import { ETCD_TRANSITION_LEFTOVERS, etcdTransitionHost, mergeRecords, probeEtcdCaTransition } from '../provision/etcd-ca-migration.js';
 import { hostSteps, type Step } from '../provision/steps.js';
+import { withBinaryContent } from '../provision/transfer.js';
 import { acquireLocalLock, LockError } from '../lock/index.js';
-import { artifactsForRoles, fetchArtifacts, missingChecksumError, missingChecksums, releaseManifest, resolveCacheDir, type Arch } from '../release/index.js';
+import { artifactsForRoles, fetchArtifacts, missingChecksumError, missingChecksums, operatorEncodings, releaseManifest, resolveCacheDir, type Arch } from '../release/index.js';
 import { renderRbacObjects } from '../render/rbac.js';
 import { hostId, type Profile } from '../profile/types.js';
 import { ApiClient } from '../verify/api-client.js';
@@ -29,7 +30,7 @@ import { convergeHost, recordProvisioned, type ConvergedHost } from './converge.
 import { rendererOptions } from './listr-options.js';
 import { countsLine, fileCounter, progressThrottle, remoteLine, transferLine, waitLine } from './progress.js';
 import { causeOf, groupBy, hostNeutral, hostRanges } from './host-ranges.js';
-import { formatBytes, RunRecorder } from './records.js';
+import { bytesText, RunRecorder, totalBytesText } from './records.js';
 import { refuseNewCaForExistingCluster } from './ca-guard.js';
 import { closeRun, lockHost } from './run-locks.js';
 import { renewIdentities, renewalPlan } from '../pki/renewal.js';
@@ -219,6 +220,7 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
                   r.warnings.forEach((w) => warn(h.id, `${w.check}: ${w.message}${w.hint ? ` (${w.hint})` : ''}`));
                   r.problems.forEach((p) => problems.push({ host: h.id, ...p }));
                   if (r.facts) c.facts[h.id] = r.facts;
+                  (c.hostTools ??= new Map()).set(h.id, r.tools);
                   if (r.problems.length) throw new Error(r.problems.map((p) => `${p.check}: ${p.message}`).join('; '));
                   t.title = `${h.id}: ${r.facts?.hostname} ${r.facts?.arch}${r.warnings.length ? ` (${r.warnings.length} warning${r.warnings.length === 1 ? '' : 's'})` : ''}`;
                 } catch (e) {
@@ -293,6 +295,8 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
         const plan = ctx.plan!;
         const deployedBefore = readDeployedRecord(opts.stateDir);
         const converged: ConvergedHost[] = [];
+        const encodings = await operatorEncodings();
+        const cacheDir = resolveCacheDir(profile.download.cacheDir);
         await perHost('provision', plan.hosts, opts.concurrency, (h) => `${h.id} (${h.roles.join('+')})`, async (c, h, t) => {
           const inputs = { artifacts: c.artifacts, pki: c.pki! };
           const session = c.sessions.get(h.id)!;
@@ -310,6 +314,7 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
             },
             log: (line: string) => c.recorder.log(h.id, line),
             ...(opts.signal && { signal: opts.signal }),
+            ...withBinaryContent({ profile, cacheDir, hostEncodings: c.hostTools?.get(h.id)?.encodings ?? [], operatorEncodings: encodings }),
           };
           // A master from before etcd had its own CA moves over in two stages (src/provision/etcd-ca-migration.ts).
           const transition = h.roles.includes('master') && (await probeEtcdCaTransition(session));
@@ -332,9 +337,11 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
           record.warnings.forEach((w) => warn(h.id, w));
           const units = record.unitsRestarted.length + record.unitsStarted.length;
           return record.filesChanged.length || units
-            ? `${record.filesChanged.length} files changed (${formatBytes(record.bytesUploaded)}), ${units} units (re)started`
+            ? `${record.filesChanged.length} files changed (${bytesText(record)}), ${units} units (re)started`
             : 'up to date, nothing changed';
         }, provisionFailures)(ctx, task).run(ctx);
+        const records = [...ctx.records.values()];
+        if (records.some((r) => r.bytesUploaded > 0)) task.title = `Provision hosts: ${totalBytesText(records)}`;
         await recordProvisioned(opts.stateDir, plan, converged);
         const err = failuresError('provisioning', provisionFailures);
         if (err) throw err;

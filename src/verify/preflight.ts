@@ -3,7 +3,7 @@
 // sysctls) are warnings here and are fixed by the provision phase.
 import type { Arch, HostFacts } from '../plan/types.js';
 import type { Role } from '../profile/types.js';
-import type { HostSession } from '../ssh/session.js';
+import { ENCODINGS, type Encoding, type HostSession } from '../ssh/session.js';
 import { NODE_HOST_PROBE, flagValue, nodeHostFindings, type NodeHostInput } from './node-host.js';
 
 export interface PreflightFinding {
@@ -12,8 +12,22 @@ export interface PreflightFinding {
   hint?: string;
 }
 
+/** The host's own tools for transfers: the formats it expands, the programs it downloads with (preferred first). */
+export interface HostTools {
+  encodings: Encoding[];
+  fetchers: ('curl' | 'wget')[];
+}
+
+export function hostTools(f: Record<string, string>): HostTools {
+  return {
+    encodings: ENCODINGS.filter((e) => f[`have_${e}`] === 'yes'),
+    fetchers: (['curl', 'wget'] as const).filter((t) => f[`have_${t}`] === 'yes'),
+  };
+}
+
 export interface PreflightResult {
   facts?: HostFacts;
+  tools: HostTools;
   problems: PreflightFinding[];
   warnings: PreflightFinding[];
 }
@@ -47,6 +61,8 @@ const PROBE = (
     'echo "br_netfilter=$([ -d /sys/module/br_netfilter ] && echo yes || echo no)"',
     'echo "ip_forward=$(cat /proc/sys/net/ipv4/ip_forward 2>/dev/null)"',
     'for t in iptables conntrack socat openssl; do echo "tool_$t=$(command -v $t >/dev/null 2>&1 || [ -x /usr/sbin/$t ] || [ -x /sbin/$t ] && echo yes || echo no)"; done',
+    // What the host can expand (compressed uploads) and fetch with (download.from: hosts).
+    'for t in zstd xz gzip curl wget; do echo "have_$t=$(command -v $t >/dev/null 2>&1 && echo yes || echo no)"; done',
     'echo "epoch=$(date +%s)"',
     'echo "listen=$( (ss -Hltn; ss -Hlun) 2>/dev/null | awk \'{print $1":"$5}\' | tr "\\n" " ")"',
     ...NODE_HOST_PROBE,
@@ -159,5 +175,5 @@ export async function preflightHost(session: HostSession, input: PreflightInput)
     }
   }
   const facts = arch && f.hostname ? { hostname: f.hostname.toLowerCase(), arch } : undefined;
-  return { ...(facts && { facts }), problems, warnings };
+  return { ...(facts && { facts }), tools: hostTools(f), problems, warnings };
 }

@@ -170,7 +170,7 @@ describe('run view end', () => {
     await run.phase(0, 'running');
     for (let n = 0; n < 4; n++) await run.host(0, n, 'done');
     await run.phase(0, 'done');
-    const same = { filesChanged: [], filesUnchanged: 37, bytesUploaded: 0, uploadMs: 0, unitsRestarted: [], unitsStarted: [], warnings: [] };
+    const same = { filesChanged: [], filesUnchanged: 37, bytesUploaded: 0, wireBytes: 0, uploadMs: 0, unitsRestarted: [], unitsStarted: [], warnings: [] };
     await run.send({ type: 'host-records', records: Object.fromEntries(HOSTS.map((h) => [h.id, same])) }, { type: 'run-ended', ok: true, at: run.at() });
     await waitForFrame(app, /kubeup up lab {2}4 hosts {2}0:0\d {2}No changes – 4 hosts up to date/);
     await unmount(app);

@@ -13,7 +13,7 @@ const HOSTS: HostInfo[] = [
 const PER_HOST = ['Preflight (4 hosts)', 'Provision hosts', 'Verify daemons'];
 
 function record(changed: number, restarted: string[] = []): HostRecord {
-  return { filesChanged: Array.from({ length: changed }, (_, i) => `/f${i}`), filesUnchanged: 30 - changed, bytesUploaded: changed * 1000, uploadMs: 1, unitsRestarted: restarted, unitsStarted: [], warnings: [] };
+  return { filesChanged: Array.from({ length: changed }, (_, i) => `/f${i}`), filesUnchanged: 30 - changed, bytesUploaded: changed * 1000, wireBytes: changed * 400, uploadMs: 1, unitsRestarted: restarted, unitsStarted: [], warnings: [] };
 }
 
 /** A run through the three per-host phases; `fail` hosts fail in Verify with `error`. */

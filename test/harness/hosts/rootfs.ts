@@ -16,6 +16,8 @@ const VARIANT = 'apt';
 export const ROOTFS_PACKAGES = [
   'ca-certificates',
   'conntrack',
+  // The hosts' own tools for kubeup's transfers: expanding compressed uploads and fetching releases themselves.
+  'curl',
   'dbus',
   'iproute2',
   'iptables',
@@ -27,6 +29,8 @@ export const ROOTFS_PACKAGES = [
   'sudo',
   'systemd',
   'systemd-sysv',
+  'xz-utils',
+  'zstd',
 ] as const;
 
 function etcHosts(): string {

@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { executeSteps } from '../../../src/provision/execute.js';
+import { binaryContent, transferEncoding } from '../../../src/provision/transfer.js';
 import type { Step } from '../../../src/provision/steps.js';
 import { FakeSession } from '../../../src/ssh/fake.js';
 
@@ -131,5 +135,45 @@ describe('executeSteps', () => {
     const last = s.commands().at(-1)!;
     expect(last).toMatch(/mv -f -- .*\/var\/lib\/kubeup\/pending-restarts kubelet\.service$/);
     expect(s.commands()).not.toContain('rm -f -- /var/lib/kubeup/pending-restarts');
+  });
+});
+
+describe('compressed binaries (download.transfer)', () => {
+  const profile = (transfer?: 'compressed' | 'plain') => ({ download: { mirrors: {}, ...(transfer && { transfer }) } });
+
+  it('compressed by default in the best format both sides have; plain, or no shared format, sends the file as it is', () => {
+    expect(transferEncoding({ profile: profile(), hostEncodings: ['gzip', 'zstd'], operatorEncodings: ['zstd', 'gzip'] })).toBe('zstd');
+    expect(transferEncoding({ profile: profile('compressed'), hostEncodings: ['gzip'], operatorEncodings: ['zstd', 'gzip'] })).toBe('gzip');
+    expect(transferEncoding({ profile: profile('plain'), hostEncodings: ['gzip', 'zstd'], operatorEncodings: ['zstd', 'gzip'] })).toBeUndefined();
+    expect(transferEncoding({ profile: profile(), hostEncodings: [], operatorEncodings: ['zstd', 'gzip'] })).toBeUndefined();
+    expect(binaryContent({ profile: profile('plain'), cacheDir: '/nowhere', hostEncodings: ['gzip'], operatorEncodings: ['gzip'] })).toBeUndefined();
+  });
+
+  it('a changed binary goes compressed and the record counts delivered and wire bytes apart; text files go as they are', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kubeup-exec-'));
+    try {
+      const bin = join(dir, 'kubelet');
+      const bytes = Buffer.from('ELF kubelet '.repeat(5000));
+      await writeFile(bin, bytes);
+      const binary: Step = { kind: 'upload', path: '/opt/bin/kubelet', mode: 0o755, owner: 'root:root', source: { localPath: bin }, sensitive: false, restarts: [], what: 'binary' };
+      const s = answerFileStates(new FakeSession());
+      const content = binaryContent({ profile: profile(), cacheDir: join(dir, 'cache'), hostEncodings: ['gzip'], operatorEncodings: ['gzip'] })!;
+      const r = await executeSteps(s, [binary, options], { binaryContent: content });
+      const uploads = s.calls.filter((c) => c.kind === 'upload');
+      expect(uploads.map((u) => [u.path, u.how]).sort()).toEqual([
+        ['/etc/default/kubelet', 'sent'],
+        ['/opt/bin/kubelet', 'encoded'],
+      ]);
+      expect(s.files.get('/opt/bin/kubelet')!.content.equals(bytes)).toBe(true);
+      const text = 'KUBELET_OPTS="--v=2"\n'.length;
+      expect(r.bytesUploaded).toBe(bytes.length + text);
+      expect(r.wireBytes).toBeGreaterThan(text);
+      expect(r.wireBytes).toBeLessThan(bytes.length / 10);
+      // A second host gets the same compressed copy; an up-to-date host gets nothing and no wire bytes.
+      const again = await executeSteps(s, [binary, options], { binaryContent: content });
+      expect(again).toMatchObject({ bytesUploaded: 0, wireBytes: 0, filesUnchanged: 2 });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
