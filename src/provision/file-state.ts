@@ -11,21 +11,70 @@ import type { HostSession } from '../ssh/session.js';
 /** Text content is fetched only up to this size (kubeup's own configuration files are far smaller). */
 export const MAX_CONTENT_BYTES = 1024 * 1024;
 
-// Arguments: pairs of (path, sha256 or -), up to an optional `--units`. Per file, "<sha256> <octal mode> <user>:<group>"
-// or "absent" / "unreadable"; after it "content <base64>" when a sha256 was given and the file differs from it.
-export const FILES_SCRIPT = `while [ $# -gt 1 ] && [ "$1" != --units ]; do
+/**
+ * The host's list of sha256 sums kubeup knows, keyed by each file's path and stat facts (device, inode, size,
+ * mtime and ctime to the nanosecond): a file whose facts are all the same has not been written since, so its sum
+ * is not computed again (hashing every binary of 8 hosts on each re-run was most of a no-op's time). Any write
+ * changes the ctime, which no user can set back (touch -d sets only mtime/atime), and kubeup's own writes
+ * (rename over) change the inode: a changed file misses and is hashed. Root only (0600, kubeup's folder).
+ */
+export const SUMS_FILE = '/var/lib/kubeup/sha256sums';
+
+/** The stat facts a sums line is keyed by (GNU stat; %y/%z carry nanoseconds). */
+const SUMS_KEY = `stat -L -c '%d %i %s %y %z' -- "$f"`;
+
+// Arguments: optionally `--sums FILE` (read-only use of the sums list), then pairs of (path, sha256 or -), up to an
+// optional `--units`. Per file, "<sha256> <octal mode> <user>:<group>" or "absent" / "unreadable"; after it
+// "content <base64>" when a sha256 was given and the file differs from it. With --sums, last "sums <hits> <misses>".
+export const FILES_SCRIPT = `sums= hits=0 misses=0
+if [ "$1" = --sums ]; then sums=$2; shift 2; fi
+while [ $# -gt 1 ] && [ "$1" != --units ]; do
   f=$1; want=$2; shift 2
   if [ -e "$f" ]; then
-    sum=$(sha256sum -- "$f") || { echo unreadable; continue; }
-    sum=\${sum%% *}
-    printf '%s %s\\n' "$sum" "$(stat -L -c '%a %U:%G' -- "$f")"
+    sum=
+    if [ -n "$sums" ] && [ -r "$sums" ]; then
+      known=$(awk -v k="$f $(${SUMS_KEY} 2>/dev/null)" 'substr($0, 1, length(k) + 1) == k " " { print substr($0, length(k) + 2); exit }' "$sums")
+      case $known in *[!0-9a-f]*|'') ;; *) [ \${#known} -eq 64 ] && sum=$known && hits=$((hits + 1)) ;; esac
+    fi
+    if [ -z "$sum" ]; then
+      sum=$(sha256sum -- "$f") || { echo unreadable; continue; }
+      sum=\${sum%% *}
+      [ -n "$sums" ] && misses=$((misses + 1))
+    fi
+    printf '%s %s\n' "$sum" "$(stat -L -c '%a %U:%G' -- "$f")"
     if [ "$want" != - ] && [ "$want" != "$sum" ] && [ "$(stat -L -c %s -- "$f")" -le ${MAX_CONTENT_BYTES} ]; then
-      printf 'content %s\\n' "$(base64 -w0 -- "$f")"
+      printf 'content %s\n' "$(base64 -w0 -- "$f")"
     fi
   else
     echo absent
   fi
-done`;
+done
+[ -n "$sums" ] && echo "sums $hits $misses"`;
+
+// Arguments: the sums file, then pairs of (path, sha256 the file is known to hold). Writes the list anew (the files
+// that exist), atomically.
+const RECORD_SUMS_SCRIPT = `umask 077
+sums=$1; shift
+mkdir -p -- "\${sums%/*}" && : > "$sums.kubeup-new" || exit 1
+while [ $# -gt 1 ]; do
+  f=$1; sum=$2; shift 2
+  key=$(${SUMS_KEY} 2>/dev/null) && printf '%s %s %s\n' "$f" "$key" "$sum" >> "$sums.kubeup-new"
+done
+mv -f -- "$sums.kubeup-new" "$sums"`;
+
+/**
+ * Records that each file holds its sha256, against its stat facts now: only for files known to hold it (those up
+ * just provisioned, with the host locked), so the next look can take the sum without reading the file.
+ */
+export async function recordSums(session: HostSession, files: readonly { path: string; sha256: string }[], sumsFile = SUMS_FILE, sudo = true): Promise<void> {
+  await session.exec(['sh', '-c', RECORD_SUMS_SCRIPT, 'sh', sumsFile, ...files.flatMap((f) => [f.path, f.sha256])], { sudo });
+}
+
+/** The `sums <hits> <misses>` line FILES_SCRIPT ends with under --sums; undefined without it. */
+export function parseSumsLine(line: string | undefined): { hits: number; misses: number } | undefined {
+  const m = /^sums (\d+) (\d+)$/.exec(line ?? '');
+  return m ? { hits: Number(m[1]), misses: Number(m[2]) } : undefined;
+}
 
 export interface FileQuery {
   path: string;
@@ -33,8 +82,8 @@ export interface FileQuery {
   contentUnless?: string;
 }
 
-export function fileArgs(queries: readonly FileQuery[]): string[] {
-  return queries.flatMap((q) => [q.path, q.contentUnless ?? '-']);
+export function fileArgs(queries: readonly FileQuery[], sumsFile?: string): string[] {
+  return [...(sumsFile ? ['--sums', sumsFile] : []), ...queries.flatMap((q) => [q.path, q.contentUnless ?? '-'])];
 }
 
 const STATE_LINE = /^([0-9a-f]{64}) ([0-7]+) (\S+)$/;

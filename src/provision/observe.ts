@@ -5,7 +5,7 @@ import { isSecretFile, type DeployedHost, type DesiredFile, type ObservedHost } 
 import type { HostPlan } from '../plan/types.js';
 import type { HostSession } from '../ssh/session.js';
 import { parseUnitSnapshot, SNAPSHOT_SCRIPT } from '../verify/units.js';
-import { FILES_SCRIPT, fileArgs, localSha256, parseFileLines, type FileQuery } from './file-state.js';
+import { FILES_SCRIPT, fileArgs, localSha256, parseFileLines, parseSumsLine, SUMS_FILE, type FileQuery } from './file-state.js';
 import type { Step } from './steps.js';
 
 const UNITS_MARK = '---units';
@@ -28,13 +28,19 @@ export interface ObserveRequest {
   /** Files to look at; text files with `text` get their content fetched when they differ. */
   files: readonly Pick<DesiredFile, 'path' | 'sha256' | 'text'>[];
   units: readonly string[];
+  /** The host's sums list (file-state.ts SUMS_FILE): files it knows unchanged are not hashed again. */
+  sumsFile?: string;
 }
 
-export async function observeHost(session: HostSession, req: ObserveRequest): Promise<ObservedHost> {
+/** What one look saw, and how many files it took from the sums list (`hits`) or had to hash (`misses`). */
+export type Observed = ObservedHost & { sums?: { hits: number; misses: number } };
+
+export async function observeHost(session: HostSession, req: ObserveRequest): Promise<Observed> {
   const queries: FileQuery[] = req.files.map((f) => ({ path: f.path, ...(f.text !== undefined && { contentUnless: f.sha256 }) }));
-  const r = await session.exec(['sh', '-c', OBSERVE_SCRIPT, 'sh', ...fileArgs(queries), '--units', ...req.units], { sudo: true, allowFailure: true });
+  const r = await session.exec(['sh', '-c', OBSERVE_SCRIPT, 'sh', ...fileArgs(queries, req.sumsFile ?? SUMS_FILE), '--units', ...req.units], { sudo: true, allowFailure: true });
   const lines = r.stdout.split('\n');
   const { files, next } = parseFileLines(lines, queries);
+  const sums = parseSumsLine(lines[next]);
   const mark = lines.indexOf(UNITS_MARK, next);
   const snap = parseUnitSnapshot(mark >= 0 ? lines.slice(mark + 1).join('\n') : '', req.units);
   return {
@@ -42,6 +48,7 @@ export async function observeHost(session: HostSession, req: ObserveRequest): Pr
     files: Object.fromEntries(files.map((f) => [f.path, f])),
     units: Object.fromEntries(Object.entries(snap.units).map(([u, s]) => [u, { state: s.state, since: s.since }])),
     nowUsec: snap.nowUsec,
+    ...(sums && { sums }),
   };
 }
 

@@ -7,6 +7,7 @@ import type { HostPlan, Plan } from '../plan/types.js';
 import { executeSteps, type ExecuteOptions, type HostRecord } from '../provision/execute.js';
 import { deployedHost, desiredFiles, observeHost } from '../provision/observe.js';
 import { hostSteps, type LocalInputs } from '../provision/steps.js';
+import { recordSums } from '../provision/file-state.js';
 import type { HostSession } from '../ssh/session.js';
 
 export interface ConvergedHost {
@@ -40,6 +41,8 @@ export async function convergeHost(
     opts.log?.(driftMessage(host.id, f));
   }
   const executed = await executeSteps(session, steps, { ...opts, observed: observed.files });
+  // Every file now holds what kubeup would write (the host is locked): the next look need not hash them again.
+  if (executed.filesChanged.length || observed.sums?.misses !== 0) await recordSums(session, desired);
   return { record: executed, diff, deployed: deployedHost(host, desired) };
 }
 

@@ -2,12 +2,12 @@
 // output format and its parser are checked together.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { diffHost } from '../../../src/plan/diff.js';
-import { remoteFileStates } from '../../../src/provision/file-state.js';
+import { recordSums, remoteFileStates } from '../../../src/provision/file-state.js';
 import { observeHost } from '../../../src/provision/observe.js';
 import type { ExecResult, HostSession } from '../../../src/ssh/session.js';
 
@@ -74,5 +74,52 @@ describe('observeHost (real sh, sha256sum, stat, base64)', () => {
     writeFileSync(f, '');
     const [st] = await remoteFileStates(new LocalSession(), [{ path: f }]);
     expect(st).toEqual({ path: f, state: 'present', sha256: sha(''), mode: 0o644, owner: me });
+  });
+
+  describe('the sums list: a file not written since its sum was recorded is not hashed again', () => {
+    const sums = join(dir, 'state', 'sha256sums');
+    const look = async (path: string) => {
+      const seen = await observeHost(new LocalSession(), { id: 'here', files: [{ path, sha256: sha('x') }], units: [], sumsFile: sums });
+      const file = seen.files[path]!;
+      return { sha256: file.state === 'present' ? file.sha256 : file.state, sums: seen.sums };
+    };
+
+    it('records the known sums (0600) and takes them from the list while the file stays as it is', async () => {
+      const f = join(dir, 'bin');
+      writeFileSync(f, 'binary v1');
+      expect(await look(f)).toEqual({ sha256: sha('binary v1'), sums: { hits: 0, misses: 1 } });
+      // A sum the list says the file holds is taken without reading the file: so a made-up one shows through.
+      await recordSums(new LocalSession(), [{ path: f, sha256: 'f'.repeat(64) }, { path: join(dir, 'gone'), sha256: 'e'.repeat(64) }], sums, false);
+      expect(statSync(sums).mode & 0o777).toBe(0o600);
+      expect(readFileSync(sums, 'utf8')).not.toContain('gone');
+      expect(await look(f)).toEqual({ sha256: 'f'.repeat(64), sums: { hits: 1, misses: 0 } });
+    });
+
+    it('a file written since (same size, even with its mtime put back) is hashed again', async () => {
+      const f = join(dir, 'bin2');
+      writeFileSync(f, 'binary v1');
+      const before = statSync(f);
+      await recordSums(new LocalSession(), [{ path: f, sha256: 'f'.repeat(64) }], sums, false);
+      writeFileSync(f, 'binary v2');
+      utimesSync(f, before.atime, before.mtime);
+      expect(await look(f)).toEqual({ sha256: sha('binary v2'), sums: { hits: 0, misses: 1 } });
+    });
+
+    it('a file replaced by another (rename over it, as kubeup writes) is hashed again', async () => {
+      const f = join(dir, 'bin3');
+      writeFileSync(f, 'binary v1');
+      await recordSums(new LocalSession(), [{ path: f, sha256: 'f'.repeat(64) }], sums, false);
+      writeFileSync(`${f}.new`, 'binary v1');
+      spawnSync('mv', ['-f', `${f}.new`, f]);
+      expect(await look(f)).toEqual({ sha256: sha('binary v1'), sums: { hits: 0, misses: 1 } });
+    });
+
+    it('a line for another path with the same prefix is not taken', async () => {
+      const f = join(dir, 'kube');
+      writeFileSync(f, 'k');
+      writeFileSync(`${f}let`, 'k');
+      await recordSums(new LocalSession(), [{ path: `${f}let`, sha256: 'f'.repeat(64) }], sums, false);
+      expect(await look(f)).toEqual({ sha256: sha('k'), sums: { hits: 0, misses: 1 } });
+    });
   });
 });
