@@ -31,18 +31,39 @@ function traced(session: HostSession, host: string, spans: Span[], t0: () => num
     try {
       return await p();
     } finally {
-      spans.push({ host, at, ms: t0() - at, what: what.replace(/\s+/g, ' ').slice(0, 110) });
+      spans.push({ host, at, ms: t0() - at, what: what.replace(/\s+/g, ' ').slice(0, 300) });
     }
   };
   return new Proxy(session, {
     get(target, prop, receiver) {
-      if (prop === 'exec') return (argv: readonly unknown[], o?: object) => time(`exec ${argv.map(String).join(' ')}`, () => target.exec(argv as never, o));
+      if (prop === 'exec') {
+        return async (argv: readonly unknown[], o?: object) => {
+          let states = '';
+          const r = await time(`exec ${argv.map(String).join(' ')}`, async () => {
+            const x = await target.exec(argv as never, o);
+            states = unitStates(x.stdout);
+            return x;
+          });
+          if (states) spans.at(-1)!.what = `units ${states}`;
+          return r;
+        };
+      }
       if (prop === 'upload') return (path: string, c: never, o: never) => time(`upload ${path}`, () => target.upload(path, c, o));
       if (prop === 'read') return (path: string) => time(`read ${path}`, () => target.read(path));
       const v = Reflect.get(target, prop, receiver) as unknown;
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
   });
+}
+
+/** `systemctl show` blocks in an answer, in short: unit=ActiveState/SubState(restarts), for the verify timeline. */
+function unitStates(stdout: string): string {
+  return stdout
+    .split(/\n\s*\n/)
+    .map((b) => Object.fromEntries(b.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])))
+    .filter((f) => f.Id && f.ActiveState)
+    .map((f) => `${String(f.Id).replace(/\.service$/, '')}=${f.ActiveState}/${f.SubState}${Number(f.NRestarts) ? `(${f.NRestarts})` : ''}`)
+    .join(' ');
 }
 
 async function once(title: string, profileFile: string, stateDir: string, down = false): Promise<void> {

@@ -383,6 +383,8 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
           };
           await verifyUnits(c.sessions.get(h.id)!, h.units, {
             ...waits,
+            // The host sees a unit start (or exit) within a fraction of a second, without a round trip per look.
+            watchOnHost: true,
             onStatus: (s) => {
               const waiting = Object.entries(s).filter(([, v]) => v !== 'active');
               if (waiting.length) unitStatus(`waiting for ${waiting.map(([u, v]) => `${u.replace(/\.service$/, '')}: ${v}`).join(', ')}`);

@@ -102,6 +102,28 @@ export async function unitSnapshot(session: HostSession, units: readonly string[
   return parseUnitSnapshot(r.stdout, units);
 }
 
+/** How often the host looks at its units while it waits for a change (watchUnits): systemctl show is cheap there. */
+export const WATCH_STEP_MS = 200;
+
+// The first argument is how many steps of WATCH_STEP_MS to wait at most; the host looks at the units each step and
+// stops waiting at the first change of any of their properties (a start, an exit, a restart), then answers as
+// SNAPSHOT_SCRIPT does. No round trip per look, and a change is seen within a step.
+export const WATCH_SCRIPT = `n=$1; shift
+first=$(systemctl show -p ${SHOWN} "$@")
+while [ "$n" -gt 0 ] && sleep ${WATCH_STEP_MS / 1000} && [ "$(systemctl show -p ${SHOWN} "$@")" = "$first" ]; do n=$((n - 1)); done
+${SNAPSHOT_SCRIPT}`;
+
+/** The number of watch steps a wait of `ms` takes (at least one). */
+export function watchSteps(ms: number): number {
+  return Math.max(1, Math.ceil(ms / WATCH_STEP_MS));
+}
+
+/** A snapshot taken after up to `ms` of waiting on the host, sooner when any of the units changes. */
+export async function watchUnits(session: HostSession, units: readonly string[], ms: number, sudo = false): Promise<UnitSnapshot> {
+  const r = await session.exec(['sh', '-c', WATCH_SCRIPT, 'sh', String(watchSteps(ms)), ...units], { allowFailure: true, sudo });
+  return parseUnitSnapshot(r.stdout, units);
+}
+
 /** The output of SNAPSHOT_SCRIPT: the uptime line, then `systemctl show` blocks. */
 export function parseUnitSnapshot(stdout: string, units: readonly string[]): UnitSnapshot {
   const [clock = '', ...rest] = stdout.split('\n');
@@ -180,6 +202,12 @@ export interface VerifyUnitsOptions {
   /** The profile's extraArgs, to name the field when a unit refuses one of them. */
   extraArgs?: Readonly<Record<string, readonly string[] | undefined>>;
   onStatus?: (states: Record<string, string>) => void;
+  /**
+   * Wait on the host between looks (watchUnits): the next look comes at the first change of a unit, within
+   * WATCH_STEP_MS, instead of after a pause that grows to `intervalMs`. Without it, kubeup pauses (`sleep`) and
+   * looks again.
+   */
+  watchOnHost?: boolean;
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
   /** A cancelled run stops waiting at the next look. */
@@ -204,9 +232,11 @@ export async function verifyUnits(session: HostSession, units: readonly string[]
   let snap: UnitSnapshot;
   let states: Record<string, string> = {};
   let bad: string[] = [];
+  // With watchOnHost, how long the host may wait for a change before it answers the next look.
+  let hostWait = 0;
   for (;;) {
     if (opts.signal?.aborted) throw new CancelledError('cancelled while verifying the units', { host: session.target });
-    snap = await unitSnapshot(session, units, opts.sudo);
+    snap = hostWait > 0 ? await watchUnits(session, units, hostWait, opts.sudo) : await unitSnapshot(session, units, opts.sudo);
     for (const u of units) if (!baseline.has(u)) baseline.set(u, started.has(u) ? 0 : snap.units[u]!.restarts);
     const restarted = (u: string) => snap.units[u]!.restarts > baseline.get(u)! || snap.units[u]!.subState === 'auto-restart';
     const broken = units.filter((u) => restarted(u) || snap.units[u]!.state === 'failed');
@@ -229,14 +259,16 @@ export async function verifyUnits(session: HostSession, units: readonly string[]
     opts.onStatus?.(states);
     if (units.every(stable)) return;
     // All up and only young: look again the moment the youngest is old enough.
+    // Waiting on the host, a change ends the wait at once: it can be as long as the longest pause.
     const wait = units.every((u) => snap.units[u]!.state === 'active')
       ? Math.max(50, Math.ceil((STABLE_AFTER_USEC - Math.min(...units.map(age))) / 1000))
-      : interval;
+      : opts.watchOnHost ? maxInterval : interval;
     if (now() + wait > deadline) {
       bad = units.filter((u) => states[u] !== 'active');
       break;
     }
-    await sleep(wait);
+    if (opts.watchOnHost) hostWait = wait;
+    else await sleep(wait);
     interval = Math.min(maxInterval, Math.round(interval * 1.5));
   }
   const failures: UnitFailure[] = [];

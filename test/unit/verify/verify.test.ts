@@ -1,7 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { FakeSession } from '../../../src/ssh/fake.js';
 import { VerifyError, ValidationError } from '../../../src/errors.js';
-import { UnitFailureError, unitErrorLine, verifyUnits, waitForFlannelSubnet } from '../../../src/verify/units.js';
+import { UnitFailureError, unitErrorLine, verifyUnits, waitForFlannelSubnet, watchUnits } from '../../../src/verify/units.js';
 import { listeningPorts, parseProbe } from '../../../src/verify/preflight.js';
 import { waitNodesReady, nodeReport } from '../../../src/verify/validate-cluster.js';
 import type { ApiClient } from '../../../src/verify/api-client.js';
@@ -103,6 +107,73 @@ describe('verifyUnits without the host\'s monotonic clock', () => {
     await verifyUnits(s, ['etcd.service', 'kubelet.service'], clock);
     expect(s.commands().length).toBeGreaterThan(1);
     expect(clock.now()).toBeGreaterThanOrEqual(2000);
+  });
+});
+
+describe('verifyUnits waiting on the host (watchOnHost)', () => {
+  const WATCH = /^sh -c 'n=\$1; shift\n.*systemctl show -p Id,ActiveState.* sh (\d+) etcd\.service kubelet\.service$/s;
+
+  it('looks again through the host\'s wait, never pausing itself; a unit that exits during it fails verify', async () => {
+    const clock = fakeClock();
+    const paused: number[] = [];
+    const s = new FakeSession()
+      .on(SNAPSHOT, show(10, ['etcd.service', 'activating', 0, 0, 'start'], ['kubelet.service', 'active', 5]), { times: 1 })
+      .on(WATCH, show(11, ['etcd.service', 'active', 10.5], ['kubelet.service', 'activating', 0, 0, 'auto-restart']), { times: 1 })
+      .on(/journalctl -u kubelet.service/, { stdout: 'Error: unknown flag: --x\n' });
+    const err = await verifyUnits(s, ['etcd.service', 'kubelet.service'], { ...clock, sleep: async (ms) => void paused.push(ms), watchOnHost: true, intervalMs: 1000, startedThisRun: ['etcd.service', 'kubelet.service'] }).catch((e) => e);
+    expect(err).toBeInstanceOf(UnitFailureError);
+    expect(err.failures[0]).toMatchObject({ unit: 'kubelet.service', state: 'restarting' });
+    expect(paused).toEqual([]);
+    // The host waits up to the longest pause (1 s: 5 steps of 200 ms) for a change.
+    expect(WATCH.exec(s.commands()[1]!)![1]).toBe('5');
+  });
+
+  it('waits on the host just as long as the youngest unit still needs to count as up', async () => {
+    const s = new FakeSession()
+      .on(SNAPSHOT, show(11, ['etcd.service', 'active', 10.5], ['kubelet.service', 'active', 5]), { times: 1 })
+      .on(WATCH, show(12.5, ['etcd.service', 'active', 10.5], ['kubelet.service', 'active', 5]), { times: 1 });
+    await verifyUnits(s, ['etcd.service', 'kubelet.service'], { ...fakeClock(), watchOnHost: true, startedThisRun: ['etcd.service'] });
+    // 1.5 s (8 steps of 200 ms, rounded up) is what etcd still needed.
+    expect(s.commands()).toHaveLength(2);
+    expect(WATCH.exec(s.commands()[1]!)![1]).toBe('8');
+  });
+});
+
+describe('watchUnits (real sh, a systemctl that counts its calls)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kubeup-watch-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // `systemctl show` answers "ActiveState=activating" until its Nth call, then "active"; each call is logged.
+  const fakeSystemctl = (changeAt: number) => {
+    writeFileSync(join(dir, 'calls'), '');
+    writeFileSync(
+      join(dir, 'systemctl'),
+      `#!/bin/sh\necho "$*" >> ${dir}/calls\nn=$(wc -l < ${dir}/calls)\nprintf 'Id=etcd.service\\nActiveState=%s\\nSubState=x\\nActiveEnterTimestampMonotonic=1\\nNRestarts=0\\n' "$([ "$n" -ge ${changeAt} ] && echo active || echo activating)"\n`,
+    );
+    chmodSync(join(dir, 'systemctl'), 0o755);
+  };
+  const session = {
+    target: 'local',
+    exec: async (argv: readonly unknown[]) => {
+      const [cmd, ...args] = argv as string[];
+      const r = spawnSync(cmd!, args, { encoding: 'utf8', env: { PATH: `${dir}:${process.env.PATH}` } });
+      return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+    },
+  } as never;
+  const calls = () => readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n').length;
+
+  it('stops waiting at the first change and answers with the new state', async () => {
+    fakeSystemctl(3);
+    const snap = await watchUnits(session, ['etcd.service'], 10_000);
+    expect(snap.units['etcd.service']!.state).toBe('active');
+    // The first look, a look that saw no change, the one that saw it, then the answer: not the 50 steps of 10 s.
+    expect(calls()).toBe(4);
+  });
+
+  it('without a change, answers after its steps', async () => {
+    fakeSystemctl(1000);
+    const snap = await watchUnits(session, ['etcd.service'], 400);
+    expect(snap.units['etcd.service']!.state).toBe('activating');
+    expect(calls()).toBe(1 + 2 + 1);
   });
 });
 
