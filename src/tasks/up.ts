@@ -204,11 +204,9 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
                   const connected = await deps.connect({ host: h.spec, field: `hosts[${h.index}]`, profile, acceptNewHostKeys: opts.acceptNewHostKeys, secrets: opts.secrets, ...(opts.signal && { signal: opts.signal }) });
                   c.sessions.set(h.id, connected.session);
                   connected.warnings.forEach((w) => warn(h.id, w));
-                  t.output = 'locking';
-                  await lockHost(c, h.id, connected.session, opts, warn);
-                  if (connected.acceptedHostKey) c.acceptedHostKeys.set(h.id, connected.acceptedHostKey);
-                  t.output = 'checking';
-                  const r = await untilCancelled(
+                  t.output = 'locking and checking';
+                  // The checks only read: they go at once with the lock, and count only once it is held.
+                  const checks = untilCancelled(
                     opts.signal,
                     preflightHost(connected.session, {
                       roles: h.spec.roles,
@@ -217,6 +215,10 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
                       node: { field: `hosts[${h.index}]`, container: h.spec.container === true, kubeletArgs: profile.extraArgs.kubelet ?? [] },
                     }),
                   );
+                  checks.catch(() => {}); // the lock's failure is the one reported when both fail
+                  await lockHost(c, h.id, connected.session, opts, warn);
+                  if (connected.acceptedHostKey) c.acceptedHostKeys.set(h.id, connected.acceptedHostKey);
+                  const r = await checks;
                   r.warnings.forEach((w) => warn(h.id, `${w.check}: ${w.message}${w.hint ? ` (${w.hint})` : ''}`));
                   r.problems.forEach((p) => problems.push({ host: h.id, ...p }));
                   if (r.facts) c.facts[h.id] = r.facts;

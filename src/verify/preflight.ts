@@ -110,15 +110,16 @@ export interface PreflightInput {
 export async function preflightHost(session: HostSession, input: PreflightInput): Promise<PreflightResult> {
   const problems: PreflightFinding[] = [];
   const warnings: PreflightFinding[] = [];
-  // sudo first: without it nothing else can be fixed or installed (the SSH layer asks with the run's password).
-  try {
-    const id = await session.exec(['id', '-u'], { sudo: true });
-    if (id.stdout.trim() !== '0') problems.push({ check: 'sudo', message: `commands run through sudo as uid ${id.stdout.trim()}, not root`, hint: 'let this user run any command as root with sudo' });
-  } catch (e) {
-    const err = e as { message: string; hint?: string };
-    problems.push({ check: 'sudo', message: err.message, ...(err.hint && { hint: err.hint }) });
-  }
-  const r = await session.exec(['sh', '-c', PROBE], { allowFailure: true });
+  // sudo first among the problems: without it nothing else can be fixed or installed (the SSH layer asks with the
+  // run's password). The probe needs no sudo: both go at once, one round trip.
+  const [sudo, r] = await Promise.all([
+    session.exec(['id', '-u'], { sudo: true }).then(
+      (id) => (id.stdout.trim() === '0' ? undefined : { check: 'sudo', message: `commands run through sudo as uid ${id.stdout.trim()}, not root`, hint: 'let this user run any command as root with sudo' }),
+      (e: { message: string; hint?: string }) => ({ check: 'sudo', message: e.message, ...(e.hint && { hint: e.hint }) }),
+    ),
+    session.exec(['sh', '-c', PROBE], { allowFailure: true }),
+  ]);
+  if (sudo) problems.push(sudo);
   const f = parseProbe(r.stdout);
 
   if (f.os !== 'Linux') problems.push({ check: 'os', message: `the host runs ${f.os || 'an unknown system'}, not Linux`, hint: 'kubeup deploys to Linux hosts only' });
