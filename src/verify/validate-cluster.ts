@@ -106,15 +106,27 @@ export async function waitNodesReady(api: ApiClient, expected: string[], opts: V
   });
 }
 
-/** Gives each node the conventional role labels (kubelets may not label themselves with node-role under NodeRestriction). */
-export async function labelNodeRoles(api: ApiClient, plan: Plan): Promise<void> {
-  for (const h of plan.hosts.filter((x) => x.roles.includes('worker'))) {
-    const labels: Record<string, string> = {};
-    if (h.roles.includes('master')) labels[`${ROLE_LABEL}control-plane`] = '';
-    labels[`${ROLE_LABEL}worker`] = '';
-    const r = await api.request('PATCH', `/api/v1/nodes/${encodeURIComponent(h.nodeName)}`, { metadata: { labels } }, 'application/merge-patch+json');
-    if (r.status >= 300) throw new ValidationError(`could not label node ${h.nodeName}: HTTP ${r.status}: ${r.text.slice(0, 200)}`, { host: h.id });
-  }
+/** The role labels a node of the plan carries: worker, and control-plane on a master. */
+export function wantedRoles(roles: readonly string[]): string[] {
+  return [...(roles.includes('master') ? ['control-plane'] : []), 'worker'];
+}
+
+/**
+ * Gives each node the conventional role labels (kubelets may not label themselves with node-role under
+ * NodeRestriction), all at once; a node that `seen` (the nodes as last listed) shows with them already is left alone.
+ * Returns whether it labelled any.
+ */
+export async function labelNodeRoles(api: ApiClient, plan: Plan, seen: readonly NodeReport[] = []): Promise<boolean> {
+  const has = new Map(seen.map((n) => [n.name, new Set(n.roles)]));
+  const todo = plan.hosts.filter((x) => x.roles.includes('worker') && !wantedRoles(x.roles).every((r) => has.get(x.nodeName)?.has(r)));
+  await Promise.all(
+    todo.map(async (h) => {
+      const labels = Object.fromEntries(wantedRoles(h.roles).map((r) => [`${ROLE_LABEL}${r}`, '']));
+      const r = await api.request('PATCH', `/api/v1/nodes/${encodeURIComponent(h.nodeName)}`, { metadata: { labels } }, 'application/merge-patch+json');
+      if (r.status >= 300) throw new ValidationError(`could not label node ${h.nodeName}: HTTP ${r.status}: ${r.text.slice(0, 200)}`, { host: h.id });
+    }),
+  );
+  return todo.length > 0;
 }
 
 export async function waitComponentsHealthy(api: ApiClient, opts: ValidateOptions): Promise<ClusterReport['components']> {
@@ -133,11 +145,12 @@ export async function waitComponentsHealthy(api: ApiClient, opts: ValidateOption
 
 export async function validateCluster(api: ApiClient, plan: Plan, opts: ValidateOptions = {}): Promise<ClusterReport> {
   await waitApiReady(api, opts);
-  await waitNodesReady(api, expectedNodes(plan), opts);
-  await labelNodeRoles(api, plan);
+  const ready = await waitNodesReady(api, expectedNodes(plan), opts);
+  const labelled = await labelNodeRoles(api, plan, ready);
   const components = await waitComponentsHealthy(api, opts);
-  const r = await api.request<{ items?: NodeObject[] }>('GET', '/api/v1/nodes');
-  const nodes = (r.body.items ?? []).map(nodeReport).sort((a, b) => a.name.localeCompare(b.name));
+  // The nodes again only when labels changed them (the report shows the roles).
+  const r = labelled ? await api.request<{ items?: NodeObject[] }>('GET', '/api/v1/nodes') : undefined;
+  const nodes = r ? (r.body.items ?? []).map(nodeReport).sort((a, b) => a.name.localeCompare(b.name)) : ready;
   const dnsPlan = plan.cluster.addons.dns;
   const dns = dnsPlan
     ? await waitCoredns(api, dnsPlan.replicas, {

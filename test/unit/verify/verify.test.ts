@@ -7,7 +7,8 @@ import { FakeSession } from '../../../src/ssh/fake.js';
 import { VerifyError, ValidationError } from '../../../src/errors.js';
 import { UnitFailureError, unitErrorLine, verifyUnits, waitForFlannelSubnet, watchUnits } from '../../../src/verify/units.js';
 import { listeningPorts, parseProbe } from '../../../src/verify/preflight.js';
-import { waitNodesReady, nodeReport } from '../../../src/verify/validate-cluster.js';
+import { labelNodeRoles, waitNodesReady, nodeReport } from '../../../src/verify/validate-cluster.js';
+import type { Plan } from '../../../src/plan/types.js';
 import type { ApiClient } from '../../../src/verify/api-client.js';
 
 /** A clock that sleeps instantly, so bounded waits run in no time. */
@@ -237,6 +238,34 @@ describe('waitNodesReady', () => {
     const err = await waitNodesReady(api, ['a'], { ...fakeClock(), timeoutMs: 30_000, intervalMs: 3000 }).catch((e) => e);
     expect(err).toBeInstanceOf(ValidationError);
     expect(err.message).toMatch(/nodes: still 0 of 1 nodes ready, missing: a \(NotReady\) after 30 s/);
+  });
+
+  it('labels only the nodes that lack their role labels (a re-run writes nothing), all at once', async () => {
+    const patched: { path: string; body: unknown }[] = [];
+    let inFlight = 0;
+    let most = 0;
+    const api = {
+      request: async (_m: string, path: string, body: unknown) => {
+        most = Math.max(most, ++inFlight);
+        await new Promise((r) => setTimeout(r, 5));
+        inFlight--;
+        patched.push({ path, body });
+        return { status: 200, body: {}, text: '' };
+      },
+    } as unknown as ApiClient;
+    const plan = { hosts: [{ id: 'h1', nodeName: 'h1', roles: ['master', 'worker'] }, { id: 'h2', nodeName: 'h2', roles: ['worker'] }, { id: 'h3', nodeName: 'h3', roles: ['worker'] }, { id: 'm', nodeName: 'm', roles: ['master'] }] } as unknown as Plan;
+    const seen = [nodeReport({ metadata: { name: 'h1', labels: { 'node-role.kubernetes.io/worker': '', 'node-role.kubernetes.io/control-plane': '' } } }), nodeReport({ metadata: { name: 'h2', labels: { 'node-role.kubernetes.io/worker': '' } } })];
+    expect(await labelNodeRoles(api, plan, seen)).toBe(true);
+    expect(patched).toEqual([{ path: '/api/v1/nodes/h3', body: { metadata: { labels: { 'node-role.kubernetes.io/worker': '' } } } }]);
+    patched.length = 0;
+    expect(await labelNodeRoles(api, plan)).toBe(true);
+    expect(patched.map((p) => p.path).sort()).toEqual(['/api/v1/nodes/h1', '/api/v1/nodes/h2', '/api/v1/nodes/h3']);
+    expect(patched.find((p) => p.path.endsWith('h1'))!.body).toEqual({ metadata: { labels: { 'node-role.kubernetes.io/control-plane': '', 'node-role.kubernetes.io/worker': '' } } });
+    expect(most).toBe(3);
+    patched.length = 0;
+    const all = ['h1', 'h2', 'h3'].map((n) => nodeReport({ metadata: { name: n, labels: { 'node-role.kubernetes.io/worker': '', 'node-role.kubernetes.io/control-plane': '' } } }));
+    expect(await labelNodeRoles(api, plan, all)).toBe(false);
+    expect(patched).toEqual([]);
   });
 
   it('reads roles from node-role labels', () => {
