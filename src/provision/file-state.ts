@@ -21,28 +21,31 @@ export const MAX_CONTENT_BYTES = 1024 * 1024;
 export const SUMS_FILE = '/var/lib/kubeup/sha256sums';
 
 /** The stat facts a sums line is keyed by (GNU stat; %y/%z carry nanoseconds). */
-const SUMS_KEY = `stat -L -c '%d %i %s %y %z' -- "$f"`;
+const SUMS_KEY_FORMAT = '%d %i %s %y %z';
 
 // Arguments: optionally `--sums FILE` (read-only use of the sums list), then pairs of (path, sha256 or -), up to an
 // optional `--units`. Per file, "<sha256> <octal mode> <user>:<group>" or "absent" / "unreadable"; after it
 // "content <base64>" when a sha256 was given and the file differs from it. With --sums, last "sums <hits> <misses>".
-export const FILES_SCRIPT = `sums= hits=0 misses=0
-if [ "$1" = --sums ]; then sums=$2; shift 2; fi
+// One stat per file; the list is read once and searched in the shell, so a file it knows costs no other program.
+export const FILES_SCRIPT = `sums= known= hits=0 misses=0 nl='
+'
+if [ "$1" = --sums ]; then sums=$2; shift 2; [ -r "$sums" ] && known="$nl$(cat -- "$sums")$nl"; fi
 while [ $# -gt 1 ] && [ "$1" != --units ]; do
   f=$1; want=$2; shift 2
-  if [ -e "$f" ]; then
+  if st=$(stat -L -c '${SUMS_KEY_FORMAT}|%a %U:%G|%s' -- "$f" 2>/dev/null); then
+    key=\${st%%|*}; rest=\${st#*|}; facts=\${rest%|*}; size=\${rest##*|}
     sum=
-    if [ -n "$sums" ] && [ -r "$sums" ]; then
-      known=$(awk -v k="$f $(${SUMS_KEY} 2>/dev/null)" 'substr($0, 1, length(k) + 1) == k " " { print substr($0, length(k) + 2); exit }' "$sums")
-      case $known in *[!0-9a-f]*|'') ;; *) [ \${#known} -eq 64 ] && sum=$known && hits=$((hits + 1)) ;; esac
-    fi
-    if [ -z "$sum" ]; then
+    case $known in *"$nl$f $key "*) sum=\${known#*"$nl$f $key "}; sum=\${sum%%"$nl"*} ;; esac
+    case $sum in *[!0-9a-f]*) sum= ;; *) [ \${#sum} -eq 64 ] || sum= ;; esac
+    if [ -n "$sum" ]; then
+      hits=$((hits + 1))
+    else
       sum=$(sha256sum -- "$f") || { echo unreadable; continue; }
       sum=\${sum%% *}
       [ -n "$sums" ] && misses=$((misses + 1))
     fi
-    printf '%s %s\n' "$sum" "$(stat -L -c '%a %U:%G' -- "$f")"
-    if [ "$want" != - ] && [ "$want" != "$sum" ] && [ "$(stat -L -c %s -- "$f")" -le ${MAX_CONTENT_BYTES} ]; then
+    printf '%s %s\n' "$sum" "$facts"
+    if [ "$want" != - ] && [ "$want" != "$sum" ] && [ "$size" -le ${MAX_CONTENT_BYTES} ]; then
       printf 'content %s\n' "$(base64 -w0 -- "$f")"
     fi
   else
@@ -58,7 +61,7 @@ sums=$1; shift
 mkdir -p -- "\${sums%/*}" && : > "$sums.kubeup-new" || exit 1
 while [ $# -gt 1 ]; do
   f=$1; sum=$2; shift 2
-  key=$(${SUMS_KEY} 2>/dev/null) && printf '%s %s %s\n' "$f" "$key" "$sum" >> "$sums.kubeup-new"
+  key=$(stat -L -c '${SUMS_KEY_FORMAT}' -- "$f" 2>/dev/null) && printf '%s %s %s\n' "$f" "$key" "$sum" >> "$sums.kubeup-new"
 done
 mv -f -- "$sums.kubeup-new" "$sums"`;
 
