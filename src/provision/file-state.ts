@@ -54,15 +54,14 @@ while [ $# -gt 1 ] && [ "$1" != --units ]; do
 done
 [ -n "$sums" ] && echo "sums $hits $misses"`;
 
-// Arguments: the sums file, then pairs of (path, sha256 the file is known to hold). Writes the list anew (the files
-// that exist), atomically.
+// Arguments: the sums file, then the paths; stdin: "<path>\t<sha256 it is known to hold>" lines. Writes the list anew
+// (the files that exist), atomically: one stat for all the files, one awk to pair them with their sums.
 const RECORD_SUMS_SCRIPT = `umask 077
 sums=$1; shift
-mkdir -p -- "\${sums%/*}" && : > "$sums.kubeup-new" || exit 1
-while [ $# -gt 1 ]; do
-  f=$1; sum=$2; shift 2
-  key=$(stat -L -c '${SUMS_KEY_FORMAT}' -- "$f" 2>/dev/null) && printf '%s %s %s\n' "$f" "$key" "$sum" >> "$sums.kubeup-new"
-done
+mkdir -p -- "\${sums%/*}" || exit 1
+stat -L --printf '%n\\t${SUMS_KEY_FORMAT}\\n' -- "$@" 2>/dev/null > "$sums.kubeup-keys"
+awk -F '\\t' 'NR == FNR { sum[$1] = $2; next } ($1 in sum) { print $1 " " $2 " " sum[$1] }' - "$sums.kubeup-keys" > "$sums.kubeup-new" || exit 1
+rm -f -- "$sums.kubeup-keys"
 mv -f -- "$sums.kubeup-new" "$sums"`;
 
 /**
@@ -70,7 +69,7 @@ mv -f -- "$sums.kubeup-new" "$sums"`;
  * just provisioned, with the host locked), so the next look can take the sum without reading the file.
  */
 export async function recordSums(session: HostSession, files: readonly { path: string; sha256: string }[], sumsFile = SUMS_FILE, sudo = true): Promise<void> {
-  await session.exec(['sh', '-c', RECORD_SUMS_SCRIPT, 'sh', sumsFile, ...files.flatMap((f) => [f.path, f.sha256])], { sudo });
+  await session.exec(['sh', '-c', RECORD_SUMS_SCRIPT, 'sh', sumsFile, ...files.map((f) => f.path)], { sudo, stdin: files.map((f) => `${f.path}\t${f.sha256}\n`).join('') });
 }
 
 /** The `sums <hits> <misses>` line FILES_SCRIPT ends with under --sums; undefined without it. */

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { diffHost } from '../../../src/plan/diff.js';
 import { recordSums, remoteFileStates } from '../../../src/provision/file-state.js';
 import { observeHost } from '../../../src/provision/observe.js';
-import type { ExecResult, HostSession } from '../../../src/ssh/session.js';
+import type { ExecOptions, ExecResult, HostSession } from '../../../src/ssh/session.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -17,10 +17,10 @@ const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 class LocalSession implements HostSession {
   readonly target = 'local';
   commands = 0;
-  async exec(argv: readonly unknown[]): Promise<ExecResult> {
+  async exec(argv: readonly unknown[], opts: ExecOptions = {}): Promise<ExecResult> {
     this.commands++;
     const [cmd, ...args] = argv as string[];
-    const r = spawnSync(cmd!, args, { encoding: 'utf8', env: { PATH: process.env.PATH!, SYSTEMD_IGNORE_CHROOT: '1' } });
+    const r = spawnSync(cmd!, args, { encoding: 'utf8', env: { PATH: process.env.PATH!, SYSTEMD_IGNORE_CHROOT: '1' }, ...(opts.stdin !== undefined && { input: opts.stdin }) });
     return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
   }
   upload(): never {
