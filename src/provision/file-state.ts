@@ -26,33 +26,33 @@ const SUMS_KEY_FORMAT = '%d %i %s %y %z';
 // Arguments: optionally `--sums FILE` (read-only use of the sums list), then pairs of (path, sha256 or -), up to an
 // optional `--units`. Per file, "<sha256> <octal mode> <user>:<group>" or "absent" / "unreadable"; after it
 // "content <base64>" when a sha256 was given and the file differs from it. With --sums, last "sums <hits> <misses>".
-// One stat per file; the list is read once and searched in the shell, so a file it knows costs no other program.
-export const FILES_SCRIPT = `sums= known= hits=0 misses=0 nl='
-'
-if [ "$1" = --sums ]; then sums=$2; shift 2; [ -r "$sums" ] && known="$nl$(cat -- "$sums")$nl"; fi
+// One stat per file; a file in the list costs one awk more (a lookup in the shell itself would be a pattern match
+// over the whole list, which dash does in quadratic time), one not in it a sha256sum.
+export const FILES_SCRIPT = `sums= asked= hits=0 misses=0
+if [ "$1" = --sums ]; then asked=1 sums=$2; shift 2; [ -r "$sums" ] || sums=; fi
 while [ $# -gt 1 ] && [ "$1" != --units ]; do
   f=$1; want=$2; shift 2
   if st=$(stat -L -c '${SUMS_KEY_FORMAT}|%a %U:%G|%s' -- "$f" 2>/dev/null); then
     key=\${st%%|*}; rest=\${st#*|}; facts=\${rest%|*}; size=\${rest##*|}
     sum=
-    case $known in *"$nl$f $key "*) sum=\${known#*"$nl$f $key "}; sum=\${sum%%"$nl"*} ;; esac
+    [ -n "$sums" ] && sum=$(awk -v k="$f $key" 'substr($0, 1, length(k) + 1) == k " " { print substr($0, length(k) + 2); exit }' "$sums")
     case $sum in *[!0-9a-f]*) sum= ;; *) [ \${#sum} -eq 64 ] || sum= ;; esac
     if [ -n "$sum" ]; then
       hits=$((hits + 1))
     else
       sum=$(sha256sum -- "$f") || { echo unreadable; continue; }
       sum=\${sum%% *}
-      [ -n "$sums" ] && misses=$((misses + 1))
+      misses=$((misses + 1))
     fi
-    printf '%s %s\n' "$sum" "$facts"
+    printf '%s %s\\n' "$sum" "$facts"
     if [ "$want" != - ] && [ "$want" != "$sum" ] && [ "$size" -le ${MAX_CONTENT_BYTES} ]; then
-      printf 'content %s\n' "$(base64 -w0 -- "$f")"
+      printf 'content %s\\n' "$(base64 -w0 -- "$f")"
     fi
   else
     echo absent
   fi
 done
-[ -n "$sums" ] && echo "sums $hits $misses"`;
+[ -n "$asked" ] && echo "sums $hits $misses"`;
 
 // Arguments: the sums file, then the paths; stdin: "<path>\t<sha256 it is known to hold>" lines. Writes the list anew
 // (the files that exist), atomically: one stat for all the files, one awk to pair them with their sums.
