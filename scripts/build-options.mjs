@@ -1,6 +1,7 @@
 // esbuild options of the CLI bundle, shared by scripts/build.mjs and the e2e test bundle (test/e2e/test-bundle.ts).
 export const cliBuildOptions = {
-  entryPoints: { cli: 'src/cli.ts' },
+  // The SSH transfer worker is a file of its own: worker threads load it by URL (src/ssh/transfer-pool.ts).
+  entryPoints: { cli: 'src/cli.ts', 'transfer-worker': 'src/ssh/transfer-worker.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,

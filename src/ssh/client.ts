@@ -6,8 +6,11 @@ import type { Client } from 'ssh2';
 import { CancelledError, ConnectError } from '../errors.js';
 import { endpointLabel, type ConnectOptions, type ConnectSpec, type SshEndpoint } from './endpoint.js';
 import { openJumpAlone, type JumpLease } from './jump-pool.js';
-import { openClient } from './open-client.js';
+import { expandHome } from './auth.js';
+import { DEFAULT_KNOWN_HOSTS, KEEPALIVE_COUNT_MAX, KEEPALIVE_INTERVAL_MS } from './endpoint.js';
+import { acceptedHostKey, openClient } from './open-client.js';
 import { SshSession } from './ssh-session.js';
+import type { TransferEndpoint } from './transfer-pool.js';
 
 export type { ConnectOptions, ConnectSpec, LearnedHostKey, SshEndpoint } from './endpoint.js';
 export type { Credentials } from './auth.js';
@@ -28,14 +31,36 @@ export async function connect(spec: ConnectSpec, opts: ConnectOptions = {}): Pro
   }
   try {
     const client = await openClient(spec, opts, sock);
+    const transfer = spec.jump ? undefined : transferEndpoint(spec, opts, acceptedHostKey(client));
     return new SshSession(spec, client, jump?.release, {
       maxChannels: opts.maxChannels ?? 4,
       ...(opts.sudoPromptWaitMs ? { sudoPromptWaitMs: opts.sudoPromptWaitMs } : {}),
+      ...(transfer ? { transfer } : {}),
     });
   } catch (err) {
     await jump?.release();
     throw err;
   }
+}
+
+/** Whether this session sends big files from a worker thread, and what the worker needs to connect. */
+function transferEndpoint(spec: ConnectSpec, opts: ConnectOptions, hostKey: Buffer | undefined): TransferEndpoint | undefined {
+  const env = opts.env ?? process.env;
+  if (!(opts.transferWorkers ?? env.KUBEUP_SSH_WORKERS === '1') || !hostKey) return undefined;
+  const agentSocket = typeof spec.auth.agent === 'string' ? spec.auth.agent : spec.auth.agent ? env.SSH_AUTH_SOCK : undefined;
+  return {
+    host: spec.host,
+    port: spec.port,
+    user: spec.user,
+    auth: spec.auth,
+    ...(agentSocket ? { agentSocket } : {}),
+    hostKey,
+    readyTimeoutMs: opts.readyTimeoutMs ?? 20_000,
+    keepaliveIntervalMs: opts.keepaliveIntervalMs ?? KEEPALIVE_INTERVAL_MS,
+    keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+    knownHostsFile: expandHome(opts.knownHostsFile ?? DEFAULT_KNOWN_HOSTS),
+    pinField: spec.hostKeyField ?? (spec.field ? `${spec.field}.hostKey` : 'hostKey'),
+  };
 }
 
 /**

@@ -48,7 +48,13 @@ export interface ConnectOptions {
   onWarning?: (message: string) => void;
   /** Called after a new host key was written to known_hosts (acceptNewHostKeys). */
   onHostKeyLearned?: (learned: LearnedHostKey) => void;
-  /** Environment to read SSH_AUTH_SOCK from; default process.env. */
+  /**
+   * Send big files (at least 1 MiB) over a second connection in a worker thread (transfer-pool.ts), so that several
+   * hosts' encryption uses several cores. Default: KUBEUP_SSH_WORKERS=1 turns it on. Sessions through a jump host
+   * always send from the main thread.
+   */
+  transferWorkers?: boolean;
+  /** Environment to read SSH_AUTH_SOCK (and KUBEUP_SSH_WORKERS) from; default process.env. */
   env?: NodeJS.ProcessEnv;
   /**
    * Shares one connection per jump host between the sessions of a run (else each session opens its own), so a

@@ -10,6 +10,13 @@ import { trackClose } from './end-client.js';
 import { hostKeyError, preferredHostKeyAlgorithms, verifyHostKey, type HostKeyVerdict } from './host-key.js';
 import { appendKnownHost, lookupKnownHosts, readKnownHostsFile, type KnownHosts } from './known-hosts.js';
 
+const acceptedKeys = new WeakMap<Client, Buffer>();
+
+/** The host key this connection verified (pinned or known_hosts): a second connection to the host must get the same. */
+export function acceptedHostKey(client: Client): Buffer | undefined {
+  return acceptedKeys.get(client);
+}
+
 export async function openClient(endpoint: SshEndpoint, opts: ConnectOptions, sock?: Duplex): Promise<Client> {
   const knownHostsFile = expandHome(opts.knownHostsFile ?? DEFAULT_KNOWN_HOSTS);
   // The user's file and the system's, as OpenSSH reads them (UserKnownHostsFile, GlobalKnownHostsFile).
@@ -87,6 +94,7 @@ export async function openClient(endpoint: SshEndpoint, opts: ConnectOptions, so
     client.connect(config);
   });
 
+  if (offeredKey) acceptedKeys.set(client, offeredKey);
   if (verdict?.status === 'new' && offeredKey) {
     try {
       await appendKnownHost(knownHostsFile, endpoint.host, endpoint.port, offeredKey);

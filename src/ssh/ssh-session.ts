@@ -11,17 +11,23 @@ import { displayArgv, type CommandArg } from './quote.js';
 import { redactor } from './redact.js';
 import type { ExecOptions, ExecResult, HostSession, UploadContent, UploadOptions, UploadResult } from './session.js';
 import { buildCommand, newSudoMarkers, type SudoMarkers, type SudoMode } from './sudo.js';
-import { uploadFile } from './upload.js';
+import { transferPool, type TransferEndpoint, type TransferLink } from './transfer-pool.js';
+import { uploadFile, type UploadContext } from './upload.js';
 
 export interface SessionSettings {
   maxChannels: number;
   sudoPromptWaitMs?: number;
+  /** Set: big files go over a second connection in a transfer worker (transfer-pool.ts). */
+  transfer?: TransferEndpoint;
 }
 
 /** A live connection to one host. Created by connect(). */
 export class SshSession implements HostSession {
   readonly target: string;
   private readonly limiter: ChannelLimiter;
+  /** The transfer worker's connection has a channel limit of its own (same sshd, same MaxSessions). */
+  private readonly bulkLimiter: ChannelLimiter;
+  private link?: TransferLink;
   private readonly markers: SudoMarkers = newSudoMarkers();
   private sudoMode?: Promise<SudoMode>;
   private closed = false;
@@ -39,6 +45,7 @@ export class SshSession implements HostSession {
   ) {
     this.target = endpointLabel(spec);
     this.limiter = new ChannelLimiter(settings.maxChannels);
+    this.bulkLimiter = new ChannelLimiter(settings.maxChannels);
     this.gone = new Promise<never>((_, reject) => (this.rejectGone = reject));
     this.gone.catch(() => {}); // only raced against, never awaited alone
     client.on('error', (err: Error) => {
@@ -49,6 +56,7 @@ export class SshSession implements HostSession {
       // ssh2 does not always fail the operations still waiting on a dead connection (an SFTP write to a host that
       // powered off): fail them here, so a dead host cannot hang the run.
       if (!this.closed) this.rejectGone(this.lostError());
+      this.link?.close(this.lostError());
       // A session whose connection is gone has no use for its jump host either.
       void this.releaseJump?.();
     });
@@ -119,6 +127,7 @@ export class SshSession implements HostSession {
         useSudo: !this.isRoot,
         run: (argv, runOpts) => this.run(argv, runOpts),
         sftp: (task) => this.channel(() => this.withSftp(task)),
+        ...(this.settings.transfer ? { putFile: (localPath, remote, opts) => this.putFile(localPath, remote, opts) } : {}),
       },
       remotePath,
       content,
@@ -136,6 +145,7 @@ export class SshSession implements HostSession {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.link?.close(this.closedError());
     await endClient(this.client);
     await this.releaseJump?.();
   }
@@ -175,10 +185,27 @@ export class SshSession implements HostSession {
     return 'password';
   }
 
-  private channel<T>(task: () => Promise<T>): Promise<T> {
-    if (this.closed) return Promise.reject(new ConnectError(`the session to ${this.target} is closed`, { host: this.spec.host }));
+  /** A big file through the transfer worker: its errors are not wrapped (upload.ts tells SFTP failures apart). */
+  private putFile(...[localPath, remotePath, opts]: Parameters<NonNullable<UploadContext['putFile']>>): Promise<void> {
+    return this.guarded(this.bulkLimiter, () => {
+      this.link ??= transferPool().link(this.settings.transfer!);
+      return this.link.put(localPath, remotePath, opts);
+    });
+  }
+
+  /** Runs task under a channel limit, failing at once when the session is closed or its connection is gone. */
+  private guarded<T>(limiter: ChannelLimiter, task: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(this.closedError());
     if (this.lost) return Promise.reject(this.lostError());
-    return Promise.race([this.limiter.run(task), this.gone]).catch((err: unknown) => {
+    return Promise.race([limiter.run(task), this.gone]);
+  }
+
+  private closedError(): ConnectError {
+    return new ConnectError(`the session to ${this.target} is closed`, { host: this.spec.host });
+  }
+
+  private channel<T>(task: () => Promise<T>): Promise<T> {
+    return this.guarded(this.limiter, task).catch((err: unknown) => {
       if (err instanceof KubeupError) throw err;
       if (this.lost) throw this.lostError();
       throw new ConnectError(`SSH channel to ${this.target} failed: ${(err as Error).message}`, {

@@ -21,6 +21,12 @@ export interface UploadContext {
   run(argv: readonly CommandArg[], opts?: ExecOptions): Promise<ChannelOutcome>;
   /** Runs task with an SFTP channel (counted against the channel limit). */
   sftp<T>(task: (sftp: SFTPWrapper) => Promise<T>): Promise<T>;
+  /**
+   * Fills the existing file `remotePath` with a local file of at least BULK_MIN_BYTES over another connection (a
+   * transfer worker, transfer-pool.ts); unset: over sftp(). An SFTP failure rejects with a plain Error (the server's
+   * message), as fastPut does; aborting `signal` stops the transfer.
+   */
+  putFile?(localPath: string, remotePath: string, opts: { concurrency: number; chunkSize: number; onProgress: (sent: number) => void; signal: AbortSignal }): Promise<void>;
 }
 
 // Prints "<sha256> <octal mode> <user>:<group>" of $1, or "absent".
@@ -257,38 +263,53 @@ const IN_FLIGHT = 16;
  */
 export const UPLOAD_STALL_MS = 25_000;
 
+/** Files at least this big go through ctx.putFile when the session has one; smaller ones are not worth a second connection. */
+export const BULK_MIN_BYTES = 1024 * 1024;
+
 /** Sends the bytes to `remotePath` (a temporary or staging name); messages name `target`, the file being replaced. */
 async function send(ctx: UploadContext, remotePath: string, target: string, content: Buffer | { localPath: string }, size: number, opts: UploadOptions) {
-  let progress: ((sent: number, total: number) => void) | undefined;
+  const putFile = ctx.putFile && !Buffer.isBuffer(content) && size >= BULK_MIN_BYTES ? ctx.putFile.bind(ctx) : undefined;
   // The diagnosis runs after the SFTP channel is given back (it needs a channel of its own).
-  const failure = await ctx.sftp(async (sftp): Promise<Error | undefined> => {
+  const failure = putFile
+    ? await watched((progress, signal) =>
+        putFile((content as { localPath: string }).localPath, remotePath, { concurrency: IN_FLIGHT, chunkSize: CHUNK, onProgress: (sent) => progress(sent, size), signal }),
+      )
+    : await ctx.sftp((sftp) => watched((progress) => sendWith(sftp, progress)));
+  if (failure) throw await sendFailure(ctx, remotePath, target, size, failure);
+
+  /** Runs the transfer under the stall watchdog; its SFTP error is returned (the project's own errors are thrown). */
+  async function watched(transfer: (progress: (sent: number, total: number) => void, signal: AbortSignal) => Promise<void>): Promise<Error | undefined> {
+    const stop = new AbortController();
     try {
       await new Promise<void>((resolve, reject) => {
         let timer: NodeJS.Timeout | undefined;
         const arm = () => {
           clearTimeout(timer);
-          timer = setTimeout(() => reject(new Error(`no progress for ${UPLOAD_STALL_MS / 1000} s, gave up`)), UPLOAD_STALL_MS);
+          timer = setTimeout(() => {
+            const stalled = new Error(`no progress for ${UPLOAD_STALL_MS / 1000} s, gave up`);
+            stop.abort(stalled);
+            reject(stalled);
+          }, UPLOAD_STALL_MS);
         };
-        progress = (sent, total) => {
+        const progress = (sent: number, total: number) => {
           arm();
           opts.onProgress?.(sent, total);
         };
         arm();
-        sendWith(sftp).then(resolve, reject).finally(() => clearTimeout(timer));
+        transfer(progress, stop.signal).then(resolve, reject).finally(() => clearTimeout(timer));
       });
     } catch (err) {
       if (err instanceof KubeupError) throw err;
       return err as Error;
     }
     return undefined;
-  });
-  if (failure) throw await sendFailure(ctx, remotePath, target, size, failure);
+  }
 
-  async function sendWith(sftp: SFTPWrapper): Promise<void> {
+  async function sendWith(sftp: SFTPWrapper, progress: (sent: number, total: number) => void): Promise<void> {
     if (!Buffer.isBuffer(content)) {
       // The remote file already exists (0600), so fastPut's open keeps that mode.
       await new Promise<void>((resolve, reject) =>
-        sftp.fastPut(content.localPath, remotePath, { concurrency: IN_FLIGHT, chunkSize: CHUNK, step: (sent) => progress?.(sent, size) }, (err) =>
+        sftp.fastPut(content.localPath, remotePath, { concurrency: IN_FLIGHT, chunkSize: CHUNK, step: (sent) => progress(sent, size) }, (err) =>
           err ? reject(err) : resolve(),
         ),
       );

@@ -667,3 +667,139 @@ describe('jump host', () => {
     expect(err.message).toMatch(new RegExp(`^jump host root@127\\.0\\.0\\.1:${sshdA.port} cannot reach 127\\.0\\.0\\.1:${port}`));
   });
 });
+
+describe('transfer workers (big files over a second connection in a worker thread)', () => {
+  const base = () => join(dir, `workers-${suffix}`);
+  const leftovers = (folder: string) => readdirSync(folder).filter((n) => n.includes('.kubeup-'));
+  const logins = (server: RunningSshd, user = 'root') => (server.log().match(new RegExp(`Accepted publickey for ${user} `, 'g')) ?? []).length;
+  const withWorkers = (s: ConnectSpec, opts: Parameters<typeof connect>[1] = {}) => open(s, { transferWorkers: true, ...opts });
+  /** A local file of `mib` MiB (a random MiB repeated: fast to make, and no compressor shrinks it to nothing in transit). */
+  const bigFile = (name: string, mib: number) => {
+    const path = join(dir, `${name}-${suffix}`);
+    const mibBytes = randomBytes(1024 * 1024);
+    writeFileSync(path, Buffer.concat(Array.from({ length: mib }, () => mibBytes)));
+    return path;
+  };
+  const same = (a: string, b: string) => createHash('sha256').update(readFileSync(a)).digest('hex') === createHash('sha256').update(readFileSync(b)).digest('hex');
+
+  it('sends big files and encoded uploads through the worker (root, and a sudo user staging in /tmp), small ones over the first connection', async () => {
+    const local = bigFile('worker-big', 8);
+    const size = statSync(local).size;
+    const root = await withWorkers(spec(sshdA));
+    const before = logins(sshdA);
+    const small = await root.upload(join(base(), 'small'), Buffer.from('small\n'), { mode: 0o644 });
+    expect(small.changed).toBe(true);
+    expect(logins(sshdA) - before).toBe(0); // a small file needs no second connection
+
+    const progress: number[] = [];
+    const target = join(base(), 'root', 'kubelet');
+    const r = await root.upload(target, { localPath: local }, { mode: 0o755, onProgress: (sent, total) => progress.push(sent / total) });
+    expect(r).toEqual({ changed: true, bytes: size, wireBytes: size });
+    expect(same(target, local)).toBe(true);
+    expect(statSync(target).mode & 0o7777).toBe(0o755);
+    expect(progress.at(-1)).toBe(1);
+    expect(leftovers(dirname(target))).toEqual([]);
+    expect(logins(sshdA) - before).toBe(1); // the worker's connection, opened once ...
+    const gz = join(dir, `worker-big-${suffix}.gz`);
+    writeFileSync(gz, gzipSync(readFileSync(local), { level: 1 }));
+    const sha256 = createHash('sha256').update(readFileSync(local)).digest('hex');
+    const packed = await root.upload(join(base(), 'root', 'kube-proxy'), { encoded: { localPath: gz, format: 'gzip' }, sha256, size }, { mode: 0o755 });
+    expect(packed).toEqual({ changed: true, bytes: size, wireBytes: statSync(gz).size });
+    expect(same(join(base(), 'root', 'kube-proxy'), local)).toBe(true);
+    expect(logins(sshdA) - before).toBe(1); // ... and used again
+    expect((await root.upload(target, { localPath: local }, { mode: 0o755 })).changed).toBe(false);
+
+    // A sudo user with a password: the worker fills the private staging file in /tmp, sudo puts it in place.
+    const privateDir = join(dir, `worker-root-only-${suffix}`);
+    mkdirSync(privateDir, { mode: 0o700 });
+    const sudo = await withWorkers(spec(sshdA, { user: sudoUser.name, sudoPassword: sudoUser.password }));
+    const stagingBefore = readdirSync('/tmp').filter((n) => n.startsWith('kubeup-upload.')).length;
+    const sudoBefore = logins(sshdA, sudoUser.name);
+    const placed = join(privateDir, 'bin', 'kubelet');
+    expect((await sudo.upload(placed, { localPath: local }, { mode: 0o750, owner: 'root:root' })).changed).toBe(true);
+    expect(same(placed, local)).toBe(true);
+    expect(statSync(placed).uid).toBe(0);
+    expect(statSync(placed).mode & 0o7777).toBe(0o750);
+    expect(logins(sshdA, sudoUser.name) - sudoBefore).toBe(1);
+    expect(readdirSync('/tmp').filter((n) => n.startsWith('kubeup-upload.')).length).toBe(stagingBefore);
+  });
+
+  it('stops a transfer under way when the session is closed: the worker stops sending, the target is untouched', async () => {
+    const local = bigFile('worker-cancel', 128);
+    const session = await open(spec(sshdA), { transferWorkers: true });
+    const folder = join(base(), 'cancel');
+    const target = join(folder, 'kube-apiserver');
+    let closedAt = 0;
+    let closing: Promise<void> | undefined;
+    const upload = session.upload(target, { localPath: local }, {
+      mode: 0o755,
+      onProgress: () => {
+        if (closing) return;
+        closedAt = Date.now();
+        closing = session.close();
+      },
+    });
+    const err = await failure(upload);
+    expect(Date.now() - closedAt).toBeLessThan(2000);
+    expect(err).toBeInstanceOf(ConnectError);
+    expect(err.message).toBe(`the session to root@127.0.0.1:${sshdA.port} is closed`);
+    await closing;
+    expect(existsSync(target)).toBe(false);
+    // What was sent so far sits in the private temporary file (the next run removes it, see the executor's recovery);
+    // it no longer grows: the worker's connection is gone.
+    const sizes = () => readdirSync(folder).map((n) => statSync(join(folder, n)).size).join(',');
+    await new Promise((r) => setTimeout(r, 300)); // what sshd had received by then is written out
+    const first = sizes();
+    await new Promise((r) => setTimeout(r, 700));
+    expect(sizes()).toBe(first);
+    expect(Number(first)).toBeLessThan(statSync(local).size);
+  });
+
+  it("refuses a host key in the worker's connection other than the one the session verified", async () => {
+    const server = await startSshd({ authorizedKeys: { root: [key.publicLine] } });
+    const file = join(dir, 'known_hosts_worker');
+    writeFileSync(file, `${server.knownHostsLine()}\n`);
+    const session = await open(spec(server), { knownHostsFile: file, transferWorkers: true });
+    // The host is "reinstalled" (or impersonated) between the first connection and the first big file.
+    const port = server.port;
+    await server.stop();
+    const impostor = await startSshd({ authorizedKeys: { root: [key.publicLine] }, port });
+    try {
+      const local = bigFile('worker-hostkey', 2);
+      const err = await failure(session.upload(join(base(), 'hostkey', 'kubelet'), { localPath: local }, { mode: 0o755 }));
+      expect(err).toBeInstanceOf(HostKeyError);
+      const hk = err as HostKeyError;
+      expect(hk.problem).toBe('changed');
+      expect(hk.message).toMatch(new RegExp(`^HOST KEY CHANGED for \\[127\\.0\\.0\\.1\\]:${port}: expected ${fingerprint(server.hostKeys[0]!.blob).replace(/[+/]/g, '\\$&')} \\(accepted by this run's first connection to the host\\)`));
+      expect(hk.offered).toBe(fingerprint(impostor.hostKeys[0]!.blob));
+      expect(hk.host).toBe('127.0.0.1');
+      // Refused before any credential was offered.
+      expect(impostor.log()).not.toMatch(/Accepted|Failed publickey|Postponed/);
+      expect(existsSync(join(base(), 'hostkey', 'kubelet'))).toBe(false);
+    } finally {
+      await impostor.stop();
+    }
+  });
+
+  it('reports a full disk as the first connection does: host, file, free space', async () => {
+    const mount = join(dir, `worker-tmpfs-${suffix}`);
+    mkdirSync(mount);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', `kubeup-test-${suffix}`, mount]);
+    try {
+      const local = bigFile('worker-full', 4);
+      const messages: string[] = [];
+      for (const transferWorkers of [true, false]) {
+        const session = await open(spec(sshdA), { transferWorkers });
+        const err = await failure(session.upload(join(mount, 'kubelet'), { localPath: local }, { mode: 0o755 }));
+        expect(err).toBeInstanceOf(DeployError);
+        expect((err as DeployError).host).toBe('127.0.0.1');
+        messages.push(err.message.replace(/\d+ KiB free/, 'N KiB free'));
+        expect(readdirSync(mount)).toEqual([]);
+      }
+      expect(messages[0]).toMatch(new RegExp(`^no space left on 127\\.0\\.0\\.1 for ${mount}/kubelet: N KiB free in ${mount} when the write failed, the file needs 4096 KiB \\(SFTP: Failure\\)$`));
+      expect(messages[1]).toBe(messages[0]);
+    } finally {
+      execFileSync('umount', [mount]);
+    }
+  });
+});

@@ -20,6 +20,8 @@ export interface SshdOptions {
   /** Reuse host keys of an earlier server (e.g. to simulate a reinstalled host with new keys, pass other ones). */
   hostKeysFrom?: string;
   extraConfig?: string[];
+  /** Listen on this port (default: a free one), e.g. an impostor taking over a stopped server's port. */
+  port?: number;
 }
 
 export interface HostKeyFiles {
@@ -82,7 +84,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<RunningSshd> {
     writeFileSync(join(keysDir, user), lines.map((l) => `${l}\n`).join(''), { mode: 0o644 });
   for (const [user, lines] of Object.entries(opts.authorizedKeys ?? {})) setAuthorizedKeys(user, lines);
 
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const config = [
     `Port ${port}`,
     'ListenAddress 127.0.0.1',
