@@ -10,6 +10,7 @@ import { startMirror, type Mirror } from '../test/harness/mirror/index.js';
 import { e2eProfile, REPO, runCli, writeProfile } from '../test/e2e/helpers.js';
 import type { RunSummary } from '../src/tasks/records.js';
 import { measureFloor, type Floor } from './floor.js';
+import { transferBench } from './transfer.js';
 
 const MB = 1024 * 1024;
 const dir = mkdtempSync(join(tmpdir(), 'kubeup-bench-'));
@@ -180,6 +181,7 @@ async function main(): Promise<void> {
   } finally {
     await Promise.allSettled([cluster.stop(), mirror.stop()]);
   }
+  await transferBench({ say, scpParallel, dir });
 }
 
 main()
