@@ -9,8 +9,9 @@ import { copyFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
+import { chooseEncoding, ENCODING_PREFERENCE, encodedCopy, operatorEncodings } from '../src/release/encode.js';
 import { connect } from '../src/ssh/client.js';
-import type { HostSession, UploadContent } from '../src/ssh/session.js';
+import type { Encoding, HostSession, UploadContent } from '../src/ssh/session.js';
 import { BRIDGE, BRIDGE_ADDRESS, startHosts, type TestCluster } from '../test/harness/hosts/index.js';
 import { DEBIAN_BINARIES } from '../test/harness/mirror/layout.js';
 import { startMirror, type Mirror } from '../test/harness/mirror/index.js';
@@ -33,8 +34,8 @@ interface Raw {
 }
 
 interface Prepared extends Raw {
-  /** Compressed copy (bench temp folder) and its format. */
-  packed?: { path: string; format: 'zstd' | 'xz' | 'gzip'; size: number };
+  /** Compressed copy (bench cache folder) and its format. */
+  packed?: { path: string; format: Encoding; size: number };
 }
 
 type Mode = 'plain' | 'encoded' | 'fetch';
@@ -54,7 +55,6 @@ const best = (xs: number[]) => Math.min(...xs);
 const REPEAT = Math.max(1, Number(process.env.KUBEUP_BENCH_REPEAT ?? 2));
 /** The rate-limited link: all traffic from this machine to the hosts through one 100 Mbit/s queue on kbr0. */
 const RATE = '100mbit';
-const ZSTD_LEVEL = 9;
 
 async function sha256Of(path: string): Promise<string> {
   const hash = createHash('sha256');
@@ -83,13 +83,12 @@ async function workerFiles(mirror: Mirror, dir: string): Promise<Raw[]> {
   return out;
 }
 
-/** What every host can expand (`<tool> -dc`), best first; undefined when none. */
-async function hostFormat(sessions: HostSession[]): Promise<'zstd' | 'xz' | 'gzip' | undefined> {
-  for (const f of ['zstd', 'xz', 'gzip'] as const) {
-    const all = await Promise.all(sessions.map(async (s) => (await s.exec(['sh', '-c', `command -v ${f}`], { allowFailure: true })).code === 0));
-    if (all.every(Boolean)) return f;
-  }
-  return undefined;
+/** The formats every host can expand (`<tool> -dc`). */
+async function hostFormats(sessions: HostSession[]): Promise<Encoding[]> {
+  const has = await Promise.all(
+    ENCODING_PREFERENCE.map(async (f) => (await Promise.all(sessions.map(async (s) => (await s.exec(['sh', '-c', `command -v ${f}`], { allowFailure: true })).code === 0))).every(Boolean)),
+  );
+  return ENCODING_PREFERENCE.filter((_, i) => has[i]);
 }
 
 async function hostFetchTool(sessions: HostSession[]): Promise<'curl' | 'wget' | undefined> {
@@ -222,22 +221,18 @@ export async function transferBench(deps: TransferBenchDeps): Promise<void> {
   try {
     const raw = await workerFiles(mirror, dir);
     const probe = await openAll(cluster, 8, false);
-    const format = await hostFormat(probe);
+    const format = chooseEncoding(await hostFormats(probe), await operatorEncodings());
     const tool = await hostFetchTool(probe);
     await Promise.allSettled(probe.map((s) => s.close()));
-    // No compress-once cache in src/ yet: compressed here, in the bench's temp folder, once; not part of any timing.
+    // Compressed once with kubeup's own cache function (src/release/encode.ts), into the bench's cache folder; not timed in the uploads.
     const packStarted = Date.now();
-    const files: Prepared[] = raw.map((f) => {
-      if (!format) return f;
-      const out = `${f.path}.${format}`;
-      execFileSync(format, format === 'gzip' ? ['-6', '-k', '-f', f.path] : format === 'xz' ? ['-6', '-T0', '-k', '-f', f.path] : ['-q', `-${ZSTD_LEVEL}`, '-T0', '-k', '-f', '-o', out, f.path]);
-      const packedPath = format === 'gzip' ? `${f.path}.gz` : format === 'xz' ? `${f.path}.xz` : out;
-      return { ...f, packed: { path: packedPath, format, size: statSync(packedPath).size } };
-    });
+    const files: Prepared[] = await Promise.all(
+      raw.map(async (f) => (format ? { ...f, packed: { ...(await encodedCopy(join(dir, 'cache'), f.path, f.sha256, format)), format } } : f)),
+    );
     const packed = files.reduce((a, f) => a + (f.packed?.size ?? f.size), 0);
     const rawBytes = files.reduce((a, f) => a + f.size, 0);
     say(format
-      ? `compressed once with ${format}${format === 'zstd' ? ` -${ZSTD_LEVEL}` : ' -6'} (bench temp folder): ${(rawBytes / MB).toFixed(1)} MB -> ${(packed / MB).toFixed(1)} MB (${((100 * packed) / rawBytes).toFixed(0)}%) in ${((Date.now() - packStarted) / 1000).toFixed(1)} s; ${files.map((f) => `${f.name} ${((100 * (f.packed?.size ?? f.size)) / f.size).toFixed(0)}%`).join(', ')}`
+      ? `compressed once with ${format} (src/release/encode.ts encodedCopy): ${(rawBytes / MB).toFixed(1)} MB -> ${(packed / MB).toFixed(1)} MB (${((100 * packed) / rawBytes).toFixed(0)}%) in ${((Date.now() - packStarted) / 1000).toFixed(1)} s; ${files.map((f) => `${f.name} ${((100 * (f.packed?.size ?? f.size)) / f.size).toFixed(0)}%`).join(', ')}`
       : 'encoded upload: not measured, the hosts have none of zstd, xz, gzip');
     const bridge = tool ? await serveOnBridge(raw) : undefined;
     served = bridge?.server;
