@@ -150,5 +150,5 @@ export async function upgradePreview(profile: Profile, values: CliValues, io: Cl
   const r = await run(profile, upgradeOptions(profile, values, io, await gatherSecrets(profile, io), true));
   io.out('');
   printSteps(r, io);
-  io.out(`(up runs these steps first, in this order; or: kubeup upgrade --profile ${profile.name} --to ${profile.versions.kubernetes})`);
+  io.out(`(up runs these steps first, in this order; or: kubeup upgrade ${values.profile ? `--profile ${values.profile}` : `--file ${values.file}`} --to ${profile.versions.kubernetes})`);
 }

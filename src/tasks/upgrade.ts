@@ -261,8 +261,11 @@ async function upgradeLocked(profile: Profile, opts: UpgradeOptions, deps: RunDe
   const record = readDeployedRecord(opts.stateDir);
   const hostOf = (id: string) => plan.hosts.find((h) => h.id === id)!;
   const unitTimeout = opts.verifyTimeoutMs ?? 120_000;
-  const waits = { timeoutMs: unitTimeout, intervalMs: 500, ...(opts.signal && { signal: opts.signal }) };
-  const execOpts = (id: string) => ({ log: (l: string) => ctx.recorder.log(id, l), ...(opts.signal && { signal: opts.signal }) });
+  // A cancel (q, Ctrl-C, SIGTERM) takes effect between steps: a step that has begun replacing a host's files runs to
+  // its end (files, restarts, the wait for the new version, uncordon), so that no host is left with some binaries of
+  // each release. Only a drain, which changes nothing on the host yet, stops at once (the node stays cordoned, old).
+  const waits = { timeoutMs: unitTimeout, intervalMs: 500 };
+  const execOpts = (id: string) => ({ log: (l: string) => ctx.recorder.log(id, l) });
   const checkCancel = () => {
     if (opts.signal?.aborted) throw new CancelledError('upgrade cancelled between steps; run the same command again to continue');
   };
