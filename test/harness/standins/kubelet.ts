@@ -441,6 +441,8 @@ function nodeStatus(id: NodeIdentity, c: KubeletConfig, info: StandinBuildInfo, 
       kernelVersion: os.release(),
       osImage: osImage(),
       containerRuntimeVersion: runtime.ok ? `${runtime.runtimeName}://${runtime.runtimeVersion}` : '',
+      // VersionInfo (pkg/kubelet/nodestatus/setters.go): the gitVersion, v-prefixed. No kubeProxyVersion: 1.33+ leave
+      // it unset (DisableNodeKubeProxyVersion on by default, pkg/features/kube_features.go).
       kubeletVersion: info.version,
       operatingSystem: 'linux',
       architecture: goArch(),
