@@ -217,8 +217,16 @@ function withoutTopHint(e: KubeupError): string {
 
 export function cancelOnSignals(io: CliIo): AbortSignal {
   const controller = new AbortController();
+  let first = 0;
   const onSignal = (sig: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(130);
+    if (controller.signal.aborted) {
+      // The profile store's conf loads atomically's when-exit, which hooks these signals once and, after its
+      // cleanups, sends the same signal again at once: that echo is not the user's second Ctrl-C.
+      if (Date.now() - first < ECHO_MS) return;
+      io.err(`${sig} again: quitting at once`);
+      process.exit(130);
+    }
+    first = Date.now();
     io.err(`${sig}: cancelling after the steps under way (remote writes are atomic); send it again to quit at once`);
     controller.abort();
   };
@@ -226,3 +234,6 @@ export function cancelOnSignals(io: CliIo): AbortSignal {
   process.on('SIGTERM', onSignal);
   return controller.signal;
 }
+
+/** A second signal sooner than this after the first is when-exit's echo of it (see cancelOnSignals). */
+const ECHO_MS = 1000;

@@ -73,7 +73,7 @@ describeWithHosts('upgrade through up: plan, a Ctrl-C mid-way, and up again', ()
     expect(stopped.err).toContain('SIGINT: cancelling after the steps under way');
     expect(stopped.out).toContain('it is upgraded first, in order');
     // The step under way ran to its end; the next did not start.
-    expect(stopped.out).toContain(`[3/4] worker ${probes.addr(1)}: at ${to}`);
+    expect(stopped.out, stopped.err).toContain(`[3/4] worker ${probes.addr(1)}: at ${to}`);
     expect(stopped.out).not.toContain('[4/4]');
 
     // Every host on one version: the master and the first worker on the new one, the second worker on the old one,
