@@ -62,21 +62,66 @@ const UNIT_DIR = '/etc/systemd/system/';
 export const PENDING_FILE = '/var/lib/kubeup/pending-restarts';
 const DAEMON_RELOAD = 'daemon-reload';
 
-// $1 the pending file, then the folders kubeup writes into. Removes the temporary files an interrupted upload left
-// (".<name>.kubeup-<random>", and non-root users' staging folders in /tmp), printing each, then prints the pending
-// restarts as "pending <unit>". Safe only under the host lock (src/lock): no other run is uploading.
-const RECOVER_SCRIPT = `m=$1; shift
+/**
+ * A certificate and its key change together: both are first written beside their targets (staged), then renamed in
+ * one command that lists them here before the first rename. A run cut between the renames (power loss) leaves the
+ * list, and the next run finishes the renames before anything else, so a host never keeps a key with another key's
+ * certificate. Staged files not in the list (a run that stopped while staging) are removed like other temporary files.
+ */
+export const PAIRS_FILE = '/var/lib/kubeup/pending-pairs';
+
+/** Where a file of a pair is staged: beside its target, named like the uploads' own temporary files. */
+export const stagedPath = (path: string) => `${path.slice(0, path.lastIndexOf('/') + 1)}.${path.slice(path.lastIndexOf('/') + 1)}.kubeup-pair`;
+
+// $1 the list; then staged file and target, pair after pair. The list is complete before the first rename.
+export const COMMIT_PAIRS_SCRIPT = `j=$1; shift
+mkdir -p -- "\${j%/*}" && printf '%s\\n' "$@" > "$j.new" && mv -f -- "$j.new" "$j" || exit 1
+while [ $# -gt 1 ]; do mv -fT -- "$1" "$2" || exit 1; shift 2; done
+rm -f -- "$j"`;
+
+// $1 the list: finishes the renames it names (staged file, then target, a line each), printing "completed <target>".
+export const FINISH_PAIRS_SCRIPT = `if [ -f "$1" ]; then
+  while IFS= read -r s && IFS= read -r t; do if [ -f "$s" ]; then mv -fT -- "$s" "$t" && echo "completed $t"; fi; done < "$1"
+  rm -f -- "$1"
+fi`;
+
+// $1 the pending file, $2 the pairs list, then the folders kubeup writes into. Finishes the pairs' renames, removes
+// the temporary files an interrupted upload left (".<name>.kubeup-<random>", staged pairs not listed, and non-root
+// users' staging folders in /tmp), printing each, then prints the pending restarts as "pending <unit>". Safe only
+// under the host lock (src/lock): no other run is uploading.
+const RECOVER_SCRIPT = `m=$1; j=$2; shift 2
+set -- "$j" "$@"; ${FINISH_PAIRS_SCRIPT}
+shift
 for d do [ -d "$d" ] && find "$d" -maxdepth 1 -name '.*.kubeup-*' -type f -print -delete; done
 for d in /tmp/kubeup-upload.*; do [ -d "$d" ] && rm -rf -- "$d" && echo "$d"; done
 [ -f "$m" ] && sed 's/^/pending /' "$m"
 exit 0`;
 
+/**
+ * The files of this batch that must change together: a key and the certificate (or public key) beside it, both
+ * changing (`dir/name.key` with `dir/name.crt` or `dir/name.pub`). A file that changes alone needs no pair.
+ */
+export function changingPairs(changing: readonly Extract<Step, { kind: 'upload' }>[]): string[][] {
+  const paths = new Set(changing.map((s) => s.path));
+  return changing
+    .filter((s) => s.what === 'key' && s.path.endsWith('.key'))
+    .flatMap((k) => {
+      const mates = ['.crt', '.pub'].map((ext) => k.path.replace(/\.key$/, ext)).filter((p) => paths.has(p));
+      return mates.length ? [[...mates, k.path]] : [];
+    });
+}
+
 /** Cleans up after an interrupted run; returns what it owes (units to restart, and whether to reload systemd). */
 async function recover(session: HostSession, steps: readonly Step[], log: (line: string) => void, record: HostRecord): Promise<Set<string>> {
   const dirs = [...new Set(steps.flatMap((s) => (s.kind === 'upload' ? [s.path.slice(0, s.path.lastIndexOf('/')) || '/'] : [])))].sort();
-  const r = await session.exec(['sh', '-c', RECOVER_SCRIPT, 'sh', PENDING_FILE, ...dirs], { sudo: true });
+  const r = await session.exec(['sh', '-c', RECOVER_SCRIPT, 'sh', PENDING_FILE, PAIRS_FILE, ...dirs], { sudo: true });
   const lines = r.stdout.split('\n').filter(Boolean);
-  const removed = lines.filter((l) => !l.startsWith('pending '));
+  const completed = lines.filter((l) => l.startsWith('completed ')).map((l) => l.slice('completed '.length));
+  if (completed.length) {
+    record.warnings.push(`an interrupted run left a certificate and its key between their renames: finished ${completed.join(', ')}`);
+    log(`finished the renames of an interrupted run: ${completed.join(' ')}`);
+  }
+  const removed = lines.filter((l) => !l.startsWith('pending ') && !l.startsWith('completed '));
   const pending = new Set(lines.filter((l) => l.startsWith('pending ')).map((l) => l.slice('pending '.length).trim()));
   if (removed.length) {
     record.warnings.push(`removed ${removed.length} temporary file${removed.length === 1 ? '' : 's'} an interrupted run left: ${removed.join(', ')}`);
@@ -102,17 +147,21 @@ export async function executeSteps(session: HostSession, steps: readonly Step[],
     opts.onRemoteLine?.(line, stream);
   };
 
+  /** Files of a pair changing in this batch go to their staged path; the batch's end renames each complete pair. */
+  const staging = new Set<string>();
+  const staged = new Set<string>();
   const upload = async (step: Extract<Step, { kind: 'upload' }>) => {
     opts.onStatus?.(`${step.what} ${step.path}`);
     const source = step.source;
     const content: UploadContent =
       'text' in source ? Buffer.from(source.text) : step.what === 'binary' && opts.binaryContent ? await opts.binaryContent(source, await localSha256(source)) : { localPath: source.localPath };
-    const r = await session.upload(step.path, content, {
+    const r = await session.upload(staging.has(step.path) ? stagedPath(step.path) : step.path, content, {
       mode: step.mode,
       owner: step.owner,
       sensitive: step.sensitive,
       ...(opts.onUploadProgress && { onProgress: (sent: number, total: number) => opts.onUploadProgress!(step.path, sent, total) }),
     });
+    if (staging.has(step.path)) staged.add(step.path);
     if (r.changed) {
       record.filesChanged.push(step.path);
       record.bytesUploaded += r.bytes;
@@ -152,7 +201,15 @@ export async function executeSteps(session: HostSession, steps: readonly Step[],
         pendingWritten = true;
       }
       const started = Date.now();
-      await inParallel(batch.filter((_, k) => !same[k]), opts.uploadConcurrency ?? 4, upload, opts.signal);
+      const pairs = changingPairs(changing);
+      pairs.flat().forEach((p) => staging.add(p));
+      await inParallel(changing, opts.uploadConcurrency ?? 4, upload, opts.signal);
+      // Only pairs staged whole are renamed (a cancel stops new uploads): the rest stay old, and their staged halves go.
+      const whole = pairs.filter((pair) => pair.every((p) => staged.has(p)));
+      if (whole.length) {
+        log(`renaming ${whole.map((pair) => pair.join(' + ')).join(', ')} into place together`);
+        await session.exec(['sh', '-c', COMMIT_PAIRS_SCRIPT, 'sh', PAIRS_FILE, ...whole.flat().flatMap((p) => [stagedPath(p), p])], { sudo: true });
+      }
       record.uploadMs += Date.now() - started;
       i = j;
       continue;

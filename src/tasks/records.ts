@@ -12,7 +12,7 @@ export interface PhaseTiming {
 
 export interface RunSummary {
   profile: string;
-  command: 'up' | 'down' | 'upgrade';
+  command: 'up' | 'down' | 'upgrade' | 'certs renew';
   runId: string;
   startedAt: string;
   ok: boolean;
@@ -43,7 +43,7 @@ export class RunRecorder {
   readonly dir: string;
   readonly summary: RunSummary;
 
-  constructor(profileStateDir: string, profile: string, command: 'up' | 'down' | 'upgrade', now = new Date()) {
+  constructor(profileStateDir: string, profile: string, command: 'up' | 'down' | 'upgrade' | 'certs renew', now = new Date()) {
     const runId = newRunId(now);
     this.dir = join(profileStateDir, 'runs', runId);
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });

@@ -474,7 +474,7 @@ export async function runUp(profile: Profile, opts: RunOptions, deps: RunDeps): 
 }
 
 async function runUpLocked(profile: Profile, opts: RunOptions, deps: RunDeps, lockHolder: LockHolder): Promise<UpResult> {
-  const recorder = new RunRecorder(opts.stateDir, profile.name, 'up', deps.now());
+  const recorder = new RunRecorder(opts.stateDir, profile.name, opts.renewCertificates !== undefined ? 'certs renew' : 'up', deps.now());
   const ctx: RunCtx = { sessions: new Map(), facts: {}, artifacts: [], records: new Map(), acceptedHostKeys: new Map(), recorder, lockHolder };
   const result: { report?: ClusterReport } = {};
   const listr = new Listr<RunCtx>(buildUpTasks(profile, opts, deps, result), {

@@ -100,6 +100,9 @@ describeWithHosts('certificates: check and renew', () => {
     const r = await cli(['certs', 'renew', '--profile', 'certs', '--only', 'kube-apiserver', '--yes']);
     expect(r.code, `${r.out}\n${r.err}`).toBe(0);
     expect(r.out).toContain('Renewed 1 certificates: kube-apiserver');
+    // The run's summary says which command it was.
+    const summary = /^Summary: (.+)$/m.exec(r.out)![1]!;
+    expect((JSON.parse(readFileSync(summary.replace(/summary\.txt$/, 'summary.json'), 'utf8')) as { command: string }).command).toBe('certs renew');
     expect(r.out).toMatch(/ok +kube-apiserver: .*:6443 presents serial [0-9A-F]+/);
     const after = await served();
     expect(after.apiserver).not.toBe(before.apiserver);

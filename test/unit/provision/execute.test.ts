@@ -111,7 +111,7 @@ describe('executeSteps', () => {
       'an interrupted run left restarts undone: kubelet.service, daemon-reload; doing them now',
     ]);
     // The recovery looked only in the folders the steps write into.
-    expect(s.commands()[0]).toMatch(/ sh \/var\/lib\/kubeup\/pending-restarts \/etc\/default$/);
+    expect(s.commands()[0]).toMatch(/ sh \/var\/lib\/kubeup\/pending-restarts \/var\/lib\/kubeup\/pending-pairs \/etc\/default$/);
   });
 
   it('records the restarts a change owes before uploading it', async () => {
