@@ -52,7 +52,7 @@ while [ $# -gt 1 ] && [ "$1" != --units ]; do
     echo absent
   fi
 done
-[ -n "$asked" ] && echo "sums $hits $misses"`;
+if [ -n "$asked" ]; then echo "sums $hits $misses"; fi`;
 
 // Arguments: the sums file, then the paths; stdin: "<path>\t<sha256 it is known to hold>" lines. Writes the list anew
 // (the files that exist), atomically: one stat for all the files, one awk to pair them with their sums.
