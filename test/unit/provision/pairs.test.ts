@@ -69,7 +69,7 @@ function hostWithOldPair(commit: 'works' | 'fails', recovered = ''): FakeSession
   const s = new FakeSession()
     .on(/^sh -c 'm=\$1/, { stdout: recovered })
     .on(/^sh -c 'f=\$1; shift/, {})
-    .on(/^sh -c 'while \[ \$# -gt 1 \]/, (command): { stdout: string } => {
+    .on(/^sh -c 'sums= /, (command): { stdout: string } => {
       const paths = command.slice(command.lastIndexOf("' sh ") + 5).split(' ').filter((_, i) => i % 2 === 0);
       const state = (f: { content: Buffer; mode: number; owner: string } | undefined) => (f ? `${createHash('sha256').update(f.content).digest('hex')} ${f.mode.toString(8)} ${f.owner}` : 'absent');
       return { stdout: paths.map((p) => state(s.files.get(p))).join('\n') + '\n' };
