@@ -141,7 +141,12 @@ export async function uploadFile(ctx: UploadContext, remotePath: string, content
     if (!encoded) return send(ctx, file, remotePath, sent, wireBytes, opts);
     const packed = `${file}${ENCODED_SUFFIX[encoded.format]}`;
     await send(ctx, packed, remotePath, sent, wireBytes, opts);
-    await step(`expand the ${encoded.format} upload and check its sha256`, ['sh', '-c', EXPAND_SCRIPT, 'sh', encoded.format, packed, file, local.sha256]);
+    try {
+      await step(`expand the ${encoded.format} upload and check its sha256`, ['sh', '-c', EXPAND_SCRIPT, 'sh', encoded.format, packed, file, local.sha256]);
+    } catch (err) {
+      // A full disk fails the decoder too: say so, not "corrupted".
+      throw (await noSpaceError(ctx, file, remotePath, local.size, err as Error, 'expand')) ?? err;
+    }
   };
   const packedOf = (file: string) => (encoded ? [`${file}${ENCODED_SUFFIX[encoded.format]}`] : []);
   if (!sudo) {
@@ -350,17 +355,24 @@ async function send(ctx: UploadContext, remotePath: string, target: string, cont
  * to say what happened.
  */
 async function sendFailure(ctx: UploadContext, remotePath: string, target: string, size: number, err: Error): Promise<DeployError> {
+  const full = await noSpaceError(ctx, remotePath, target, size, err, 'SFTP');
+  if (full) return full;
+  return new DeployError(`cannot write ${target} on ${ctx.host} over SFTP (to ${remotePath}): ${err.message}`, { host: ctx.host, file: target, cause: err, hint: 'check free disk space and permissions on the host' });
+}
+
+/** The "no space left" error when the target's file system has less free space than the file needs; else undefined. */
+async function noSpaceError(ctx: UploadContext, remotePath: string, target: string, size: number, err: Error, via: string): Promise<DeployError | undefined> {
   const dir = posix.dirname(remotePath);
   const where = { host: ctx.host, file: target, cause: err };
   const df = await ctx.run(['stat', '-f', '-c', '%a %S', '--', dir], { allowFailure: true }).catch(() => undefined);
   const [blocks, blockSize] = (df?.code === 0 ? df.stdout.toString('utf8').trim() : '').split(' ').map(Number);
   if (blocks !== undefined && blockSize !== undefined && Number.isFinite(blocks * blockSize) && blocks * blockSize < Math.max(size, 1)) {
-    return new DeployError(`no space left on ${ctx.host} for ${target}: ${formatKiB(blocks * blockSize)} free in ${dir} when the write failed, the file needs ${formatKiB(size)} (SFTP: ${err.message})`, {
+    return new DeployError(`no space left on ${ctx.host} for ${target}: ${formatKiB(blocks * blockSize)} free in ${dir} when the write failed, the file needs ${formatKiB(size)} (${via}: ${err.message})`, {
       ...where,
       hint: `free space in ${dir} on the host (df -h ${dir}), then run again: ${target} was left as it was`,
     });
   }
-  return new DeployError(`cannot write ${target} on ${ctx.host} over SFTP (to ${remotePath}): ${err.message}`, { ...where, hint: 'check free disk space and permissions on the host' });
+  return undefined;
 }
 
 const formatKiB = (bytes: number) => `${Math.ceil(bytes / 1024)} KiB`;
