@@ -143,7 +143,11 @@ export const profileInputSchema = z
         /** How binaries travel to the hosts from this machine: compressed once in the cache, or as they are. */
         transfer: z.enum(['compressed', 'plain']).optional(),
         /** Who downloads the releases: this machine (and uploads them), or every host from the mirror itself. */
-        from: z.enum(['operator', 'hosts']).optional(),
+        // 'hosts' is not built yet: refused rather than accepted and ignored.
+        from: z
+          .enum(['operator', 'hosts'])
+          .refine((v) => v !== 'hosts', { message: 'hosts (each host downloading its own releases) is not available in this version: leave download.from out' })
+          .optional(),
       })
       .strict()
       .optional(),

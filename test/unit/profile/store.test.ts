@@ -132,6 +132,17 @@ describe('YAML files', () => {
 });
 
 describe('download settings', () => {
+  it('refuses download.from: hosts, which is not built, instead of ignoring it', () => {
+    let err: unknown;
+    try {
+      requireValidProfile({ ...profile('lab'), download: { mirrors: {}, from: 'hosts' } }, 'test');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ProfileError);
+    expect(JSON.stringify(err, Object.getOwnPropertyNames(err)) + String((err as Error).message)).toMatch(/not available in this version: leave download\.from out/);
+    expect(requireValidProfile({ ...profile('lab'), download: { mirrors: {}, from: 'operator' } }, 'test').download.from).toBe('operator');
+  });
   it('keeps pinned checksums through validation and a YAML round trip', () => {
     const sha = 'a'.repeat(64);
     const p = requireValidProfile({ ...profile('lab'), download: { mirrors: {}, checksums: { 'flannel-v0.28.9-linux-amd64.tar.gz': sha } } }, 'test');
