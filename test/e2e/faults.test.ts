@@ -32,10 +32,7 @@ describeWithHosts('faults in the middle of a run', () => {
     dir = mkdtempSync(join(tmpdir(), 'kubeup-e2e-faults-'));
     [cluster, mirror] = await Promise.all([startHosts({ count: 2 }), startMirror()]);
     env = { HOME: dir, KUBEUP_CONFIG_DIR: join(dir, 'config'), KUBEUP_STATE_DIR: join(dir, 'state'), KUBECONFIG: join(dir, 'kubeconfig'), KUBEUP_VERIFY_TIMEOUT_MS: '60000' };
-    // Plain uploads: the full-disk case is about SFTP's write. A compressed upload needs room for the packed and the
-    // expanded file at once, so a disk freed to fit the file alone still fails (a known gap, see the closing note).
-    const profile = e2eProfile('faults', cluster, mirror, ['ai', 'i'], join(dir, 'cache'));
-    file = writeProfile(dir, { ...profile, download: { ...profile.download, transfer: 'plain' } });
+    file = writeProfile(dir, e2eProfile('faults', cluster, mirror, ['ai', 'i'], join(dir, 'cache')));
   });
   afterAll(async () => {
     await Promise.allSettled([cluster?.stop(), mirror?.stop()]);
