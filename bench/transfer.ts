@@ -130,7 +130,7 @@ async function sendAll(sessions: HostSession[], files: Prepared[], mode: Mode, f
   await Promise.all(sessions.map((s) => s.exec(['rm', '-rf', '--', folder, '/tmp/kubeup-bench-downloads'])));
   const content = (f: Prepared): UploadContent => {
     if (mode === 'plain') return { localPath: f.path };
-    if (mode === 'encoded') return { encoded: { localPath: f.packed!.path, format: f.packed!.format }, sha256: f.sha256, size: f.size };
+    if (mode === 'encoded') return { encoded: { localPath: f.packed!.path, format: f.packed!.format }, plainPath: f.path, sha256: f.sha256, size: f.size };
     return { fetch: { tool: fetchFrom!.tool, url: `${fetchFrom!.url}/${f.name}`, sha256: f.sha256, downloadsDir: '/tmp/kubeup-bench-downloads' }, sha256: f.sha256, size: f.size };
   };
   const started = Date.now();

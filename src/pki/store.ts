@@ -222,8 +222,10 @@ export async function ensureClusterPki(dir: string, identities: readonly Identit
   }
 
   const reasons = new Map<string, string>();
+  // Per identity, so that the warnings come in identity order whatever order the parallel checks finish in.
+  const damaged: (string | undefined)[] = [];
   const issued = await Promise.all(
-    identities.map(async (identity): Promise<IssuedCert> => {
+    identities.map(async (identity, index): Promise<IssuedCert> => {
       const crtPath = certFile(dir, identity.name);
       const keyPath = keyFile(dir, identity.name);
       const [certPem, keyPem] = await Promise.all([read(crtPath), read(keyPath)]);
@@ -233,7 +235,7 @@ export async function ensureClusterPki(dir: string, identities: readonly Identit
           : (reissueReason(identity, { certPem: certPem ?? '', keyPem: keyPem ?? '' }, cas[identity.ca], now) ?? (opts.renew?.has(identity.name) ? RENEWED_REASON : undefined));
       if (reason === undefined) return { certPem: certPem!, keyPem: keyPem! };
       // A damaged file (truncated, not PEM, a key of another pair) is said, with its path: it is replaced, not hidden.
-      if (/unreadable|key missing/.test(reason)) warnings.push(`${reason === 'certificate unreadable' ? crtPath : keyPath}: ${reason}; issued a new certificate and key for ${identity.name}`);
+      if (/unreadable|key missing/.test(reason)) damaged[index] = `${reason === 'certificate unreadable' ? crtPath : keyPath}: ${reason}; issued a new certificate and key for ${identity.name}`;
       const fresh = await issueCertificate(cas[identity.ca], identity, now);
       // Key first: a run stopped in between leaves a cert whose key does not match, which the next run re-issues.
       await write(keyPath, fresh.keyPem);
@@ -242,6 +244,7 @@ export async function ensureClusterPki(dir: string, identities: readonly Identit
       return fresh;
     }),
   );
+  warnings.push(...damaged.filter((w): w is string => w !== undefined));
   const sa = await ensureServiceAccount(dir);
   const encryption = await ensureEncryptionConfig(dir);
   if (encryption.created) reasons.set(ENCRYPTION_CONFIG_NAME, 'new');

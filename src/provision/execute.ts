@@ -1,7 +1,7 @@
 // The only place that runs mutating Steps on a host. Uploads are idempotent (the session compares sha256, mode and
 // owner first), so a re-run of an up-to-date host uploads nothing and restarts nothing.
 import { CancelledError } from '../errors.js';
-import type { HostSession, UploadContent } from '../ssh/session.js';
+import type { HostSession, UploadContent, UploadResult } from '../ssh/session.js';
 import { displayArgv } from '../ssh/quote.js';
 import { unitStates } from '../verify/units.js';
 import { localSha256, remoteFileStates, upToDate } from './file-state.js';
@@ -168,7 +168,7 @@ export async function executeSteps(session: HostSession, steps: readonly Step[],
       record.wireBytes += r.wireBytes;
       step.restarts.forEach((u) => toRestart.add(u));
       if (step.path.startsWith(UNIT_DIR)) unitFilesChanged = true;
-      log(`wrote ${step.path} (${r.bytes} bytes, ${wireNote(content, r.wireBytes)}, mode ${step.mode.toString(8)})`);
+      log(`wrote ${step.path} (${r.bytes} bytes, ${wireNote(content, r)}, mode ${step.mode.toString(8)})`);
     } else {
       record.filesUnchanged++;
     }
@@ -243,10 +243,11 @@ export async function executeSteps(session: HostSession, steps: readonly Step[],
 }
 
 /** How the bytes of an upload travelled, for the host's log. */
-function wireNote(content: UploadContent, wireBytes: number): string {
+function wireNote(content: UploadContent, r: UploadResult): string {
   if (!Buffer.isBuffer(content) && 'fetch' in content) return `fetched by the host from ${content.fetch.url}${content.fetch.member ? ` (${content.fetch.member})` : ''}`;
-  if (!Buffer.isBuffer(content) && 'encoded' in content) return `${wireBytes} bytes sent ${content.encoded.format}-compressed`;
-  return `${wireBytes} bytes sent`;
+  if (r.encoding) return `${r.wireBytes} bytes sent ${r.encoding}-compressed`;
+  if (!Buffer.isBuffer(content) && 'encoded' in content) return `${r.wireBytes} bytes sent as they are (too little room on the host for the compressed copy and the file at once)`;
+  return `${r.wireBytes} bytes sent`;
 }
 
 async function applyUnits(

@@ -30,7 +30,7 @@ export function binaryContent(input: BinaryTransferInput): ExecuteOptions['binar
     const [copy, { size }] = await Promise.all([encodedCopy(input.cacheDir, source.localPath, sha256, format), stat(source.localPath)]);
     // A file that does not get smaller (already compressed, or tiny) goes as it is.
     if (copy.size >= size) return { localPath: source.localPath };
-    return { encoded: { localPath: copy.path, format }, sha256, size };
+    return { encoded: { localPath: copy.path, format }, plainPath: source.localPath, sha256, size };
   };
 }
 

@@ -117,7 +117,8 @@ export class FakeSession implements HostSession {
       this.files.set(remotePath, { content: Buffer.from(bytes), mode: opts.mode, owner });
       opts.onProgress?.(wireBytes, wireBytes);
     }
-    return { changed, bytes: bytes.length, wireBytes: changed ? wireBytes : 0 };
+    const encoding = changed && how === 'encoded' && !Buffer.isBuffer(content) && 'encoded' in content ? { encoding: content.encoded.format } : {};
+    return { changed, bytes: bytes.length, wireBytes: changed ? wireBytes : 0, ...encoding };
   }
 
   /** The file's bytes as the host would have them: expanded or fetched ones checked against their sha256 like the real host does. */

@@ -46,6 +46,8 @@ export interface UploadResult {
   bytes: number;
   /** Bytes kubeup sent for it (compressed size; 0 when the host fetched it, or nothing changed). */
   wireBytes: number;
+  /** The format the bytes travelled in; unset: as they are. */
+  encoding?: Encoding;
 }
 
 /** How the host expands an encoded upload: the command is `<format> -dc`. */
@@ -73,7 +75,8 @@ export interface HostFetch {
 export type UploadContent =
   | Buffer
   | { localPath: string }
-  | { encoded: { localPath: string; format: Encoding }; sha256: string; size: number }
+  /** plainPath: the file as it is, sent instead when the host has too little room for the packed and expanded file at once. */
+  | { encoded: { localPath: string; format: Encoding }; plainPath: string; sha256: string; size: number }
   | { fetch: HostFetch; sha256: string; size: number };
 
 export interface HostSession {

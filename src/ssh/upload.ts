@@ -29,13 +29,17 @@ export interface UploadContext {
   putFile?(localPath: string, remotePath: string, opts: { concurrency: number; chunkSize: number; onProgress: (sent: number) => void; signal: AbortSignal }): Promise<void>;
 }
 
-// Prints "<sha256> <octal mode> <user>:<group>" of $1, or "absent".
+// Prints "<sha256> <octal mode> <user>:<group>" of $1, or "absent"; then the free bytes of the file system of $2 (the
+// folder an encoded upload is expanded in, or its nearest existing parent), or "?".
 const STAT_SCRIPT = `if [ -e "$1" ]; then
   sum=$(sha256sum -- "$1") || exit 1
   printf '%s %s\\n' "\${sum%% *}" "$(stat -L -c '%a %U:%G' -- "$1")"
 else
   echo absent
-fi`;
+fi
+d=$2
+while [ ! -d "$d" ]; do d=$(dirname -- "$d"); done
+stat -f -c '%a %S' -- "$d" 2>/dev/null || echo '?'`;
 
 // Creates the folder ($1) and empty private temp files ($2...) for SFTP or the host to fill.
 const PREPARE_SCRIPT = `set -e
@@ -108,12 +112,14 @@ export async function uploadFile(ctx: UploadContext, remotePath: string, content
   const sudo = ctx.useSudo;
 
   const step = stepRunner(ctx, remotePath);
-  const current = await step('read the existing file', ['sh', '-c', STAT_SCRIPT, 'sh', remotePath], { sudo });
-  if (isSame(current.stdout.toString('utf8').trim(), local.sha256, opts.mode, owner)) {
+  const dir = posix.dirname(remotePath);
+  // A sudo user expands in its /tmp staging folder, root next to the target.
+  const current = await step('read the existing file', ['sh', '-c', STAT_SCRIPT, 'sh', remotePath, sudo ? '/tmp' : dir], { sudo });
+  const [existing = '', freeLine = ''] = current.stdout.toString('utf8').trim().split('\n');
+  if (isSame(existing.trim(), local.sha256, opts.mode, owner)) {
     return { changed: false, bytes: local.size, wireBytes: 0 };
   }
 
-  const dir = posix.dirname(remotePath);
   const temp = posix.join(dir, `.${posix.basename(remotePath)}.kubeup-${randomBytes(6).toString('hex')}`);
   const mode = `0${(opts.mode & 0o7777).toString(8)}`;
   const place = (source: string, asRoot: boolean) =>
@@ -133,9 +139,12 @@ export async function uploadFile(ctx: UploadContext, remotePath: string, content
     return { changed: true, bytes: local.size, wireBytes: 0 };
   }
 
-  const encoded = 'encoded' in content ? content.encoded : undefined;
-  const sent: Buffer | { localPath: string } = encoded ? { localPath: encoded.localPath } : (content as Buffer | { localPath: string });
-  const wireBytes = encoded ? (await stat(encoded.localPath)).size : local.size;
+  const packedSize = 'encoded' in content ? (await stat(content.encoded.localPath)).size : 0;
+  // The packed copy and the expanded file are on the host at once: with less room than both need, the file goes as
+  // it is, so that a disk with room for the file alone still takes it.
+  const encoded = 'encoded' in content && roomFor(freeLine, packedSize + local.size) ? content.encoded : undefined;
+  const sent: Buffer | { localPath: string } = encoded ? { localPath: encoded.localPath } : 'encoded' in content ? { localPath: content.plainPath } : (content as Buffer | { localPath: string });
+  const wireBytes = encoded ? packedSize : local.size;
   // Fills `file` (a temp or staging name): the bytes go there directly, or encoded next to it and expanded.
   const fill = async (file: string) => {
     if (!encoded) return send(ctx, file, remotePath, sent, wireBytes, opts);
@@ -172,7 +181,17 @@ export async function uploadFile(ctx: UploadContext, remotePath: string, content
       () => ctx.run(['rm', '-rf', '--', staging], { allowFailure: true }),
     );
   }
-  return { changed: true, bytes: local.size, wireBytes };
+  return { changed: true, bytes: local.size, wireBytes, ...(encoded ? { encoding: encoded.format } : {}) };
+}
+
+/** Room left over on top of what an encoded upload needs (file system blocks, metadata, other writers). */
+export const ENCODED_SLACK_BYTES = 1024 * 1024;
+
+/** True unless STAT_SCRIPT's free-space line ("<blocks> <block size>") says fewer than `bytes` + slack are free. */
+export function roomFor(freeLine: string, bytes: number): boolean {
+  const [blocks, blockSize] = freeLine.trim().split(' ').map(Number);
+  if (blocks === undefined || blockSize === undefined || !Number.isFinite(blocks * blockSize)) return true;
+  return blocks * blockSize >= bytes + ENCODED_SLACK_BYTES;
 }
 
 /** The host's own download: its failures name the URL and what to check (the mirror, the proxy, the host's route). */

@@ -534,6 +534,11 @@ describe('compressed uploads and host-side downloads', () => {
   // Half random, half repeated: compresses, but not to nothing.
   const raw = Buffer.concat([randomBytes(100_000), Buffer.alloc(200_000, 'kubeup ')]);
   const rawSha = createHash('sha256').update(raw).digest('hex');
+  const rawFile = () => {
+    const out = join(dir, 'packed-raw');
+    writeFileSync(out, raw);
+    return out;
+  };
   const packedFile = (format: string, content: Buffer) => {
     const out = join(dir, `packed-${format}-${randomBytes(3).toString('hex')}`);
     writeFileSync(out, format === 'gzip' ? gzipSync(content) : execFileSync(format, ['-c'], { input: content }));
@@ -545,13 +550,13 @@ describe('compressed uploads and host-side downloads', () => {
       const session = await open(s);
       const target = join(base(), format, s.user === 'root' ? 'root' : 'sudo', 'kubelet');
       const local = packedFile(format, raw);
-      const r = await session.upload(target, { encoded: { localPath: local, format }, sha256: rawSha, size: raw.length }, { mode: 0o755 });
-      expect(r).toEqual({ changed: true, bytes: raw.length, wireBytes: statSync(local).size });
+      const r = await session.upload(target, { encoded: { localPath: local, format }, plainPath: rawFile(), sha256: rawSha, size: raw.length }, { mode: 0o755 });
+      expect(r).toEqual({ changed: true, bytes: raw.length, wireBytes: statSync(local).size, encoding: format });
       expect(r.wireBytes).toBeLessThan(raw.length / 2);
       expect(readFileSync(target).equals(raw)).toBe(true);
       expect(statSync(target).mode & 0o7777).toBe(0o755);
       expect(leftovers(dirname(target))).toEqual([]);
-      expect((await session.upload(target, { encoded: { localPath: local, format }, sha256: rawSha, size: raw.length }, { mode: 0o755 })).changed).toBe(false);
+      expect((await session.upload(target, { encoded: { localPath: local, format }, plainPath: rawFile(), sha256: rawSha, size: raw.length }, { mode: 0o755 })).changed).toBe(false);
     }
   });
 
@@ -565,14 +570,31 @@ describe('compressed uploads and host-side downloads', () => {
     const bytes = readFileSync(corrupted);
     bytes[Math.floor(bytes.length / 2)]! ^= 0xff;
     writeFileSync(corrupted, bytes);
-    const bad = await failure(session.upload(target, { encoded: { localPath: corrupted, format: 'gzip' }, sha256: rawSha, size: raw.length }, { mode: 0o755 }));
+    const bad = await failure(session.upload(target, { encoded: { localPath: corrupted, format: 'gzip' }, plainPath: rawFile(), sha256: rawSha, size: raw.length }, { mode: 0o755 }));
     expect(bad).toBeInstanceOf(DeployError);
     expect(bad.message).toMatch(/failed \(expand the gzip upload and check its sha256\): .*corrupted/);
     const other = packedFile('zstd', Buffer.from('not the file\n'));
-    const wrong = await failure(session.upload(target, { encoded: { localPath: other, format: 'zstd' }, sha256: rawSha, size: raw.length }, { mode: 0o755 }));
+    const wrong = await failure(session.upload(target, { encoded: { localPath: other, format: 'zstd' }, plainPath: rawFile(), sha256: rawSha, size: raw.length }, { mode: 0o755 }));
     expect(wrong.message).toMatch(new RegExp(`expected ${rawSha}: refused`));
     expect(readFileSync(target, 'utf8')).toBe('old\n');
     expect(leftovers(folder)).toEqual([]);
+  });
+
+  it('sends the file as it is when the folder has room for it but not for the compressed copy beside it', async () => {
+    const session = await open(spec(sshdA));
+    const folder = join(base(), 'small-disk');
+    mkdirSync(folder, { recursive: true });
+    // 1 MiB: the 300 KB file fits, the packed copy, the file and the slack do not.
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'kubeup-test-small', folder]);
+    try {
+      const local = packedFile('zstd', raw);
+      const r = await session.upload(join(folder, 'kubelet'), { encoded: { localPath: local, format: 'zstd' }, plainPath: rawFile(), sha256: rawSha, size: raw.length }, { mode: 0o755 });
+      expect(r).toEqual({ changed: true, bytes: raw.length, wireBytes: raw.length });
+      expect(readFileSync(join(folder, 'kubelet')).equals(raw)).toBe(true);
+      expect(leftovers(folder)).toEqual([]);
+    } finally {
+      execFileSync('umount', [folder]);
+    }
   });
 
   it('lets the host fetch a file or a tarball member with curl or wget, checked twice, and refuses a wrong download', async () => {
@@ -703,8 +725,8 @@ describe('transfer workers (big files over a second connection in a worker threa
     const gz = join(dir, `worker-big-${suffix}.gz`);
     writeFileSync(gz, gzipSync(readFileSync(local), { level: 1 }));
     const sha256 = createHash('sha256').update(readFileSync(local)).digest('hex');
-    const packed = await root.upload(join(base(), 'root', 'kube-proxy'), { encoded: { localPath: gz, format: 'gzip' }, sha256, size }, { mode: 0o755 });
-    expect(packed).toEqual({ changed: true, bytes: size, wireBytes: statSync(gz).size });
+    const packed = await root.upload(join(base(), 'root', 'kube-proxy'), { encoded: { localPath: gz, format: 'gzip' }, plainPath: local, sha256, size }, { mode: 0o755 });
+    expect(packed).toEqual({ changed: true, bytes: size, wireBytes: statSync(gz).size, encoding: 'gzip' });
     expect(same(join(base(), 'root', 'kube-proxy'), local)).toBe(true);
     expect(logins(sshdA) - before).toBe(1); // ... and used again
     expect((await root.upload(target, { localPath: local }, { mode: 0o755 })).changed).toBe(false);

@@ -80,9 +80,9 @@ describe('FakeSession', () => {
       const raw = Buffer.from('binary '.repeat(1000));
       const sha = createHash('sha256').update(raw).digest('hex');
       writeFileSync(join(dir, 'bin.gz'), gzipSync(raw));
-      const packed = { encoded: { localPath: join(dir, 'bin.gz'), format: 'gzip' as const }, sha256: sha, size: raw.length };
+      const packed = { encoded: { localPath: join(dir, 'bin.gz'), format: 'gzip' as const }, plainPath: join(dir, 'bin'), sha256: sha, size: raw.length };
       const r = await fake.upload('/opt/bin/kubelet', packed, { mode: 0o755 });
-      expect(r).toEqual({ changed: true, bytes: raw.length, wireBytes: gzipSync(raw).length });
+      expect(r).toEqual({ changed: true, bytes: raw.length, wireBytes: gzipSync(raw).length, encoding: 'gzip' });
       expect(fake.files.get('/opt/bin/kubelet')?.content.equals(raw)).toBe(true);
       writeFileSync(join(dir, 'bin.gz'), gzipSync(Buffer.from('other')));
       await expect(fake.upload('/opt/bin/kube-proxy', packed, { mode: 0o755 })).rejects.toThrow(/expected [0-9a-f]{64}: refused/);
