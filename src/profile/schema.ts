@@ -142,12 +142,11 @@ export const profileInputSchema = z
         checksums: z.record(z.string(), z.string()).optional(),
         /** How binaries travel to the hosts from this machine: compressed once in the cache, or as they are. */
         transfer: z.enum(['compressed', 'plain']).optional(),
-        /** Who downloads the releases: this machine (and uploads them), or every host from the mirror itself. */
-        // 'hosts' is not built yet: refused rather than accepted and ignored.
-        from: z
-          .enum(['operator', 'hosts'])
-          .refine((v) => v !== 'hosts', { message: 'hosts (each host downloading its own releases) is not available in this version: leave download.from out' })
-          .optional(),
+        /**
+         * Who sends the releases to the hosts: this machine over SSH, or every host downloads them from the mirrors
+         * itself (curl or wget, through download.proxy), checked on the host against the same sha256.
+         */
+        from: z.enum(['operator', 'hosts']).optional(),
       })
       .strict()
       .optional(),

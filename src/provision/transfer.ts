@@ -1,11 +1,16 @@
-// How a binary that must change reaches a host (profile download.transfer): compressed (the default) in the best
-// format both this machine and the host have, from the one compressed copy in the download cache; or as it is.
+// How a binary that must change reaches a host (profile download.transfer and download.from): compressed (the
+// default) in the best format both this machine and the host have, from the one compressed copy in the download
+// cache; as it is; or downloaded by the host itself from the mirror the release came from (download.from: hosts).
 import { stat } from 'node:fs/promises';
+import { KubeupError } from '../errors.js';
 import type { Profile } from '../profile/types.js';
 import { DEFAULT_DOWNLOAD } from '../profile/defaults.js';
-import { chooseEncoding, encodedCopy } from '../release/encode.js';
+import { chooseEncoding, encodedCopy, type FetchedArtifact } from '../release/index.js';
 import type { Encoding, UploadContent } from '../ssh/session.js';
 import type { ExecuteOptions } from './execute.js';
+
+/** Where a host keeps its own downloads (download.from: hosts) while a run provisions it; removed afterwards. */
+export const HOST_DOWNLOADS_DIR = '/var/lib/kubeup/downloads';
 
 export interface BinaryTransferInput {
   profile: Pick<Profile, 'download'>;
@@ -14,6 +19,10 @@ export interface BinaryTransferInput {
   hostEncodings: readonly Encoding[];
   /** What this machine writes (release/encode.ts operatorEncodings). */
   operatorEncodings: readonly Encoding[];
+  /** download.from: hosts: what the host downloads with, preferred first (preflight). */
+  hostFetchers?: readonly ('curl' | 'wget')[];
+  /** download.from: hosts: the verified artefacts in the cache, to find the URL and sha256 each binary came from. */
+  artifacts?: readonly FetchedArtifact[];
 }
 
 /** The format binaries go to this host in; undefined: as they are (plain mode, or no format both sides have). */
@@ -22,15 +31,35 @@ export function transferEncoding(input: Omit<BinaryTransferInput, 'cacheDir'>): 
   return chooseEncoding(input.hostEncodings, input.operatorEncodings);
 }
 
+export const hostsDownload = (profile: Pick<Profile, 'download'>) => (profile.download.from ?? DEFAULT_DOWNLOAD.from) === 'hosts';
+
 /** ExecuteOptions.binaryContent for one host, or undefined when its binaries go as they are. */
 export function binaryContent(input: BinaryTransferInput): ExecuteOptions['binaryContent'] {
   const format = transferEncoding(input);
-  if (!format) return undefined;
+  const fromOperator = format
+    ? async (source: { localPath: string }, sha256: string): Promise<UploadContent> => {
+        const [copy, { size }] = await Promise.all([encodedCopy(input.cacheDir, source.localPath, sha256, format), stat(source.localPath)]);
+        // A file that does not get smaller (already compressed, or tiny) goes as it is.
+        if (copy.size >= size) return { localPath: source.localPath };
+        return { encoded: { localPath: copy.path, format }, plainPath: source.localPath, sha256, size };
+      }
+    : undefined;
+  if (!hostsDownload(input.profile)) return fromOperator;
+
+  const tool = input.hostFetchers?.[0];
+  // Preflight refuses such a host first; this guards the engine's own use.
+  if (!tool) throw new KubeupError('the host has neither curl nor wget to download its releases with', { field: 'download.from', hint: 'install curl or wget on the host, or leave download.from out' });
+  const origin = new Map<string, { url: string; sha256: string; member?: string }>();
+  for (const a of input.artifacts ?? []) {
+    for (const b of a.binaries) origin.set(b.path, { url: a.artifact.url, sha256: a.sha256, ...(b.member !== undefined && { member: b.member }) });
+  }
+  const proxy = input.profile.download.proxy;
   return async (source, sha256): Promise<UploadContent> => {
-    const [copy, { size }] = await Promise.all([encodedCopy(input.cacheDir, source.localPath, sha256, format), stat(source.localPath)]);
-    // A file that does not get smaller (already compressed, or tiny) goes as it is.
-    if (copy.size >= size) return { localPath: source.localPath };
-    return { encoded: { localPath: copy.path, format }, plainPath: source.localPath, sha256, size };
+    const from = origin.get(source.localPath);
+    // Not from a release artefact: this machine sends it.
+    if (!from) return fromOperator ? fromOperator(source, sha256) : { localPath: source.localPath };
+    const { size } = await stat(source.localPath);
+    return { fetch: { tool, ...from, downloadsDir: HOST_DOWNLOADS_DIR, ...(proxy !== undefined && { proxy }) }, sha256, size };
   };
 }
 

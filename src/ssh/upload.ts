@@ -86,7 +86,8 @@ if ! have; then
   if [ "$s" != "$3" ]; then rm -f -- "$dl.part"; echo "sha256 mismatch for $2: expected $3, got $s; the download was deleted" >&2; exit 3; fi
   mv -f -- "$dl.part" "$dl"
 fi
-if [ -n "$5" ]; then tar -xOf "$dl" -- "$5" > "$4"; else cat -- "$dl" > "$4"; fi
+# Tar writers spell a member "a/b" or "./a/b": the second is tried when the first is not there.
+if [ -n "$5" ]; then tar -xOf "$dl" -- "$5" > "$4" 2>/dev/null || tar -xOf "$dl" -- "./$5" > "$4"; else cat -- "$dl" > "$4"; fi
 s=$(sha256sum -- "$4"); s=\${s%% *}
 if [ "$s" != "$6" ]; then : > "$4"; echo "\${5:-the download} has sha256 $s, expected $6: refused" >&2; exit 3; fi`;
 

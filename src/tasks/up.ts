@@ -12,11 +12,11 @@ import { readDeployedRecord } from '../deployed-record.js';
 import { emptyRecord, executeSteps, type HostRecord } from '../provision/execute.js';
 import { ETCD_TRANSITION_LEFTOVERS, etcdTransitionHost, mergeRecords, probeEtcdCaTransition } from '../provision/etcd-ca-migration.js';
 import { hostSteps, type Step } from '../provision/steps.js';
-import { withBinaryContent } from '../provision/transfer.js';
+import { HOST_DOWNLOADS_DIR, hostsDownload, withBinaryContent } from '../provision/transfer.js';
 import { acquireLocalLock, LockError } from '../lock/index.js';
 import { artifactsForRoles, fetchArtifacts, missingChecksumError, missingChecksums, operatorEncodings, releaseManifest, resolveCacheDir, type Arch } from '../release/index.js';
 import { renderRbacObjects } from '../render/rbac.js';
-import { hostId, type Profile } from '../profile/types.js';
+import { hostId, type Profile, type Role } from '../profile/types.js';
 import { ApiClient } from '../verify/api-client.js';
 import { preflightHost } from '../verify/preflight.js';
 import { UnitFailureError, unitFailureHint, verifyUnits, waitForFlannelSubnet } from '../verify/units.js';
@@ -213,6 +213,7 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
                       apiServerPort: profile.network.apiServerPort,
                       localEpochSeconds: Math.floor(deps.now().getTime() / 1000),
                       node: { field: `hosts[${h.index}]`, container: h.spec.container === true, kubeletArgs: profile.extraArgs.kubelet ?? [] },
+                      ...(hostsDownload(profile) && { hostDownloads: { urls: (arch: Arch) => downloadOrigins(profile, h.spec.roles, arch), ...(profile.download.proxy !== undefined && { proxy: profile.download.proxy }) } }),
                     }),
                   );
                   checks.catch(() => {}); // the lock's failure is the one reported when both fail
@@ -316,31 +317,41 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
             },
             log: (line: string) => c.recorder.log(h.id, line),
             ...(opts.signal && { signal: opts.signal }),
-            ...withBinaryContent({ profile, cacheDir, hostEncodings: c.hostTools?.get(h.id)?.encodings ?? [], operatorEncodings: encodings }),
+            ...withBinaryContent({ profile, cacheDir, hostEncodings: c.hostTools?.get(h.id)?.encodings ?? [], operatorEncodings: encodings, hostFetchers: c.hostTools?.get(h.id)?.fetchers ?? [], artifacts: c.artifacts }),
           };
-          // A master from before etcd had its own CA moves over in two stages (src/provision/etcd-ca-migration.ts).
-          const transition = h.roles.includes('master') && (await probeEtcdCaTransition(session));
-          let stage1 = emptyRecord();
-          if (transition) {
-            c.recorder.log(h.id, 'etcd moves to its own CA: stage 1 of 2 (etcd and the API server trust both CAs)');
-            const host1 = etcdTransitionHost(plan, h, { clusterCaPem: c.pki!.ca.certPem, etcdCaPem: c.pki!.cas['etcd-ca'].certPem });
-            stage1 = await executeSteps(session, hostSteps(plan, host1, inputs), execOpts);
-            t.output = 'waiting for the API server before etcd drops the old CA';
-            await waitApiReady(adminApi(c, plan, 'super-admin'), { timeoutMs: opts.verifyTimeoutMs ?? 120_000, intervalMs: 500, ...(opts.signal && { signal: opts.signal }) });
-            c.recorder.log(h.id, 'etcd moves to its own CA: stage 2 of 2 (only the etcd CA)');
+          try {
+            return await provisionHost();
+          } finally {
+            // download.from: hosts: the host's downloads are kept only while its files are written.
+            if (hostsDownload(profile)) {
+              await session.exec(['rm', '-rf', '--', HOST_DOWNLOADS_DIR], { sudo: true }).catch((e: unknown) => warn(h.id, `could not remove ${HOST_DOWNLOADS_DIR}: ${describe(e)}`));
+            }
           }
-          // After stage 1 the host holds files kubeup itself just wrote: no baseline, so they are not taken for drift.
-          const done = await convergeHost(session, plan, h, inputs, transition ? undefined : deployedBefore, { ...execOpts, warn: (m) => warn(h.id, m) });
-          if (transition) await session.exec(['rm', '-f', ...ETCD_TRANSITION_LEFTOVERS], { sudo: true });
-          converged.push(done);
-          const record = mergeRecords(stage1, done.record);
-          c.records.set(h.id, record);
-          c.recorder.host(h.id).record = record;
-          record.warnings.forEach((w) => warn(h.id, w));
-          const units = record.unitsRestarted.length + record.unitsStarted.length;
-          return record.filesChanged.length || units
-            ? `${record.filesChanged.length} files changed (${bytesText(record)}), ${units} units (re)started`
-            : 'up to date, nothing changed';
+          async function provisionHost(): Promise<string> {
+            // A master from before etcd had its own CA moves over in two stages (src/provision/etcd-ca-migration.ts).
+            const transition = h.roles.includes('master') && (await probeEtcdCaTransition(session));
+            let stage1 = emptyRecord();
+            if (transition) {
+              c.recorder.log(h.id, 'etcd moves to its own CA: stage 1 of 2 (etcd and the API server trust both CAs)');
+              const host1 = etcdTransitionHost(plan, h, { clusterCaPem: c.pki!.ca.certPem, etcdCaPem: c.pki!.cas['etcd-ca'].certPem });
+              stage1 = await executeSteps(session, hostSteps(plan, host1, inputs), execOpts);
+              t.output = 'waiting for the API server before etcd drops the old CA';
+              await waitApiReady(adminApi(c, plan, 'super-admin'), { timeoutMs: opts.verifyTimeoutMs ?? 120_000, intervalMs: 500, ...(opts.signal && { signal: opts.signal }) });
+              c.recorder.log(h.id, 'etcd moves to its own CA: stage 2 of 2 (only the etcd CA)');
+            }
+            // After stage 1 the host holds files kubeup itself just wrote: no baseline, so they are not taken for drift.
+            const done = await convergeHost(session, plan, h, inputs, transition ? undefined : deployedBefore, { ...execOpts, warn: (m) => warn(h.id, m) });
+            if (transition) await session.exec(['rm', '-f', ...ETCD_TRANSITION_LEFTOVERS], { sudo: true });
+            converged.push(done);
+            const record = mergeRecords(stage1, done.record);
+            c.records.set(h.id, record);
+            c.recorder.host(h.id).record = record;
+            record.warnings.forEach((w) => warn(h.id, w));
+            const units = record.unitsRestarted.length + record.unitsStarted.length;
+            return record.filesChanged.length || units
+              ? `${record.filesChanged.length} files changed (${bytesText(record)}), ${units} units (re)started`
+              : 'up to date, nothing changed';
+          }
         }, provisionFailures)(ctx, task).run(ctx);
         const records = [...ctx.records.values()];
         if (records.some((r) => r.bytesUploaded > 0)) task.title = `Provision hosts: ${totalBytesText(records)}`;
@@ -505,4 +516,14 @@ async function runUpLocked(profile: Profile, opts: RunOptions, deps: RunDeps, lo
     summaryPath: files.text,
     logDir: recorder.dir,
   };
+}
+
+/** download.from: hosts: one artefact URL per mirror (scheme, host and port) a host of these roles downloads from. */
+export function downloadOrigins(profile: Profile, roles: readonly Role[], arch: Arch): string[] {
+  const byOrigin = new Map<string, string>();
+  for (const a of artifactsForRoles(releaseManifest(profile, [arch]), roles, arch)) {
+    const origin = new URL(a.url).origin;
+    if (!byOrigin.has(origin)) byOrigin.set(origin, a.url);
+  }
+  return [...byOrigin.values()];
 }

@@ -105,6 +105,42 @@ export interface PreflightInput {
   localEpochSeconds: number;
   /** For a worker: what the profile says about the node (container checks: kmsg, sysctls, cgroups, conntrack). */
   node?: NodeHostInput;
+  /** download.from: hosts: the URLs the host will download from for its arch (one per mirror), and the proxy. */
+  hostDownloads?: { urls: (arch: Arch) => string[]; proxy?: string };
+}
+
+// $1 curl|wget, then the URLs; the proxy (or an empty line) on stdin. Asks for each URL's headers only; prints
+// "unreachable <url> <what the tool said>" for each one the host cannot get.
+const REACH_SCRIPT = `IFS= read -r proxy || true
+if [ -n "$proxy" ]; then export http_proxy="$proxy" https_proxy="$proxy" HTTPS_PROXY="$proxy"; fi
+tool=$1; shift
+for u do
+  case $tool in
+    curl) out=$(curl -fsSIL --connect-timeout 5 --max-time 20 -o /dev/null "$u" 2>&1) ;;
+    *) out=$(wget -q --spider -T 10 -t 1 "$u" 2>&1) ;;
+  esac || { rc=$?; printf 'unreachable %s %s\\n' "$u" "$(printf '%s' "\${out:-exit $rc}" | tr '\\n' ' ')"; }
+done`;
+
+/** download.from: hosts: the host needs a download tool and a way to each mirror it will download from. */
+async function hostDownloadFindings(session: HostSession, tools: HostTools, arch: Arch | undefined, input: NonNullable<PreflightInput['hostDownloads']>): Promise<PreflightFinding[]> {
+  const tool = tools.fetchers[0];
+  if (!tool) {
+    return [{ check: 'download.from', message: 'neither curl nor wget is installed; with download.from: hosts the host downloads its releases itself', hint: 'install curl (apt-get install curl), or leave download.from out so that this machine sends them' }];
+  }
+  const urls = arch ? input.urls(arch) : [];
+  if (urls.length === 0) return [];
+  const r = await session.exec(['sh', '-c', REACH_SCRIPT, 'sh', tool, ...urls], { allowFailure: true, stdin: `${input.proxy ?? ''}\n` });
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('unreachable '))
+    .map((l) => {
+      const [, url = '?', ...said] = l.split(' ');
+      return {
+        check: 'download.from',
+        message: `the host cannot reach ${url} with ${tool}: ${said.join(' ').trim() || 'no answer'}`,
+        hint: `with download.from: hosts each host downloads its releases itself: give it a route to the mirror (download.mirrors)${input.proxy ? ' or check download.proxy' : ' or a proxy (download.proxy)'}, or leave download.from out so that this machine sends them`,
+      };
+    });
 }
 
 export async function preflightHost(session: HostSession, input: PreflightInput): Promise<PreflightResult> {
@@ -175,6 +211,8 @@ export async function preflightHost(session: HostSession, input: PreflightInput)
       problems.push({ check: 'ports', message: `port ${b.port}/${b.proto} is already in use by another program`, hint: `free it (ss -lntup | grep ${b.port} shows who holds it); ${b.unit} needs it` });
     }
   }
+  const tools = hostTools(f);
+  if (input.hostDownloads) problems.push(...(await hostDownloadFindings(session, tools, arch, input.hostDownloads)));
   const facts = arch && f.hostname ? { hostname: f.hostname.toLowerCase(), arch } : undefined;
-  return { ...(facts && { facts }), tools: hostTools(f), problems, warnings };
+  return { ...(facts && { facts }), tools, problems, warnings };
 }

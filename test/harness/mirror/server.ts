@@ -8,6 +8,7 @@ import { DEFAULT_VERSIONS } from '../../../src/profile/defaults.js';
 import { COMPONENTS, type Component, type Versions } from '../../../src/profile/types.js';
 import { fileOnDisk, prepareArtefacts, type MirrorManifest, type StandinBuilder } from './build.js';
 import { FaultSwitches, type Fault } from './faults.js';
+import { BRIDGE_ADDRESS } from '../hosts/paths.js';
 import { baseName, checksumFileText, COMPONENT_PREFIX, type Arch, type ChecksumSpec } from './layout.js';
 
 export interface StartMirrorOptions {
@@ -30,6 +31,11 @@ export interface StartMirrorOptions {
   buildStandin?: StandinBuilder;
   /** Replaces .cache/mirror (or $KUBEUP_MIRROR_CACHE_DIR). */
   cacheRoot?: string;
+  /**
+   * Where the mirror listens: loopback (default, this machine only), or the test bridge's own address, which this
+   * machine and the test hosts both reach (download.from: hosts).
+   */
+  listen?: 'loopback' | 'bridge';
 }
 
 export interface MirrorArtefact {
@@ -50,6 +56,8 @@ export interface ServedRequest {
   /** Body bytes actually written. */
   bytes: number;
   faults: Fault['kind'][];
+  /** Address the request came from (127.0.0.1 for this machine, a host's address for its own download). */
+  from: string;
 }
 
 export interface Mirror {
@@ -227,7 +235,7 @@ export async function startMirror(opts: StartMirrorOptions = {}): Promise<Mirror
     const method = req.method ?? 'GET';
     const urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://mirror').pathname);
     const active = faults.match(urlPath);
-    const record: ServedRequest = { method, path: urlPath, status: 0, bytes: 0, faults: active.map((f) => f.kind) };
+    const record: ServedRequest = { method, path: urlPath, status: 0, bytes: 0, faults: active.map((f) => f.kind), from: remoteOf(req) };
     const route = table.get(urlPath);
     const text = (status: number, body: string, type = 'text/plain; charset=utf-8') => {
       record.status = status;
@@ -253,21 +261,22 @@ export async function startMirror(opts: StartMirrorOptions = {}): Promise<Mirror
     return record;
   }
 
+  const listenAddress = opts.listen === 'bridge' ? BRIDGE_ADDRESS : '127.0.0.1';
   const server = http.createServer((req, res) => {
     handle(req, res)
       .then((r) => requests.push(r))
       .catch((err: Error) => {
-        requests.push({ method: req.method ?? 'GET', path: req.url ?? '', status: 500, bytes: 0, faults: [] });
+        requests.push({ method: req.method ?? 'GET', path: req.url ?? '', status: 500, bytes: 0, faults: [], from: remoteOf(req) });
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end(`mirror error: ${err.message}\n`);
         else res.destroy(err);
       });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(0, listenAddress, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${listenAddress}:${port}`;
   const baseUrls = Object.fromEntries(COMPONENTS.map((c) => [c, `${url}/${COMPONENT_PREFIX[c]}`])) as Record<Component, string>;
 
   const covered = new Set(manifest.checksumFiles.flatMap((c) => c.covers.map((p) => `${c.component}/${p}`)));
@@ -305,3 +314,5 @@ export async function startMirror(opts: StartMirrorOptions = {}): Promise<Mirror
     },
   };
 }
+
+const remoteOf = (req: http.IncomingMessage) => (req.socket.remoteAddress ?? '?').replace(/^::ffff:/, '');

@@ -132,16 +132,17 @@ describe('YAML files', () => {
 });
 
 describe('download settings', () => {
-  it('refuses download.from: hosts, which is not built, instead of ignoring it', () => {
+  it('takes download.from operator or hosts and refuses anything else, naming the field', () => {
+    expect(requireValidProfile({ ...profile('lab'), download: { mirrors: {}, from: 'hosts' } }, 'test').download.from).toBe('hosts');
+    expect(requireValidProfile({ ...profile('lab'), download: { mirrors: {}, from: 'operator' } }, 'test').download.from).toBe('operator');
     let err: unknown;
     try {
-      requireValidProfile({ ...profile('lab'), download: { mirrors: {}, from: 'hosts' } }, 'test');
+      requireValidProfile({ ...profile('lab'), download: { mirrors: {}, from: 'nodes' } }, 'test');
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(ProfileError);
-    expect(JSON.stringify(err, Object.getOwnPropertyNames(err)) + String((err as Error).message)).toMatch(/not available in this version: leave download\.from out/);
-    expect(requireValidProfile({ ...profile('lab'), download: { mirrors: {}, from: 'operator' } }, 'test').download.from).toBe('operator');
+    expect((err as ProfileError).issues.map((i) => i.path)).toContain('download.from');
   });
   it('keeps pinned checksums through validation and a YAML round trip', () => {
     const sha = 'a'.repeat(64);

@@ -177,3 +177,54 @@ describe('compressed binaries (download.transfer)', () => {
     }
   });
 });
+
+describe('download.from: hosts', () => {
+  it('a changed binary from a release is downloaded by the host (tarball member and bare file), checked there; nothing else changes', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kubeup-exec-'));
+    try {
+      const kubelet = join(dir, 'kubelet');
+      const bridge = join(dir, 'bridge');
+      const kubeletBytes = Buffer.from('ELF kubelet '.repeat(500));
+      const bridgeBytes = Buffer.from('ELF bridge '.repeat(500));
+      await writeFile(kubelet, kubeletBytes);
+      await writeFile(bridge, bridgeBytes);
+      const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+      const artifact = (url: string) => ({ url }) as never;
+      const artifacts = [
+        { artifact: artifact('http://mirror/kubelet'), file: kubelet, sha256: sha(kubeletBytes), fromCache: true, binaries: [{ name: 'kubelet', path: kubelet }] },
+        { artifact: artifact('http://mirror/cni.tgz'), file: join(dir, 'cni.tgz'), sha256: 'c'.repeat(64), fromCache: true, binaries: [{ name: 'bridge', member: './bridge', path: bridge }] },
+      ] as never;
+      const step = (path: string, localPath: string): Step => ({ kind: 'upload', path, mode: 0o755, owner: 'root:root', source: { localPath }, sensitive: false, restarts: [], what: 'binary' });
+      const s = answerFileStates(new FakeSession());
+      s.fetchable.set('http://mirror/kubelet', kubeletBytes);
+      s.fetchable.set('http://mirror/cni.tgz#./bridge', bridgeBytes);
+      const profile = { download: { mirrors: {}, from: 'hosts' as const, proxy: 'http://proxy:3128' } };
+      const content = binaryContent({ profile, cacheDir: join(dir, 'cache'), hostEncodings: ['gzip'], operatorEncodings: ['gzip'], hostFetchers: ['wget', 'curl'], artifacts })!;
+      const lines: string[] = [];
+      const r = await executeSteps(s, [step('/opt/bin/kubelet', kubelet), step('/opt/cni/bin/bridge', bridge), options], { binaryContent: content, log: (l) => lines.push(l) });
+      const uploads = s.calls.filter((c) => c.kind === 'upload');
+      expect(uploads.map((u) => [u.path, u.how]).sort()).toEqual([
+        ['/etc/default/kubelet', 'sent'],
+        ['/opt/bin/kubelet', 'fetched'],
+        ['/opt/cni/bin/bridge', 'fetched'],
+      ]);
+      expect(s.files.get('/opt/cni/bin/bridge')!.content.equals(bridgeBytes)).toBe(true);
+      // Only the text file went over SSH.
+      expect(r.wireBytes).toBe('KUBELET_OPTS="--v=2"\n'.length);
+      expect(lines).toContain(`wrote /opt/cni/bin/bridge (${bridgeBytes.length} bytes, fetched by the host from http://mirror/cni.tgz (./bridge), mode 755)`);
+      // The host's download tool of choice, its folder and the proxy travel with each fetch.
+      const fetched = await content({ localPath: kubelet }, sha(kubeletBytes));
+      expect(fetched).toEqual({ fetch: { tool: 'wget', url: 'http://mirror/kubelet', sha256: sha(kubeletBytes), downloadsDir: '/var/lib/kubeup/downloads', proxy: 'http://proxy:3128' }, sha256: sha(kubeletBytes), size: kubeletBytes.length });
+      // A file that is not from a release artefact goes from this machine, compressed.
+      const other = join(dir, 'other');
+      await writeFile(other, Buffer.from('x'.repeat(10_000)));
+      expect(await content({ localPath: other }, sha(Buffer.from('x'.repeat(10_000))))).toMatchObject({ encoded: { format: 'gzip' }, plainPath: other });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a host without curl or wget is refused, naming the field', () => {
+    expect(() => binaryContent({ profile: { download: { mirrors: {}, from: 'hosts' } }, cacheDir: '/nowhere', hostEncodings: [], operatorEncodings: [], hostFetchers: [] })).toThrow(/neither curl nor wget/);
+  });
+});
