@@ -175,8 +175,8 @@ async function main(): Promise<void> {
     say(`kubeup upload rate (provision phase, all hosts): ${(kubeupRate / MB).toFixed(0)} MB/s (${(bytes / MB).toFixed(0)} MB)`);
     say(`scp, 3 hosts in parallel:                        ${(scpRate / MB).toFixed(0)} MB/s (${((perHost * 3) / MB).toFixed(0)} MB)`);
     say(`kubeup upload rate (upload batches only):         ${(uploadRate / MB).toFixed(0)} MB/s (${(uploadWindowMs / 1000).toFixed(1)} s)`);
-    say(`transfer kubeup / scp, provision phase:          ${(kubeupRate / scpRate).toFixed(2)}  (target >= 0.8)`);
-    say(`transfer kubeup / scp, upload batches only:      ${(uploadRate / scpRate).toFixed(2)}  (target >= 0.8)`);
+    say(`transfer kubeup / scp, provision phase:          ${(kubeupRate / scpRate).toFixed(2)}  (target >= 0.9)`);
+    say(`transfer kubeup / scp, upload batches only:      ${(uploadRate / scpRate).toFixed(2)}  (target >= 0.9)`);
     await down('transfer', cluster, mirror, roles(3));
   } finally {
     await Promise.allSettled([cluster.stop(), mirror.stop()]);
