@@ -8,6 +8,7 @@ import type { Profile } from '../profile/types.js';
 import { profileStateDir } from '../state.js';
 import { runConnector } from '../tasks/connect.js';
 import { adminClientFromState } from '../tasks/remove-node.js';
+import { kubeupCommand } from '../invocation.js';
 import { resumeHint, runUpgrade, upgradeHeader, type UpgradeOptions, type UpgradeResult } from '../tasks/upgrade.js';
 import { upgradeViewFeed } from '../tasks/upgrade-view.js';
 import type { CliValues } from '../cli.js';
@@ -35,13 +36,18 @@ export function maxUnavailable(v: string | undefined): number {
   return n;
 }
 
+/** The command that continues this upgrade, naming the profile as the user did (by name or by file). */
+function continueCommand(profile: Profile, values: CliValues): string {
+  return `${kubeupCommand()} upgrade ${values.profile ? `--profile ${values.profile}` : `--file ${values.file}`} --to ${profile.versions.kubernetes}`;
+}
+
 function upgradeOptions(profile: Profile, values: CliValues, io: CliIo, secrets: UpgradeOptions['secrets'], dryRun: boolean): UpgradeOptions {
   return {
     ...quietOptions(profile, values, secrets, io),
     maxUnavailable: maxUnavailable(values['max-unavailable']),
     drain: removeOptions(values),
     dryRun,
-    command: `kubeup upgrade --profile ${profile.name} --to ${profile.versions.kubernetes}`,
+    command: continueCommand(profile, values),
     onProgress: (line) => io.out(line),
     ...(!dryRun && { signal: cancelOnSignals(io) }),
   };
@@ -56,7 +62,7 @@ async function runForReal(profile: Profile, values: CliValues, io: CliIo, secret
   const { openRunView } = await import('../../components/run/index.js');
   const view = openRunView(profile, {
     command: 'upgrade',
-    cancelled: { message: 'upgrade cancelled: the steps that were running finished, the rest did not start', hint: resumeHint(profile) },
+    cancelled: { message: 'upgrade cancelled: the steps that were running finished, the rest did not start', hint: resumeHint(continueCommand(profile, values)) },
   });
   // The dry run's options: no signal handlers of their own (the view's q and Ctrl-C cancel), no lines printed.
   const { onProgress: _lines, ...quiet } = upgradeOptions(profile, values, io, secrets, true);

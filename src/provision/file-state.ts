@@ -2,10 +2,9 @@
 // and for text files that differ, what they hold (for plan's diffs). The executor's no-op check, `plan`, drift and
 // `status` all read files through this script, so "is this file right?" has one answer.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import type { FileFacts, ObservedFile } from '../plan/diff.js';
 import { fileUpToDate } from '../plan/diff.js';
+import { localFileSha256 } from '../ssh/local-hash.js';
 import type { HostSession } from '../ssh/session.js';
 
 /** Text content is fetched only up to this size (kubeup's own configuration files are far smaller). */
@@ -119,23 +118,9 @@ export async function remoteFileStates(session: HostSession, queries: readonly F
   return parseFileLines(r.stdout.split('\n'), queries).files;
 }
 
-// Local files are the same for every host: hash each once per run (keyed by path, size and mtime).
-const localHashes = new Map<string, Promise<string>>();
-
 export async function localSha256(source: { text: string } | { localPath: string }): Promise<string> {
   if ('text' in source) return createHash('sha256').update(source.text).digest('hex');
-  const s = await stat(source.localPath);
-  const key = `${source.localPath}\0${s.size}\0${s.mtimeMs}`;
-  let p = localHashes.get(key);
-  if (!p) {
-    p = (async () => {
-      const hash = createHash('sha256');
-      for await (const chunk of createReadStream(source.localPath)) hash.update(chunk as Buffer);
-      return hash.digest('hex');
-    })();
-    localHashes.set(key, p);
-  }
-  return p;
+  return localFileSha256(source.localPath);
 }
 
 export function upToDate(remote: ObservedFile | undefined, wanted: FileFacts): boolean {

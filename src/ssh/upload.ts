@@ -4,11 +4,11 @@
 // Root writes the temporary file next to the target; other users stage it in a private /tmp folder and sudo moves it.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
 import { DeployError, KubeupError, RemoteCommandError } from '../errors.js';
+import { localFileSha256 } from './local-hash.js';
 import type { Encoding, ExecOptions, UploadContent, UploadOptions, UploadResult } from './session.js';
 import type { ChannelOutcome } from './exec.js';
 import type { CommandArg } from './quote.js';
@@ -261,30 +261,8 @@ interface LocalContent {
 async function describeLocal(content: UploadContent): Promise<LocalContent> {
   if ('sha256' in content && !Buffer.isBuffer(content)) return { sha256: content.sha256, size: content.size };
   if (Buffer.isBuffer(content)) return { sha256: createHash('sha256').update(content).digest('hex'), size: content.length };
-  const st = await stat(content.localPath);
-  return { sha256: await fileSha256(content.localPath, `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`), size: st.size };
-}
-
-/**
- * The same binary goes to every host: its sha256 is computed once per version of the file (device, inode, size and
- * times), also when the hosts ask for it at the same moment, instead of once per host on the main thread.
- */
-const hashes = new Map<string, { version: string; sha256: Promise<string> }>();
-const HASHES_KEPT = 512;
-
-function fileSha256(path: string, version: string): Promise<string> {
-  const known = hashes.get(path);
-  if (known?.version === version) return known.sha256;
-  const sha256 = (async () => {
-    const hash = createHash('sha256');
-    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-    return hash.digest('hex');
-  })();
-  hashes.delete(path);
-  if (hashes.size >= HASHES_KEPT) hashes.delete(hashes.keys().next().value!);
-  hashes.set(path, { version, sha256 });
-  sha256.catch(() => hashes.get(path)?.sha256 === sha256 && hashes.delete(path));
-  return sha256;
+  const [sha256, st] = await Promise.all([localFileSha256(content.localPath), stat(content.localPath)]);
+  return { sha256, size: st.size };
 }
 
 export function isSame(remote: string, sha256: string, mode: number, owner: string): boolean {

@@ -282,7 +282,7 @@ async function upgradeLocked(profile: Profile, opts: UpgradeOptions, deps: RunDe
     const why = e instanceof KubeupError ? e.message : e instanceof Error ? e.message : String(e);
     emit({ type: 'host', host: id, phase, state: 'failed', error: why });
     if (e instanceof CancelledError || e instanceof PreflightError) throw e;
-    throw new DeployError(`upgrade step ${what} failed on ${id}: ${why}`, { host: id, cause: e, hint: resumeHint(profile) });
+    throw new DeployError(`upgrade step ${what} failed on ${id}: ${why}`, { host: id, cause: e, hint: resumeHint(opts.command ?? `kubeup upgrade --profile ${profile.name} --to ${profile.versions.kubernetes}`) });
   };
 
   const hostPart = async (host: string, phase: UpgradePhase, what: string, part: () => Promise<void>) => {
@@ -390,6 +390,6 @@ export function upgradeHeader(r: Pick<UpgradeResult, 'target' | 'steps' | 'alrea
 }
 
 /** The error of a step that failed, with the way forward: the same command continues. */
-export function resumeHint(profile: Profile): string {
-  return `fix what is named above, then run kubeup upgrade --profile ${profile.name} --to ${profile.versions.kubernetes} again: hosts already upgraded are skipped`;
+export function resumeHint(command: string): string {
+  return `fix what is named above, then run ${command} again: hosts already upgraded are skipped`;
 }

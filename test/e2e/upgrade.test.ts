@@ -76,6 +76,8 @@ describeWithHosts('upgrade between two patch releases', () => {
     const stopped = await run.done;
     expect(stopped.code, `${stopped.out}\n${stopped.err}`).toBe(5);
     expect(stopped.err).toContain(probes.addr(2));
+    // The way forward names the profile as it was given (a file here), with the same target.
+    expect(stopped.err).toContain(`run kubeup upgrade --file ${file} --to ${to} again: hosts already upgraded are skipped`);
 
     // Order, from the run's own lines: API server, controllers, then each worker cordoned, drained, upgraded and
     // uncordoned before the next one is cordoned.
