@@ -81,6 +81,8 @@ export interface UnitStatus {
   result: string;
   /** ExecMainStatus: the main process's exit status. */
   exitStatus: number;
+  /** The id of the unit's pending systemd job (a queued start or restart); 0 when none. */
+  job: number;
 }
 
 export interface UnitSnapshot {
@@ -89,7 +91,7 @@ export interface UnitSnapshot {
   nowUsec: number;
 }
 
-const SHOWN = 'Id,ActiveState,SubState,ActiveEnterTimestampMonotonic,NRestarts,Result,ExecMainStatus';
+const SHOWN = 'Id,ActiveState,SubState,ActiveEnterTimestampMonotonic,NRestarts,Result,ExecMainStatus,Job';
 
 // The host's CLOCK_MONOTONIC (the clock of systemd's *Monotonic timestamps; /proc/timer_list's "now at N nsecs",
 // root only), then each unit's properties; one round trip. Not /proc/uptime: that is CLOCK_BOOTTIME, which runs on
@@ -138,10 +140,11 @@ export function parseUnitSnapshot(stdout: string, units: readonly string[]): Uni
         restarts: Number(f.NRestarts ?? 0) || 0,
         result: f.Result ?? '',
         exitStatus: Number(f.ExecMainStatus ?? 0) || 0,
+        job: Number(f.Job ?? 0) || 0,
       };
     }
   }
-  const missing: UnitStatus = { state: 'unknown', subState: '', since: 0, restarts: 0, result: '', exitStatus: 0 };
+  const missing: UnitStatus = { state: 'unknown', subState: '', since: 0, restarts: 0, result: '', exitStatus: 0, job: 0 };
   return { nowUsec: /^\d+$/.test(clock.trim()) ? Math.floor(Number(clock.trim()) / 1000) : 0, units: Object.fromEntries(units.map((u) => [u, found[u] ?? missing])) };
 }
 
@@ -228,6 +231,8 @@ export async function verifyUnits(session: HostSession, units: readonly string[]
   const deadline = now() + timeout;
   const started = new Set(opts.startedThisRun ?? []);
   const baseline = new Map<string, number>();
+  // For each unit kubeup (re)started: the id of the job it found pending at the first look (0: none).
+  const queuedJob = new Map<string, number>();
   const seenActive = new Map<string, { since: number; at: number }>();
   let snap: UnitSnapshot;
   let states: Record<string, string> = {};
@@ -238,8 +243,14 @@ export async function verifyUnits(session: HostSession, units: readonly string[]
     if (opts.signal?.aborted) throw new CancelledError('cancelled while verifying the units', { host: session.target });
     snap = hostWait > 0 ? await watchUnits(session, units, hostWait, opts.sudo) : await unitSnapshot(session, units, opts.sudo);
     for (const u of units) if (!baseline.has(u)) baseline.set(u, started.has(u) ? 0 : snap.units[u]!.restarts);
+    // kubeup queues its restarts (--no-block): until that job has run, a unit still shows its previous life (a crash
+    // at boot and its restart counter, or the old process running), which neither fails nor passes this start. The
+    // job ran once the unit's pending job is another one, or none.
+    for (const u of units) if (started.has(u) && !queuedJob.has(u)) queuedJob.set(u, snap.units[u]!.job);
+    const ours = (u: string) => !started.has(u) || queuedJob.get(u) === 0 || snap.units[u]!.job !== queuedJob.get(u);
+    for (const u of units) if (ours(u)) queuedJob.set(u, 0);
     const restarted = (u: string) => snap.units[u]!.restarts > baseline.get(u)! || snap.units[u]!.subState === 'auto-restart';
-    const broken = units.filter((u) => restarted(u) || snap.units[u]!.state === 'failed');
+    const broken = units.filter((u) => ours(u) && (restarted(u) || snap.units[u]!.state === 'failed'));
     if (broken.length) {
       states = Object.fromEntries(broken.map((u) => [u, snap.units[u]!.state === 'failed' ? 'failed' : 'restarting']));
       bad = broken;
@@ -254,13 +265,13 @@ export async function verifyUnits(session: HostSession, units: readonly string[]
     }
     const age = (u: string) =>
       Math.max(snap.nowUsec > 0 ? snap.nowUsec - snap.units[u]!.since : 0, seenActive.has(u) ? (now() - seenActive.get(u)!.at) * 1000 : 0);
-    const stable = (u: string) => snap.units[u]!.state === 'active' && age(u) >= STABLE_AFTER_USEC;
-    states = Object.fromEntries(units.map((u) => [u, stable(u) ? 'active' : snap.units[u]!.state === 'active' ? 'starting' : `${snap.units[u]!.state}${snap.units[u]!.subState ? ` (${snap.units[u]!.subState})` : ''}`]));
+    const stable = (u: string) => ours(u) && snap.units[u]!.state === 'active' && age(u) >= STABLE_AFTER_USEC;
+    states = Object.fromEntries(units.map((u) => [u, stable(u) ? 'active' : !ours(u) ? 'queued' : snap.units[u]!.state === 'active' ? 'starting' : `${snap.units[u]!.state}${snap.units[u]!.subState ? ` (${snap.units[u]!.subState})` : ''}`]));
     opts.onStatus?.(states);
     if (units.every(stable)) return;
     // All up and only young: look again the moment the youngest is old enough.
     // Waiting on the host, a change ends the wait at once: it can be as long as the longest pause.
-    const wait = units.every((u) => snap.units[u]!.state === 'active')
+    const wait = units.every((u) => ours(u) && snap.units[u]!.state === 'active')
       ? Math.max(50, Math.ceil((STABLE_AFTER_USEC - Math.min(...units.map(age))) / 1000))
       : opts.watchOnHost ? maxInterval : interval;
     if (now() + wait > deadline) {

@@ -17,15 +17,15 @@ function fakeClock() {
   return { now: () => t, sleep: async (ms: number) => void (t += ms) };
 }
 
-/** The snapshot script's output: the host's monotonic clock (given in s, printed in ns), then `systemctl show` blocks for [name, state, since (s), restarts?, subState?]. */
-const show = (uptime: number, ...units: [string, string, number, number?, string?][]) => ({
+/** The snapshot script's output: the host's monotonic clock (given in s, printed in ns), then `systemctl show` blocks for [name, state, since (s), restarts?, subState?, pending job id?]. */
+const show = (uptime: number, ...units: [string, string, number, number?, string?, number?][]) => ({
   stdout:
     `${Math.round(uptime * 1e9)}\n\n` +
     units
-      .map(([id, state, since, restarts = 0, sub = state === 'active' ? 'running' : 'dead']) => `Id=${id}\nActiveState=${state}\nSubState=${sub}\nActiveEnterTimestampMonotonic=${since * 1e6}\nNRestarts=${restarts}\nResult=success\nExecMainStatus=0\n`)
+      .map(([id, state, since, restarts = 0, sub = state === 'active' ? 'running' : 'dead', job]) => `Id=${id}\nActiveState=${state}\nSubState=${sub}\nActiveEnterTimestampMonotonic=${since * 1e6}\nNRestarts=${restarts}\nResult=success\nExecMainStatus=0\n${job ? `Job=${job}\n` : ''}`)
       .join('\n'),
 });
-const SNAPSHOT = /^sh -c .*timer_list.*systemctl show -p Id,ActiveState,SubState,ActiveEnterTimestampMonotonic,NRestarts,Result,ExecMainStatus.* sh etcd\.service kubelet\.service$/;
+const SNAPSHOT = /^sh -c .*timer_list.*systemctl show -p Id,ActiveState,SubState,ActiveEnterTimestampMonotonic,NRestarts,Result,ExecMainStatus,Job.* sh etcd\.service kubelet\.service$/;
 const USAGE = ['Usage:', '  kubelet [flags]', '', 'Flags:', ...Array.from({ length: 40 }, (_, i) => `      --flag-${i} string     what flag ${i} does`)];
 
 describe('verifyUnits', () => {
@@ -79,6 +79,34 @@ describe('verifyUnits', () => {
     expect(err.failures[0]).toMatchObject({ state: 'restarting', errorLine: 'Error: failed to load kubelet config file, path: /etc/kubernetes/kubelet-config.yaml, error: no such file' });
     expect(err.failures[0].profileField).toBeUndefined();
     expect(err.hint).toMatch(/systemctl status kubelet\.service/);
+  });
+
+  it('judges a unit kubeup restarted only once its queued restart ran: an earlier crash neither fails nor passes it', async () => {
+    // The kubelet crashed once at boot (NRestarts=1) and has run since; kubeup's restart is still queued (job 7).
+    const replies = [
+      show(100, ['etcd.service', 'active', 1], ['kubelet.service', 'active', 20, 1, 'running', 7]),
+      show(100.2, ['etcd.service', 'active', 1], ['kubelet.service', 'active', 20, 1, 'running', 7]),
+      show(100.5, ['etcd.service', 'active', 1], ['kubelet.service', 'active', 100.4]),
+      show(102.4, ['etcd.service', 'active', 1], ['kubelet.service', 'active', 100.4]),
+    ];
+    const states: string[] = [];
+    const s = new FakeSession().on(SNAPSHOT, () => replies.shift()!);
+    await verifyUnits(s, ['etcd.service', 'kubelet.service'], { ...fakeClock(), startedThisRun: ['kubelet.service'], onStatus: (st) => void states.push(st['kubelet.service']!) });
+    expect(s.commands()).toHaveLength(4);
+    expect(states).toEqual(['queued', 'queued', 'starting', 'active']);
+  });
+
+  it('still fails a unit that crashed after kubeup\'s queued restart ran, also when systemd queued the next start', async () => {
+    const s = new FakeSession()
+      .on(SNAPSHOT, () => replies.shift()!)
+      .on(/journalctl -u kubelet.service/, { stdout: 'Error: open /etc/kubernetes/kubelet.conf: no such file or directory\n' });
+    const replies = [
+      show(100, ['etcd.service', 'active', 1], ['kubelet.service', 'active', 20, 3, 'running', 7]),
+      show(101, ['etcd.service', 'active', 1], ['kubelet.service', 'activating', 0, 1, 'start', 9]),
+    ];
+    const err = await verifyUnits(s, ['etcd.service', 'kubelet.service'], { ...fakeClock(), startedThisRun: ['kubelet.service'] }).catch((e) => e);
+    expect(err, String(err)).toBeInstanceOf(UnitFailureError);
+    expect(err.failures[0]).toMatchObject({ unit: 'kubelet.service', state: 'restarting', restarts: 1 });
   });
 
   it('counts restarts of a unit it did not start from its first look, so old restarts do not fail a re-run', async () => {
