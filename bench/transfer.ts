@@ -99,7 +99,7 @@ async function hostFetchTool(sessions: HostSession[]): Promise<'curl' | 'wget' |
   return undefined;
 }
 
-/** A plain HTTP server on the bridge address serving the raw files (the test mirror listens on loopback only). */
+/** A plain HTTP server on the bridge address serving the raw files (padded to real sizes, they are not in the test mirror). */
 async function serveOnBridge(files: Raw[]): Promise<{ url: string; server: Server }> {
   const byName = new Map(files.map((f) => [`/${f.name}`, f]));
   const server = createServer((req, res) => {
@@ -237,7 +237,7 @@ export async function transferBench(deps: TransferBenchDeps): Promise<void> {
     const bridge = tool ? await serveOnBridge(raw) : undefined;
     served = bridge?.server;
     const fetchFrom = bridge && tool ? { url: bridge.url, tool } : undefined;
-    if (fetchFrom) say(`hosts download from ${fetchFrom.url} (the same bytes as the test mirror; it listens on loopback only)`);
+    if (fetchFrom) say(`hosts download from ${fetchFrom.url} (the padded files the other modes send)`);
 
     await table('unlimited link', cluster, 3, REPEAT, files, fetchFrom, deps);
     await table('unlimited link', cluster, 8, REPEAT, files, fetchFrom, deps);

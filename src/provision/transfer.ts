@@ -3,9 +3,9 @@
 // cache; as it is; or downloaded by the host itself from the mirror the release came from (download.from: hosts).
 import { stat } from 'node:fs/promises';
 import { KubeupError } from '../errors.js';
-import type { Profile } from '../profile/types.js';
+import type { Profile, Role } from '../profile/types.js';
 import { DEFAULT_DOWNLOAD } from '../profile/defaults.js';
-import { chooseEncoding, encodedCopy, type FetchedArtifact } from '../release/index.js';
+import { artifactsForRoles, chooseEncoding, encodedCopy, releaseManifest, type Arch, type FetchedArtifact } from '../release/index.js';
 import type { Encoding, UploadContent } from '../ssh/session.js';
 import type { ExecuteOptions } from './execute.js';
 
@@ -67,4 +67,20 @@ export function binaryContent(input: BinaryTransferInput): ExecuteOptions['binar
 export function withBinaryContent(input: BinaryTransferInput): Pick<ExecuteOptions, 'binaryContent'> {
   const f = binaryContent(input);
   return f ? { binaryContent: f } : {};
+}
+
+/** download.from: hosts: one artefact URL per mirror (scheme, host and port) a host of these roles downloads from. */
+export function downloadOrigins(profile: Profile, roles: readonly Role[], arch: Arch): string[] {
+  const byOrigin = new Map<string, string>();
+  for (const a of artifactsForRoles(releaseManifest(profile, [arch]), roles, arch)) {
+    const origin = new URL(a.url).origin;
+    if (!byOrigin.has(origin)) byOrigin.set(origin, a.url);
+  }
+  return [...byOrigin.values()];
+}
+
+/** Preflight's input for a host that downloads its own binaries (download.from: hosts): what it must reach, how. */
+export function hostDownloadsCheck(profile: Profile, roles: readonly Role[]): { hostDownloads?: { urls: (arch: Arch) => string[]; proxy?: string } } {
+  if (!hostsDownload(profile)) return {};
+  return { hostDownloads: { urls: (arch: Arch) => downloadOrigins(profile, roles, arch), ...(profile.download.proxy !== undefined && { proxy: profile.download.proxy }) } };
 }

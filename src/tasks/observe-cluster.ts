@@ -12,10 +12,11 @@ import type { Facts, Plan } from '../plan/types.js';
 import { clusterIdentities, ensureClusterPki, identityInputFromPlan, type ClusterPki } from '../pki/index.js';
 import { desiredFiles, observeHost } from '../provision/observe.js';
 import { hostSteps } from '../provision/steps.js';
+import { hostDownloadsCheck } from '../provision/transfer.js';
 import { artifactsForRoles, fetchArtifacts, releaseManifest, resolveCacheDir, type Arch, type FetchedArtifact } from '../release/index.js';
 import { hostId, type Profile } from '../profile/types.js';
 import type { HostSession } from '../ssh/session.js';
-import { preflightHost } from '../verify/preflight.js';
+import { preflightHost, type HostTools } from '../verify/preflight.js';
 import type { RunDeps, RunOptions } from './context.js';
 
 export interface ClusterObservation {
@@ -46,7 +47,11 @@ export async function eachBounded<T, R>(items: readonly T[], limit: number, fn: 
 }
 
 /** Connects to every host of the profile and runs the (read-only) preflight checks; every problem is listed together. */
-export async function connectAll(profile: Profile, opts: RunOptions, deps: RunDeps, sessions: Map<string, HostSession>): Promise<Facts> {
+/**
+ * Connects to every host and runs its read-only preflight. With `tools`, a run that will send binaries: each host's
+ * transfer tools are kept there, and with download.from: hosts, preflight also checks the host reaches the mirrors.
+ */
+export async function connectAll(profile: Profile, opts: RunOptions, deps: RunDeps, sessions: Map<string, HostSession>, tools?: Map<string, HostTools>): Promise<Facts> {
   const problems: PreflightError['problems'] = [];
   const facts: Facts = {};
   await Promise.allSettled(
@@ -56,7 +61,13 @@ export async function connectAll(profile: Profile, opts: RunOptions, deps: RunDe
         const connected = await deps.connect({ host: spec, field: `hosts[${i}]`, profile, acceptNewHostKeys: opts.acceptNewHostKeys, secrets: opts.secrets });
         sessions.set(id, connected.session);
         connected.warnings.forEach((w) => opts.onWarning?.(id, w));
-        const r = await preflightHost(connected.session, { roles: spec.roles, apiServerPort: profile.network.apiServerPort, localEpochSeconds: Math.floor(deps.now().getTime() / 1000) });
+        const r = await preflightHost(connected.session, {
+          roles: spec.roles,
+          apiServerPort: profile.network.apiServerPort,
+          localEpochSeconds: Math.floor(deps.now().getTime() / 1000),
+          ...(tools && hostDownloadsCheck(profile, spec.roles)),
+        });
+        tools?.set(id, r.tools);
         r.problems.forEach((p) => problems.push({ host: id, ...p }));
         if (r.facts) facts[id] = r.facts;
       } catch (e) {

@@ -12,11 +12,11 @@ import { readDeployedRecord } from '../deployed-record.js';
 import { emptyRecord, executeSteps, type HostRecord } from '../provision/execute.js';
 import { ETCD_TRANSITION_LEFTOVERS, etcdTransitionHost, mergeRecords, probeEtcdCaTransition } from '../provision/etcd-ca-migration.js';
 import { hostSteps, type Step } from '../provision/steps.js';
-import { HOST_DOWNLOADS_DIR, hostsDownload, withBinaryContent } from '../provision/transfer.js';
+import { HOST_DOWNLOADS_DIR, hostDownloadsCheck, hostsDownload, withBinaryContent } from '../provision/transfer.js';
 import { acquireLocalLock, LockError } from '../lock/index.js';
 import { artifactsForRoles, fetchArtifacts, missingChecksumError, missingChecksums, operatorEncodings, releaseManifest, resolveCacheDir, type Arch } from '../release/index.js';
 import { renderRbacObjects } from '../render/rbac.js';
-import { hostId, type Profile, type Role } from '../profile/types.js';
+import { hostId, type Profile } from '../profile/types.js';
 import { ApiClient } from '../verify/api-client.js';
 import { preflightHost } from '../verify/preflight.js';
 import { UnitFailureError, unitFailureHint, verifyUnits, waitForFlannelSubnet } from '../verify/units.js';
@@ -213,7 +213,7 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
                       apiServerPort: profile.network.apiServerPort,
                       localEpochSeconds: Math.floor(deps.now().getTime() / 1000),
                       node: { field: `hosts[${h.index}]`, container: h.spec.container === true, kubeletArgs: profile.extraArgs.kubelet ?? [] },
-                      ...(hostsDownload(profile) && { hostDownloads: { urls: (arch: Arch) => downloadOrigins(profile, h.spec.roles, arch), ...(profile.download.proxy !== undefined && { proxy: profile.download.proxy }) } }),
+                      ...hostDownloadsCheck(profile, h.spec.roles),
                     }),
                   );
                   checks.catch(() => {}); // the lock's failure is the one reported when both fail
@@ -516,14 +516,4 @@ async function runUpLocked(profile: Profile, opts: RunOptions, deps: RunDeps, lo
     summaryPath: files.text,
     logDir: recorder.dir,
   };
-}
-
-/** download.from: hosts: one artefact URL per mirror (scheme, host and port) a host of these roles downloads from. */
-export function downloadOrigins(profile: Profile, roles: readonly Role[], arch: Arch): string[] {
-  const byOrigin = new Map<string, string>();
-  for (const a of artifactsForRoles(releaseManifest(profile, [arch]), roles, arch)) {
-    const origin = new URL(a.url).origin;
-    if (!byOrigin.has(origin)) byOrigin.set(origin, a.url);
-  }
-  return [...byOrigin.values()];
 }

@@ -11,6 +11,8 @@ import type { HostPlan, Plan } from '../plan/types.js';
 import { CONTROL_PLANE_PARTS, formatUpgradeSteps, hostVersionMoves, nodeSkew, UPGRADE_PHASES, upgradeActions, upgradeOrder, upgradePreflight, type UpgradeHost, type UpgradePhase, type UpgradeStep } from '../plan/upgrade.js';
 import { clusterIdentities, ensureClusterPki, identityInputFromPlan } from '../pki/index.js';
 import { executeSteps } from '../provision/execute.js';
+import { HOST_DOWNLOADS_DIR, hostsDownload, withBinaryContent } from '../provision/transfer.js';
+import { operatorEncodings, resolveCacheDir } from '../release/index.js';
 import { localSha256 } from '../provision/file-state.js';
 import { hostSteps, type LocalInputs, type Step } from '../provision/steps.js';
 import { acquireLocalLock } from '../lock/index.js';
@@ -226,7 +228,8 @@ async function upgradeLocked(profile: Profile, opts: UpgradeOptions, deps: RunDe
   const emit = (e: UpgradeEvent) => opts.onEvent?.(e);
   const warn = (host: string | undefined, m: string) => opts.onWarning?.(host, m);
   phases.enter('preflight', `Preflight (${profile.hosts.length} hosts, version skew)`);
-  ctx.facts = await connectAll(profile, opts, deps, ctx.sessions);
+  ctx.hostTools = new Map();
+  ctx.facts = await connectAll(profile, opts, deps, ctx.sessions, ctx.hostTools);
   if (!opts.dryRun) for (const [id, session] of ctx.sessions) await lockHost(ctx, id, session, opts, warn);
   const plan = buildPlan(profile, ctx.facts);
   ctx.plan = plan;
@@ -265,7 +268,13 @@ async function upgradeLocked(profile: Profile, opts: UpgradeOptions, deps: RunDe
   // its end (files, restarts, the wait for the new version, uncordon), so that no host is left with some binaries of
   // each release. Only a drain, which changes nothing on the host yet, stops at once (the node stays cordoned, old).
   const waits = { timeoutMs: unitTimeout, intervalMs: 500 };
-  const execOpts = (id: string) => ({ log: (l: string) => ctx.recorder.log(id, l) });
+  // Binaries go as `up` sends them (download.transfer, download.from), from the same cache.
+  const encodings = await operatorEncodings();
+  const cacheDir = resolveCacheDir(profile.download.cacheDir);
+  const execOpts = (id: string) => ({
+    log: (l: string) => ctx.recorder.log(id, l),
+    ...withBinaryContent({ profile, cacheDir, hostEncodings: ctx.hostTools?.get(id)?.encodings ?? [], operatorEncodings: encodings, hostFetchers: ctx.hostTools?.get(id)?.fetchers ?? [], artifacts: ctx.artifacts }),
+  });
   const checkCancel = () => {
     if (opts.signal?.aborted) throw new CancelledError('upgrade cancelled between steps; run the same command again to continue');
   };
@@ -290,18 +299,26 @@ async function upgradeLocked(profile: Profile, opts: UpgradeOptions, deps: RunDe
     await part().catch(failed(host, what, phase));
     emit({ type: 'host', host, phase, state: 'done', result: `at v${target}` });
   };
-  for (const [i, step] of steps.entries()) {
-    checkCancel();
-    phases.enter(step.kind);
-    const n = `[${i + 1}/${steps.length}]`;
-    if (step.kind !== 'workers') {
-      await hostPart(step.host, step.kind, `${i + 1}/${steps.length} (${step.kind})`, () => controlPlaneStep(step, n));
-      continue;
+  try {
+    for (const [i, step] of steps.entries()) {
+      checkCancel();
+      phases.enter(step.kind);
+      const n = `[${i + 1}/${steps.length}]`;
+      if (step.kind !== 'workers') {
+        await hostPart(step.host, step.kind, `${i + 1}/${steps.length} (${step.kind})`, () => controlPlaneStep(step, n));
+        continue;
+      }
+      // Every host of the batch finishes (or fails) before the run stops: none is left between versions by the others.
+      const batch = await Promise.allSettled(step.hosts.map((id) => hostPart(id, 'workers', `${i + 1}/${steps.length} (worker)`, () => workerStep(id, n))));
+      const firstFailure = batch.find((b): b is PromiseRejectedResult => b.status === 'rejected');
+      if (firstFailure) throw firstFailure.reason;
     }
-    // Every host of the batch finishes (or fails) before the run stops: none is left between versions by the others.
-    const batch = await Promise.allSettled(step.hosts.map((id) => hostPart(id, 'workers', `${i + 1}/${steps.length} (worker)`, () => workerStep(id, n))));
-    const firstFailure = batch.find((b): b is PromiseRejectedResult => b.status === 'rejected');
-    if (firstFailure) throw firstFailure.reason;
+  } finally {
+    // download.from: hosts: the hosts' downloads are kept only while the upgrade writes files.
+    if (hostsDownload(profile)) {
+      const clean = (id: string) => ctx.sessions.get(id)!.exec(['rm', '-rf', '--', HOST_DOWNLOADS_DIR], { sudo: true });
+      await Promise.all([...moving].map((id) => clean(id).catch((e: unknown) => warn(id, `could not remove ${HOST_DOWNLOADS_DIR}: ${e instanceof Error ? e.message : String(e)}`))));
+    }
   }
   phases.end();
   if (steps.length === 0) say(`every host already runs Kubernetes ${target}: nothing to upgrade`);

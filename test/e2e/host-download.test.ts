@@ -112,4 +112,21 @@ describeWithHosts('download.from: hosts', () => {
     expect(healed.code, healed.err).toBe(0);
     expect(onHost(cluster, 1, 'stat -c %a /opt/bin/kubelet').trim()).toBe('755');
   }, 600_000);
+
+  it('kubeup upgrade has the hosts download the new release themselves too, and keeps nothing', async () => {
+    const file = profileWith('hostdl', mirror.baseUrls);
+    const to = mirror.kubernetesVersions[1]!;
+    const before = mirror.requests.length;
+    const up = await runCli(['upgrade', '--file', file, '--to', to, '--yes'], env, 600_000);
+    expect(up.code, `${up.out}\n${up.err}`).toBe(0);
+    const versions = kubectl(env.KUBECONFIG!, ['--context', 'hostdl', 'get', 'nodes', '-o', 'jsonpath={range .items[*]}{.status.nodeInfo.kubeletVersion}{"\\n"}{end}']);
+    expect(versions.trim().split('\n')).toEqual([`v${to}`, `v${to}`]);
+    // The new release's binaries came to each host from the mirror, fetched by the host.
+    expect(artefactGets(H1, before).some((r) => r.path.includes(to) && r.path.endsWith('/kube-apiserver'))).toBe(true);
+    expect(artefactGets(H2, before).some((r) => r.path.includes(to) && r.path.endsWith('/kubelet'))).toBe(true);
+    for (const i of [0, 1]) {
+      expect(onHost(cluster, i, '/opt/bin/kubelet --version').trim()).toBe(`Kubernetes v${to}`);
+      expect(onHost(cluster, i, 'test -e /var/lib/kubeup/downloads && echo kept || echo gone').trim()).toBe('gone');
+    }
+  }, 900_000);
 });

@@ -4,7 +4,7 @@
 // hosts' unit start times and the binaries themselves show. A worker powered off in the middle of its step leaves
 // the run failed and every host on one version; the same command after the host is back finishes without redoing
 // the hosts already upgraded.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -100,6 +100,14 @@ describeWithHosts('upgrade between two patch releases', () => {
     expect(probes.serverVersion()).toBe(`v${to}`);
     for (const b of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler']) expect(probes.binaryVersion(0, b)).toBe(`Kubernetes v${to}`);
     for (const b of ['kubelet', 'kube-proxy']) expect(probes.binaryVersion(1, b)).toBe(`Kubernetes v${to}`);
+    // The new binaries went as `up` sends them (download.transfer: compressed, the default): in every run's log of
+    // the first worker (the deploy and this upgrade), kubelet was written from a zstd-compressed copy.
+    const worker1Log = `${probes.addr(1).replace(/[^A-Za-z0-9._-]/g, '_')}.log`;
+    const kubeletWrites = readdirSync(env.KUBEUP_STATE_DIR!, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith(`/${worker1Log}`))
+      .flatMap((f) => readFileSync(join(env.KUBEUP_STATE_DIR!, f), 'utf8').split('\n').filter((l) => l.includes('wrote /opt/bin/kubelet ')));
+    expect(kubeletWrites.length).toBeGreaterThanOrEqual(2);
+    for (const l of kubeletWrites) expect(l).toMatch(/bytes sent zstd-compressed/);
     let n = probes.nodes();
     expect(n.get(probes.nodeName(1))!.status.nodeInfo.kubeletVersion).toBe(`v${to}`);
     expect(n.get(probes.nodeName(1))!.spec?.unschedulable).toBeFalsy();
