@@ -92,6 +92,10 @@ export async function openClient(endpoint: SshEndpoint, opts: ConnectOptions, so
       })),
     );
     client.connect(config);
+    // Each command is a handful of small packets (channel open, exec request, data, close), each waiting for the
+    // other side: with Nagle's algorithm on, a packet can wait for the peer's delayed ACK (40 ms on Linux), and a
+    // command took 55 ms on loopback instead of 10 (measured 2026-12-02). A jump host's channel has no such setting.
+    client.setNoDelay(true);
   });
 
   if (offeredKey) acceptedKeys.set(client, offeredKey);

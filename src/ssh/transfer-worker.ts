@@ -135,6 +135,8 @@ async function open(req: OpenRequest): Promise<void> {
     post(conn.ready ? { kind: 'lost', conn: req.conn, message: 'the connection was closed' } : { kind: 'open-failed', conn: req.conn, message: 'the host closed the connection during the SSH handshake' });
   });
   client.connect(config);
+  // As in open-client.ts: without it, small packets wait for delayed ACKs.
+  client.setNoDelay(true);
 }
 
 function put(connId: number, job: number, localPath: string, remotePath: string, concurrency: number, chunkSize: number): void {
