@@ -114,6 +114,21 @@ describe('observeHost (real sh, sha256sum, stat, base64)', () => {
       expect(await look(f)).toEqual({ sha256: sha('binary v1'), sums: { hits: 0, misses: 1 } });
     });
 
+    it('many files in one look keep their order: known ones from the list, the others hashed, absent and unreadable named', async () => {
+      const files = Array.from({ length: 40 }, (_, i) => join(dir, `many-${i}`));
+      files.forEach((f, i) => writeFileSync(f, `file ${i}`));
+      // Every even file is in the list (with a made-up sum, to show it was taken from there).
+      await recordSums(new LocalSession(), files.filter((_, i) => i % 2 === 0).map((path) => ({ path, sha256: 'a'.repeat(64) })), sums, false);
+      const asked = [...files, join(dir, 'many-absent'), dir];
+      const s = new LocalSession();
+      const seen = await observeHost(s, { id: 'here', files: asked.map((path) => ({ path, sha256: sha('x') })), units: [], sumsFile: sums });
+      expect(s.commands).toBe(1);
+      expect(seen.sums).toEqual({ hits: 20, misses: 20 });
+      files.forEach((f, i) => expect(seen.files[f], f).toMatchObject({ state: 'present', sha256: i % 2 === 0 ? 'a'.repeat(64) : sha(`file ${i}`) }));
+      expect(seen.files[join(dir, 'many-absent')]).toEqual({ path: join(dir, 'many-absent'), state: 'absent' });
+      expect(seen.files[dir]!.state).toBe('unreadable');
+    });
+
     it('a line for another path with the same prefix is not taken', async () => {
       const f = join(dir, 'kube');
       writeFileSync(f, 'k');
