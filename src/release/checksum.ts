@@ -1,14 +1,12 @@
 // sha256 of local files, and reading the expected value for one file out of an upstream checksum file.
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { DownloadError } from '../errors.js';
+import { localFileSha256 } from '../ssh/local-hash.js';
 
 const HEX64 = /^[0-9a-fA-F]{64}$/;
 
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+/** The one local sha256 memo (ssh/local-hash.ts): a binary checked in the cache is not read again for the hosts. */
+export function sha256File(path: string): Promise<string> {
+  return localFileSha256(path);
 }
 
 /** `*name` (binary mode) and `./name` both mean `name`. */

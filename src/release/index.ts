@@ -1,6 +1,7 @@
 // Fetching release artefacts into the local cache: each one downloaded once, verified against its sha256, and its
 // binaries extracted; a second run finds everything in the cache and makes no request.
-import { access, chmod, readFile, writeFile } from 'node:fs/promises';
+import { access, chmod, readFile, stat, writeFile } from 'node:fs/promises';
+import { keepSha256sIn } from '../ssh/local-hash.js';
 import { join } from 'node:path';
 import { DownloadError } from '../errors.js';
 import type { Profile } from '../profile/types.js';
@@ -86,7 +87,8 @@ async function fetchOne(a: Artifact, opts: FetchArtifactsOptions): Promise<Fetch
   }
   const members = a.binaries.filter((b) => b.member !== undefined);
   const extracted = members.length ? await extractOnce(entry.file, sha256, members.map((b) => ({ member: b.member!, name: b.name })), entry.extractDir) : {};
-  if (members.length < a.binaries.length) await chmod(entry.file, 0o755);
+  // Only when needed: a chmod changes the file's ctime, and with it the key of the sha256 memo (ssh/local-hash.ts).
+  if (members.length < a.binaries.length && ((await stat(entry.file)).mode & 0o777) !== 0o755) await chmod(entry.file, 0o755);
   return {
     artifact: a,
     file: entry.file,
@@ -130,6 +132,8 @@ function fetchShared(a: Artifact, opts: FetchArtifactsOptions): Promise<FetchedA
  */
 export async function fetchArtifacts(artifacts: readonly Artifact[], opts: FetchArtifactsOptions): Promise<FetchedArtifact[]> {
   const unique = [...new Map(artifacts.map((a) => [a.id, a])).values()];
+  // The cache's sums outlive the run: a re-run checks its cached files by their stat facts, not by reading them.
+  keepSha256sIn(opts.cacheDir);
   const missing = missingChecksums(unique);
   if (missing.length > 0) throw missingChecksumError(missing);
   const results: FetchedArtifact[] = new Array(unique.length);
