@@ -6,11 +6,16 @@ import { KubeupError } from '../errors.js';
 import type { Profile, Role } from '../profile/types.js';
 import { DEFAULT_DOWNLOAD } from '../profile/defaults.js';
 import { artifactsForRoles, chooseEncoding, encodedCopy, releaseManifest, type Arch, type FetchedArtifact } from '../release/index.js';
-import type { Encoding, UploadContent } from '../ssh/session.js';
+import type { Encoding, HostSession, UploadContent } from '../ssh/session.js';
 import type { ExecuteOptions } from './execute.js';
 
 /** Where a host keeps its own downloads (download.from: hosts) while a run provisions it; removed afterwards. */
 export const HOST_DOWNLOADS_DIR = '/var/lib/kubeup/downloads';
+
+/** Removes the host's downloads (download.from: hosts) once its files are written; a failure is only a warning. */
+export async function removeHostDownloads(session: HostSession, warn: (message: string) => void): Promise<void> {
+  await session.exec(['rm', '-rf', '--', HOST_DOWNLOADS_DIR], { sudo: true }).catch((e: unknown) => warn(`could not remove ${HOST_DOWNLOADS_DIR}: ${e instanceof KubeupError ? e.describe() : e instanceof Error ? e.message : String(e)}`));
+}
 
 export interface BinaryTransferInput {
   profile: Pick<Profile, 'download'>;

@@ -46,9 +46,9 @@ export async function eachBounded<T, R>(items: readonly T[], limit: number, fn: 
   return out;
 }
 
-/** Connects to every host of the profile and runs the (read-only) preflight checks; every problem is listed together. */
 /**
- * Connects to every host and runs its read-only preflight. With `tools`, a run that will send binaries: each host's
+ * Connects to every host of the profile and runs the (read-only) preflight checks; every problem is listed together.
+ * With `tools`, a run that will send binaries: each host's
  * transfer tools are kept there, and with download.from: hosts, preflight also checks the host reaches the mirrors.
  */
 export async function connectAll(profile: Profile, opts: RunOptions, deps: RunDeps, sessions: Map<string, HostSession>, tools?: Map<string, HostTools>): Promise<Facts> {

@@ -12,7 +12,7 @@ import { readDeployedRecord } from '../deployed-record.js';
 import { emptyRecord, executeSteps, type HostRecord } from '../provision/execute.js';
 import { ETCD_TRANSITION_LEFTOVERS, etcdTransitionHost, mergeRecords, probeEtcdCaTransition } from '../provision/etcd-ca-migration.js';
 import { hostSteps, type Step } from '../provision/steps.js';
-import { HOST_DOWNLOADS_DIR, hostDownloadsCheck, hostsDownload, withBinaryContent } from '../provision/transfer.js';
+import { hostDownloadsCheck, hostsDownload, removeHostDownloads, withBinaryContent } from '../provision/transfer.js';
 import { acquireLocalLock, LockError } from '../lock/index.js';
 import { artifactsForRoles, fetchArtifacts, missingChecksumError, missingChecksums, operatorEncodings, releaseManifest, resolveCacheDir, type Arch } from '../release/index.js';
 import { renderRbacObjects } from '../render/rbac.js';
@@ -324,7 +324,7 @@ export function buildUpTasks(profile: Profile, opts: RunOptions, deps: RunDeps, 
           } finally {
             // download.from: hosts: the host's downloads are kept only while its files are written.
             if (hostsDownload(profile)) {
-              await session.exec(['rm', '-rf', '--', HOST_DOWNLOADS_DIR], { sudo: true }).catch((e: unknown) => warn(h.id, `could not remove ${HOST_DOWNLOADS_DIR}: ${describe(e)}`));
+              await removeHostDownloads(session, (m) => warn(h.id, m));
             }
           }
           async function provisionHost(): Promise<string> {

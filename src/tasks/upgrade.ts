@@ -11,7 +11,7 @@ import type { HostPlan, Plan } from '../plan/types.js';
 import { CONTROL_PLANE_PARTS, formatUpgradeSteps, hostVersionMoves, nodeSkew, UPGRADE_PHASES, upgradeActions, upgradeOrder, upgradePreflight, type UpgradeHost, type UpgradePhase, type UpgradeStep } from '../plan/upgrade.js';
 import { clusterIdentities, ensureClusterPki, identityInputFromPlan } from '../pki/index.js';
 import { executeSteps } from '../provision/execute.js';
-import { HOST_DOWNLOADS_DIR, hostsDownload, withBinaryContent } from '../provision/transfer.js';
+import { hostsDownload, removeHostDownloads, withBinaryContent } from '../provision/transfer.js';
 import { operatorEncodings, resolveCacheDir } from '../release/index.js';
 import { localSha256 } from '../provision/file-state.js';
 import { hostSteps, type LocalInputs, type Step } from '../provision/steps.js';
@@ -316,8 +316,7 @@ async function upgradeLocked(profile: Profile, opts: UpgradeOptions, deps: RunDe
   } finally {
     // download.from: hosts: the hosts' downloads are kept only while the upgrade writes files.
     if (hostsDownload(profile)) {
-      const clean = (id: string) => ctx.sessions.get(id)!.exec(['rm', '-rf', '--', HOST_DOWNLOADS_DIR], { sudo: true });
-      await Promise.all([...moving].map((id) => clean(id).catch((e: unknown) => warn(id, `could not remove ${HOST_DOWNLOADS_DIR}: ${e instanceof Error ? e.message : String(e)}`))));
+      await Promise.all([...moving].map((id) => removeHostDownloads(ctx.sessions.get(id)!, (m) => warn(id, m))));
     }
   }
   phases.end();

@@ -231,8 +231,8 @@ export async function verifyUnits(session: HostSession, units: readonly string[]
   const deadline = now() + timeout;
   const started = new Set(opts.startedThisRun ?? []);
   const baseline = new Map<string, number>();
-  // For each unit kubeup (re)started: the id of the job it found pending at the first look (0: none).
-  const queuedJob = new Map<string, number>();
+  // Units kubeup (re)started whose restart was still queued at the first look, with that job's id.
+  const queued = new Map<string, number>();
   const seenActive = new Map<string, { since: number; at: number }>();
   let snap: UnitSnapshot;
   let states: Record<string, string> = {};
@@ -242,13 +242,14 @@ export async function verifyUnits(session: HostSession, units: readonly string[]
   for (;;) {
     if (opts.signal?.aborted) throw new CancelledError('cancelled while verifying the units', { host: session.target });
     snap = hostWait > 0 ? await watchUnits(session, units, hostWait, opts.sudo) : await unitSnapshot(session, units, opts.sudo);
+    const firstLook = baseline.size === 0;
     for (const u of units) if (!baseline.has(u)) baseline.set(u, started.has(u) ? 0 : snap.units[u]!.restarts);
     // kubeup queues its restarts (--no-block): until that job has run, a unit still shows its previous life (a crash
     // at boot and its restart counter, or the old process running), which neither fails nor passes this start. The
     // job ran once the unit's pending job is another one, or none.
-    for (const u of units) if (started.has(u) && !queuedJob.has(u)) queuedJob.set(u, snap.units[u]!.job);
-    const ours = (u: string) => !started.has(u) || queuedJob.get(u) === 0 || snap.units[u]!.job !== queuedJob.get(u);
-    for (const u of units) if (ours(u)) queuedJob.set(u, 0);
+    if (firstLook) for (const u of units) if (started.has(u) && snap.units[u]!.job) queued.set(u, snap.units[u]!.job);
+    for (const [u, job] of queued) if (snap.units[u]!.job !== job) queued.delete(u);
+    const ours = (u: string) => !queued.has(u);
     const restarted = (u: string) => snap.units[u]!.restarts > baseline.get(u)! || snap.units[u]!.subState === 'auto-restart';
     const broken = units.filter((u) => ours(u) && (restarted(u) || snap.units[u]!.state === 'failed'));
     if (broken.length) {
